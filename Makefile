@@ -1,0 +1,51 @@
+# Thin wrapper around CMake. `make run` serves the demo models on 127.0.0.1:8000;
+# `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
+# end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/.
+PY      := /usr/bin/python3
+JOBS    ?= 2
+RELEASE := build/release
+ASAN    := build/asan
+TSAN    := build/tsan
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+
+.PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench clean
+
+all: build
+
+bootstrap:
+	@./scripts/bootstrap
+
+$(RELEASE)/Makefile:
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+$(ASAN)/Makefile:
+	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=address,undefined >/dev/null
+$(TSAN)/Makefile:
+	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=thread >/dev/null
+
+build: bootstrap $(RELEASE)/Makefile
+	cmake --build $(RELEASE) -j$(JOBS)
+
+run: build
+	$(RELEASE)/predictd serve --host $(HOST) --port $(PORT) models/
+
+test: bootstrap test-unit test-tsan test-e2e
+
+test-unit: $(ASAN)/Makefile
+	cmake --build $(ASAN) -j$(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
+
+test-tsan: $(TSAN)/Makefile
+	cmake --build $(TSAN) -j$(JOBS) --target predictd $$(cd tests/unit && ls test_pool*.c 2>/dev/null | sed 's/\.c$$//')
+	cd $(TSAN) && ctest --output-on-failure -L pool
+
+test-e2e: $(ASAN)/Makefile
+	cmake --build $(ASAN) -j$(JOBS)
+	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+bench: build
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
+
+clean:
+	rm -rf build

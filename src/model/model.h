@@ -1,0 +1,82 @@
+/* model.h - the interface every loaded model offers, whatever file it came from.
+ *
+ * A pd_model_t is immutable once loaded: every worker thread may call pd_model_predict on
+ * the same model at once without locks. Prediction never allocates: the caller provides
+ * the output buffers and a scratch area of pd_model_scratch_size() bytes.
+ *
+ * Input is always a row-major batch of doubles, n_features columns in schema order; NaN
+ * means "missing". Each estimator applies its library's rule to it (scikit-learn trees cast
+ * to float32 and test x <= t; XGBoost casts to float32 and tests x < t, NaN follows
+ * default_left; ...). */
+#ifndef PD_MODEL_H
+#define PD_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { PD_TASK_CLASSIFICATION = 0, PD_TASK_REGRESSION = 1 } pd_task_t;
+
+typedef struct pd_model_schema_s {
+    const char *name;    /* model name (from the file, else the file's base name) */
+    const char *version; /* model version string, "1" if the file has none */
+    const char *source;  /* "sklearn", "xgboost", ... : the training library */
+    const char *kind;    /* the estimator, e.g. "RandomForestClassifier", "gbtree" */
+    pd_task_t task;
+    size_t n_features;
+    const char *const *feature_names; /* n_features names, in input column order */
+    size_t n_classes;                 /* classification: >= 2; regression: 0 */
+    int labels_are_strings;           /* classification: 1 if class_labels_str is used */
+    const char *const *class_labels_str; /* n_classes labels, or NULL */
+    const int64_t *class_labels_int;     /* n_classes labels, or NULL */
+} pd_model_schema_t;
+
+typedef struct pd_model_stats_s {
+    size_t n_trees;   /* tree ensembles: number of trees, else 0 */
+    size_t n_nodes;   /* total nodes in all trees */
+    size_t n_layers;  /* MLP: number of dense layers */
+    size_t n_params;  /* coefficients/weights/thresholds stored */
+    size_t bytes;     /* memory held by the loaded model */
+} pd_model_stats_t;
+
+typedef struct pd_model_s pd_model_t;
+
+/* Outputs of one pd_model_predict call. Buffers are owned by the caller and must hold
+ * nrows entries (proba: nrows * n_classes, row-major). Any pointer may be NULL when the
+ * caller does not want that output. */
+typedef struct pd_predict_out_s {
+    int32_t *class_index; /* classification: index into the class labels */
+    double *value;        /* regression: the predicted value */
+    double *proba;        /* classification: class probabilities */
+} pd_predict_out_t;
+
+/* Loads a model file: the predictd format (docs/model-format.md) or an XGBoost JSON model
+ * (Booster.save_model("m.json")), told apart by content. On failure returns a negative
+ * code and writes into err (errlen bytes, always NUL-terminated) a message naming the file,
+ * the JSON path and the reason, e.g. "m.json: $.steps[1].trees[3].left[7]: child index 99
+ * out of range (12 nodes)". On success *out owns the model; free it with pd_model_free. */
+int pd_model_load(const char *path, pd_model_t **out, char *err, size_t errlen);
+
+/* Same as pd_model_load from a buffer already in memory; `label` names it in errors. */
+int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_model_t **out,
+                         char *err, size_t errlen);
+
+/* Frees a model. Accepts NULL. No prediction may be running on it. */
+void pd_model_free(pd_model_t *m);
+
+/* The model's schema; valid as long as the model. */
+const pd_model_schema_t *pd_model_schema(const pd_model_t *m);
+
+/* Sizes of the loaded model (for `inspect`, /models and metrics). */
+void pd_model_stats(const pd_model_t *m, pd_model_stats_t *out);
+
+/* Bytes of scratch that pd_model_predict needs for a batch of nrows rows. */
+size_t pd_model_scratch_size(const pd_model_t *m, size_t nrows);
+
+/* Predicts nrows rows of x (row-major, n_features doubles each). scratch must point to
+ * pd_model_scratch_size(m, nrows) bytes (8-byte aligned) owned by the caller and not shared
+ * with another thread during the call. Thread-safe, no allocation, no locks. Returns 0 or
+ * PD_EINVAL (nrows == 0 is fine and does nothing). */
+int pd_model_predict(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
+                     const pd_predict_out_t *out);
+
+#endif

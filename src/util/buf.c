@@ -1,0 +1,178 @@
+/* buf.c - growable byte buffer (see buf.h for the invariants). */
+#include "util/buf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define PD_BUF_DEFAULT_LIMIT ((size_t)64 << 20)
+
+static size_t buf_limit(const pd_buf_t *b)
+{
+    return b->cap_limit ? b->cap_limit : PD_BUF_DEFAULT_LIMIT;
+}
+
+void pd_buf_init(pd_buf_t *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->cap_limit = limit;
+}
+
+void pd_buf_free(pd_buf_t *b)
+{
+    if (b == NULL)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void pd_buf_reset(pd_buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int pd_buf_reserve(pd_buf_t *b, size_t extra)
+{
+    if (extra > buf_limit(b) - b->len)
+        return PD_ETOOBIG;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL)
+        return PD_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int pd_buf_append(pd_buf_t *b, const void *p, size_t n)
+{
+    int rc = pd_buf_reserve(b, n);
+    if (rc < 0)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int pd_buf_puts(pd_buf_t *b, const char *s)
+{
+    return pd_buf_append(b, s, strlen(s));
+}
+
+int pd_buf_vprintf(pd_buf_t *b, const char *fmt, va_list ap)
+{
+    char stackbuf[256];
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(stackbuf, sizeof stackbuf, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return PD_EINVAL;
+    if ((size_t)n < sizeof stackbuf)
+        return pd_buf_append(b, stackbuf, (size_t)n);
+    int rc = pd_buf_reserve(b, (size_t)n);
+    if (rc < 0)
+        return rc;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int pd_buf_printf(pd_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = pd_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int pd_buf_json_str(pd_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int rc = pd_buf_reserve(b, n + 2);
+    if (rc < 0)
+        return rc;
+    b->data[b->len++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7];
+        size_t elen = 0;
+        switch (c) {
+        case '"': memcpy(esc, "\\\"", 2); elen = 2; break;
+        case '\\': memcpy(esc, "\\\\", 2); elen = 2; break;
+        case '\n': memcpy(esc, "\\n", 2); elen = 2; break;
+        case '\r': memcpy(esc, "\\r", 2); elen = 2; break;
+        case '\t': memcpy(esc, "\\t", 2); elen = 2; break;
+        case '\b': memcpy(esc, "\\b", 2); elen = 2; break;
+        case '\f': memcpy(esc, "\\f", 2); elen = 2; break;
+        default:
+            if (c < 0x20) {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                elen = 6;
+            }
+        }
+        rc = elen ? pd_buf_append(b, esc, elen) : pd_buf_append(b, &s[i], 1);
+        if (rc < 0)
+            return rc;
+    }
+    return pd_buf_append(b, "\"", 1);
+}
+
+int pd_buf_json_double(pd_buf_t *b, double v)
+{
+    if (isnan(v))
+        return pd_buf_puts(b, "NaN");
+    if (isinf(v))
+        return pd_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
+    /* Python's repr(float): the shortest digit string that round-trips, printed in fixed
+     * notation when the decimal exponent is in [-4, 16), else as d.ddde+XX. */
+    char sci[40];
+    int prec;
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+        if (strtod(sci, NULL) == v)
+            break;
+    }
+    snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+    int exp10 = atoi(strchr(sci, 'e') + 1);
+    char out[400];
+    if (exp10 >= -4 && exp10 < 16) {
+        int decimals = prec - 1 - exp10;
+        snprintf(out, sizeof out, "%.*f", decimals > 0 ? decimals : 0, v);
+        if (strchr(out, '.') == NULL)
+            strcat(out, ".0");
+    } else {
+        snprintf(out, sizeof out, "%s", sci);
+    }
+    return pd_buf_puts(b, out);
+}
+
+char *pd_buf_steal(pd_buf_t *b, size_t *len)
+{
+    char *p = b->data;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return p;
+}
