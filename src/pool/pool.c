@@ -1,0 +1,530 @@
+/* pool.c - worker threads, bounded per-queue FIFOs, batching, completion hand-off.
+ *
+ * Invariants (all under pool->mu unless noted):
+ * - a queue is in the ready ring iff it has at least one waiting job (q->head != NULL);
+ * - q->depth counts the jobs linked from q->head; a job is in at most one list (a queue,
+ *   a worker's batch, the completion list) at a time, linked through job->pd_next;
+ * - once pool->stopping is set no job is accepted; workers exit when the ring is empty;
+ * - the completion list is guarded by pool->cmu alone; only the loop thread drains it;
+ * - pool->inflight and pool->async_refd are touched on the loop thread only. */
+#include "pool/pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "obs/log.h"
+
+struct pd_pool_queue_s {
+    pd_pool_t *pool;
+    char name[PD_POOL_QUEUE_NAME_MAX];
+    size_t max_queue;
+    pd_pool_run_batch_fn run_batch;
+    void *ud;
+    pd_job_t *head, *tail;
+    size_t depth;
+    int in_ring;
+    pd_pool_queue_t *ring_next;
+    pd_pool_queue_stats_t stats; /* depth is filled in by pd_pool_queue_stats */
+};
+
+struct pd_pool_worker_s {
+    pd_pool_t *pool;
+    unsigned index;
+    pthread_t thread;
+    int started;
+    void *scratch;
+    size_t scratch_cap;
+    pd_job_t **batch; /* max_batch slots */
+};
+
+struct pd_pool_s {
+    uv_loop_t *loop;
+    uv_async_t *async; /* heap: freed by its close callback */
+    pd_pool_options_t opt;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pd_pool_queue_t **queues;
+    size_t n_queues;
+    pd_pool_queue_t *ring_head, *ring_tail;
+    int stopping;
+    pthread_mutex_t cmu;
+    pd_job_t *c_head, *c_tail;
+    size_t inflight;
+    int async_refd;
+    pd_pool_worker_t *workers;
+    unsigned n_workers;
+};
+
+uint64_t pd_pool_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void pd_pool_options_default(pd_pool_options_t *opt)
+{
+    opt->n_workers = 0;
+    opt->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    opt->max_queues = PD_POOL_DEFAULT_MAX_QUEUES;
+    opt->worker_nice = PD_POOL_DEFAULT_NICE;
+    opt->sched_batch = 1;
+}
+
+/* ---- ready ring (pool->mu held) ---- */
+
+static void ring_push(pd_pool_t *pool, pd_pool_queue_t *q)
+{
+    q->in_ring = 1;
+    q->ring_next = NULL;
+    if (pool->ring_tail)
+        pool->ring_tail->ring_next = q;
+    else
+        pool->ring_head = q;
+    pool->ring_tail = q;
+}
+
+static pd_pool_queue_t *ring_pop(pd_pool_t *pool)
+{
+    pd_pool_queue_t *q = pool->ring_head;
+    pool->ring_head = q->ring_next;
+    if (pool->ring_head == NULL)
+        pool->ring_tail = NULL;
+    q->in_ring = 0;
+    q->ring_next = NULL;
+    return q;
+}
+
+/* ---- worker side ---- */
+
+/* Lowers the calling worker's scheduling priority as configured; warns once on failure. */
+static void worker_lower_priority(pd_pool_worker_t *w)
+{
+    const pd_pool_options_t *opt = &w->pool->opt;
+    int failed = 0;
+    if (opt->sched_batch) {
+        struct sched_param sp = {0};
+        if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) != 0)
+            failed = 1;
+    }
+    if (opt->worker_nice > 0) {
+        pid_t tid = gettid();
+        errno = 0;
+        int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+        if (errno != 0)
+            cur = 0;
+        int target = PD_MIN(cur + opt->worker_nice, 19);
+        if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0)
+            failed = 1;
+    }
+    if (failed && w->index == 0)
+        pd_log_warn("pool: could not lower worker priority (nice %d, SCHED_BATCH %s): %s",
+                    opt->worker_nice, opt->sched_batch ? "on" : "off", strerror(errno));
+}
+
+/* Counts of one batch's outcome, added to the queue's stats under the lock. */
+typedef struct {
+    uint64_t ran, canceled, expired, batches;
+} batch_counts_t;
+
+/* Runs the n jobs taken from q (no lock held): drops canceled/expired ones, runs the rest
+ * as one batch, appends all of them to the completion list and wakes the loop. */
+static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_counts_t *c)
+{
+    pd_pool_t *pool = w->pool;
+    pd_job_t *chain = NULL, *chain_tail = NULL;
+    uint64_t now = pd_pool_now_ns();
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        pd_job_t *j = w->batch[i];
+        j->t_start_ns = now;
+        j->pd_next = NULL;
+        if (atomic_load_explicit(&j->pd_canceled, memory_order_acquire))
+            j->status = PD_ECANCELED, c->canceled++;
+        else if (j->deadline_ns != 0 && now >= j->deadline_ns)
+            j->status = PD_ETIMEDOUT, c->expired++;
+        else {
+            w->batch[kept++] = j;
+            continue;
+        }
+        j->t_end_ns = now;
+        j->batch_size = 0;
+        if (chain_tail)
+            chain_tail->pd_next = j;
+        else
+            chain = j;
+        chain_tail = j;
+    }
+    if (kept > 0) {
+        for (size_t i = 0; i < kept; i++)
+            w->batch[i]->batch_size = (uint32_t)kept;
+        q->run_batch(q->ud, w->batch, kept, w);
+        uint64_t end = pd_pool_now_ns();
+        for (size_t i = 0; i < kept; i++) {
+            pd_job_t *j = w->batch[i];
+            j->status = 0;
+            j->t_end_ns = end;
+            j->pd_next = NULL;
+            if (chain_tail)
+                chain_tail->pd_next = j;
+            else
+                chain = j;
+            chain_tail = j;
+        }
+        c->ran += kept;
+        c->batches++;
+    }
+    pthread_mutex_lock(&pool->cmu);
+    if (pool->c_tail)
+        pool->c_tail->pd_next = chain;
+    else
+        pool->c_head = chain;
+    pool->c_tail = chain_tail;
+    pthread_mutex_unlock(&pool->cmu);
+    uv_async_send(pool->async);
+}
+
+static void *worker_main(void *arg)
+{
+    pd_pool_worker_t *w = arg;
+    pd_pool_t *pool = w->pool;
+    char tname[16];
+    snprintf(tname, sizeof tname, "pd-worker-%u", w->index);
+    pthread_setname_np(pthread_self(), tname);
+    worker_lower_priority(w);
+
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (pool->ring_head == NULL && !pool->stopping)
+            pthread_cond_wait(&pool->cv, &pool->mu);
+        if (pool->ring_head == NULL)
+            break; /* stopping and drained */
+        pd_pool_queue_t *q = ring_pop(pool);
+        size_t n = 0;
+        while (n < pool->opt.max_batch && q->head) {
+            pd_job_t *j = q->head;
+            q->head = j->pd_next;
+            w->batch[n++] = j;
+        }
+        if (q->head == NULL)
+            q->tail = NULL;
+        q->depth -= n;
+        if (q->head) {
+            ring_push(pool, q); /* still has work: back of the ring, wake a peer */
+            pthread_cond_signal(&pool->cv);
+        }
+        pthread_mutex_unlock(&pool->mu);
+
+        batch_counts_t c = {0, 0, 0, 0};
+        worker_run(w, q, n, &c);
+
+        pthread_mutex_lock(&pool->mu);
+        q->stats.completed += c.ran;
+        q->stats.canceled_dropped += c.canceled;
+        q->stats.expired += c.expired;
+        q->stats.batches += c.batches;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    free(w->scratch);
+    w->scratch = NULL;
+    w->scratch_cap = 0;
+    return NULL;
+}
+
+void *pd_pool_worker_scratch(pd_pool_worker_t *w, size_t bytes)
+{
+    if (bytes > PD_POOL_SCRATCH_MAX)
+        return NULL;
+    if (bytes <= w->scratch_cap && w->scratch != NULL)
+        return w->scratch;
+    size_t cap = w->scratch_cap ? w->scratch_cap : 4096;
+    while (cap < bytes)
+        cap *= 2;
+    void *p = malloc(cap); /* contents need not survive: no realloc copy */
+    if (p == NULL)
+        return NULL;
+    free(w->scratch);
+    w->scratch = p;
+    w->scratch_cap = cap;
+    return p;
+}
+
+unsigned pd_pool_worker_index(const pd_pool_worker_t *w)
+{
+    return w->index;
+}
+
+/* ---- loop side ---- */
+
+/* Calls done() for every finished job (loop thread). */
+static void drain_completions(pd_pool_t *pool)
+{
+    pthread_mutex_lock(&pool->cmu);
+    pd_job_t *j = pool->c_head;
+    pool->c_head = pool->c_tail = NULL;
+    pthread_mutex_unlock(&pool->cmu);
+    while (j) {
+        pd_job_t *next = j->pd_next; /* done() may free j */
+        j->pd_next = NULL;
+        pool->inflight--;
+        j->done(j, j->status);
+        j = next;
+    }
+    if (pool->inflight == 0 && pool->async_refd) {
+        uv_unref((uv_handle_t *)pool->async);
+        pool->async_refd = 0;
+    }
+}
+
+static void on_async(uv_async_t *h)
+{
+    drain_completions(h->data);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static int workers_start(pd_pool_t *pool)
+{
+    for (unsigned i = 0; i < pool->n_workers; i++) {
+        pd_pool_worker_t *w = &pool->workers[i];
+        w->pool = pool;
+        w->index = i;
+        w->batch = calloc(pool->opt.max_batch, sizeof *w->batch);
+        if (w->batch == NULL)
+            return PD_ENOMEM;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return PD_EIO;
+        w->started = 1;
+    }
+    return 0;
+}
+
+/* Stops and joins the started workers, frees their batch arrays. */
+static void workers_stop(pd_pool_t *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (unsigned i = 0; i < pool->n_workers; i++) {
+        pd_pool_worker_t *w = &pool->workers[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        w->started = 0;
+        free(w->batch);
+        w->batch = NULL;
+    }
+}
+
+static int options_resolve(pd_pool_options_t *o, const pd_pool_options_t *in)
+{
+    pd_pool_options_default(o);
+    if (in) {
+        *o = *in;
+        if (o->max_batch == 0)
+            o->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+        if (o->max_queues == 0)
+            o->max_queues = PD_POOL_DEFAULT_MAX_QUEUES;
+    }
+    if (o->n_workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->n_workers = n > 0 ? (unsigned)PD_MIN(n, (long)PD_POOL_MAX_WORKERS) : 1;
+    }
+    if (o->n_workers > PD_POOL_MAX_WORKERS || o->max_batch > PD_POOL_MAX_BATCH_LIMIT ||
+        o->max_queues > 65536 || o->worker_nice < 0 || o->worker_nice > 39)
+        return PD_EINVAL;
+    return 0;
+}
+
+int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
+{
+    int rc = PD_ENOMEM;
+    *out = NULL;
+    pd_pool_t *pool = calloc(1, sizeof *pool);
+    if (pool == NULL)
+        return PD_ENOMEM;
+    if ((rc = options_resolve(&pool->opt, opt)) < 0)
+        goto fail_pool;
+    rc = PD_ENOMEM;
+    pool->loop = loop;
+    pool->n_workers = pool->opt.n_workers;
+    if (pthread_mutex_init(&pool->mu, NULL) != 0)
+        goto fail_pool;
+    if (pthread_cond_init(&pool->cv, NULL) != 0)
+        goto fail_mu;
+    if (pthread_mutex_init(&pool->cmu, NULL) != 0)
+        goto fail_cv;
+    pool->queues = calloc(pool->opt.max_queues, sizeof *pool->queues);
+    if (pool->queues == NULL)
+        goto fail_cmu;
+    pool->workers = calloc(pool->n_workers, sizeof *pool->workers);
+    if (pool->workers == NULL)
+        goto fail_queues;
+    pool->async = malloc(sizeof *pool->async);
+    if (pool->async == NULL)
+        goto fail_workers;
+    if (uv_async_init(loop, pool->async, on_async) != 0) {
+        rc = PD_EIO;
+        free(pool->async);
+        goto fail_workers;
+    }
+    pool->async->data = pool;
+    uv_unref((uv_handle_t *)pool->async);
+    if ((rc = workers_start(pool)) < 0)
+        goto fail_threads;
+    *out = pool;
+    return 0;
+
+fail_threads:
+    workers_stop(pool);
+    uv_close((uv_handle_t *)pool->async, on_async_closed);
+fail_workers:
+    free(pool->workers);
+fail_queues:
+    free(pool->queues);
+fail_cmu:
+    pthread_mutex_destroy(&pool->cmu);
+fail_cv:
+    pthread_cond_destroy(&pool->cv);
+fail_mu:
+    pthread_mutex_destroy(&pool->mu);
+fail_pool:
+    free(pool);
+    return rc;
+}
+
+int pd_pool_queue_add(pd_pool_t *pool, const char *name, size_t max_queue,
+                      pd_pool_run_batch_fn run_batch, void *ud, pd_pool_queue_t **out)
+{
+    if (name == NULL || run_batch == NULL || strlen(name) >= PD_POOL_QUEUE_NAME_MAX ||
+        max_queue > PD_POOL_MAX_QUEUE_LIMIT)
+        return PD_EINVAL;
+    pd_pool_queue_t *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return PD_ENOMEM;
+    q->pool = pool;
+    strcpy(q->name, name);
+    q->max_queue = max_queue ? max_queue : PD_POOL_DEFAULT_MAX_QUEUE;
+    q->run_batch = run_batch;
+    q->ud = ud;
+    int rc = 0;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping)
+        rc = PD_ESHUTDOWN;
+    else if (pool->n_queues >= pool->opt.max_queues)
+        rc = PD_EFULL;
+    else
+        pool->queues[pool->n_queues++] = q;
+    pthread_mutex_unlock(&pool->mu);
+    if (rc < 0) {
+        free(q);
+        return rc;
+    }
+    *out = q;
+    return 0;
+}
+
+const char *pd_pool_queue_name(const pd_pool_queue_t *q)
+{
+    return q->name;
+}
+
+int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
+{
+    if (job == NULL || job->done == NULL)
+        return PD_EINVAL;
+    pd_pool_t *pool = q->pool;
+    job->pd_next = NULL;
+    job->pd_queue = q;
+    atomic_store_explicit(&job->pd_canceled, 0, memory_order_relaxed);
+    job->status = 0;
+    job->t_enqueue_ns = pd_pool_now_ns();
+    job->t_start_ns = job->t_end_ns = 0;
+    job->batch_size = 0;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping) {
+        pthread_mutex_unlock(&pool->mu);
+        return PD_ESHUTDOWN;
+    }
+    if (q->depth >= q->max_queue) {
+        q->stats.rejected_full++;
+        pthread_mutex_unlock(&pool->mu);
+        return PD_EFULL;
+    }
+    if (q->tail)
+        q->tail->pd_next = job;
+    else
+        q->head = job;
+    q->tail = job;
+    q->depth++;
+    q->stats.submitted++;
+    if (!q->in_ring)
+        ring_push(pool, q);
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    pool->inflight++;
+    if (!pool->async_refd) {
+        uv_ref((uv_handle_t *)pool->async);
+        pool->async_refd = 1;
+    }
+    return 0;
+}
+
+void pd_pool_cancel(pd_job_t *job)
+{
+    atomic_store_explicit(&job->pd_canceled, 1, memory_order_release);
+}
+
+unsigned pd_pool_n_workers(const pd_pool_t *pool)
+{
+    return pool->n_workers;
+}
+
+size_t pd_pool_inflight(const pd_pool_t *pool)
+{
+    return pool->inflight;
+}
+
+void pd_pool_shutdown(pd_pool_t *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = 1;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out)
+{
+    pthread_mutex_lock(&q->pool->mu);
+    *out = q->stats;
+    out->depth = q->depth;
+    pthread_mutex_unlock(&q->pool->mu);
+}
+
+void pd_pool_destroy(pd_pool_t *pool)
+{
+    if (pool == NULL)
+        return;
+    workers_stop(pool); /* workers drain the queues before they exit */
+    drain_completions(pool);
+    uv_close((uv_handle_t *)pool->async, on_async_closed);
+    for (size_t i = 0; i < pool->n_queues; i++)
+        free(pool->queues[i]);
+    free(pool->queues);
+    free(pool->workers);
+    pthread_mutex_destroy(&pool->cmu);
+    pthread_cond_destroy(&pool->cv);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool);
+}

@@ -1,0 +1,151 @@
+/* pool.h - predictd's own worker pool: pthreads that run opaque jobs in batches, one
+ * bounded FIFO queue per model, completions handed back to the libuv loop thread.
+ *
+ * Ownership and threads:
+ * - The pool knows nothing about models or HTTP. A submitter embeds pd_job_t in its own
+ *   struct (container_of) and supplies, per queue, a run_batch function that a worker calls
+ *   with up to max_batch jobs of that one queue.
+ * - pd_pool_submit, pd_pool_cancel, pd_pool_shutdown, pd_pool_destroy, pd_pool_inflight and
+ *   pd_pool_queue_stats are called on the loop thread only. done() is called on the loop
+ *   thread only, exactly once for every job that pd_pool_submit accepted, in the order the
+ *   workers finished them (a batch in its own order).
+ * - Workers never touch the loop or sockets: they push finished jobs onto a locked list and
+ *   wake the loop through one coalescing uv_async_t, whose callback drains the whole list.
+ * - Fairness: queues that have work form a ring; a worker takes the queue at the head,
+ *   pops up to max_batch of its oldest jobs and, if it still has work, puts it back at the
+ *   tail. Every non-empty queue is therefore served within one round of the ring.
+ * - The async handle is referenced only while jobs are in flight, so an idle pool does not
+ *   keep uv_run() from returning. */
+#ifndef PD_POOL_H
+#define PD_POOL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#define PD_POOL_DEFAULT_MAX_BATCH 64
+#define PD_POOL_MAX_BATCH_LIMIT 4096   /* largest max_batch accepted */
+#define PD_POOL_MAX_WORKERS 256        /* largest n_workers accepted */
+#define PD_POOL_DEFAULT_MAX_QUEUE 1024 /* jobs waiting per queue */
+#define PD_POOL_MAX_QUEUE_LIMIT (1u << 20)
+#define PD_POOL_DEFAULT_MAX_QUEUES 256 /* queues (models) per pool */
+#define PD_POOL_QUEUE_NAME_MAX 128     /* bytes, including the NUL */
+#define PD_POOL_DEFAULT_NICE 10
+#define PD_POOL_SCRATCH_MAX ((size_t)1 << 30) /* largest worker scratch area */
+
+typedef struct pd_pool_options_s {
+    unsigned n_workers; /* worker threads; 0 = number of online CPUs */
+    size_t max_batch;   /* jobs per run_batch call; 0 = PD_POOL_DEFAULT_MAX_BATCH */
+    size_t max_queues;  /* queues per pool; 0 = PD_POOL_DEFAULT_MAX_QUEUES */
+    int worker_nice;    /* >0: each worker raises its own nice value by this much (per-thread
+                           setpriority on its tid); 0: leave the priority alone. Failing to
+                           lower the priority is a logged warning, not an error. */
+    int sched_batch;    /* nonzero: workers also switch themselves to SCHED_BATCH */
+} pd_pool_options_t;
+
+/* Fills *opt with the defaults: online CPUs, batch 64, 256 queues, nice 10, SCHED_BATCH. */
+void pd_pool_options_default(pd_pool_options_t *opt);
+
+typedef struct pd_pool_s pd_pool_t;
+typedef struct pd_pool_queue_s pd_pool_queue_t;
+typedef struct pd_pool_worker_s pd_pool_worker_t;
+typedef struct pd_job_s pd_job_t;
+
+/* One unit of work, embedded in the submitter's own struct. The memory must stay valid
+ * and unmoved from pd_pool_submit until done() has been called for it. */
+struct pd_job_s {
+    /* in: set before pd_pool_submit */
+    void (*done)(pd_job_t *job, int status); /* loop thread; status == job->status */
+    uint64_t deadline_ns; /* pd_pool_now_ns() clock; 0 = none. Checked when a worker
+                             picks the job: if passed, the job is not run. */
+    /* out: set by the pool, valid in done() */
+    int status;            /* 0 ran; PD_ECANCELED dropped (canceled before it ran);
+                              PD_ETIMEDOUT dropped (deadline passed before it ran) */
+    uint64_t t_enqueue_ns; /* pd_pool_now_ns() at submit */
+    uint64_t t_start_ns;   /* when a worker picked it (also set for dropped jobs) */
+    uint64_t t_end_ns;     /* when its batch finished (== t_start_ns if dropped) */
+    uint32_t batch_size;   /* jobs in the run_batch call that ran it; 0 if dropped */
+    /* private to the pool */
+    pd_job_t *pd_next;
+    pd_pool_queue_t *pd_queue;
+    atomic_int pd_canceled;
+};
+
+/* run_batch: called on a worker thread with n (1..max_batch) jobs of one queue, oldest
+ * first. It stores each job's result in the submitter's struct; the jobs array is only
+ * valid during the call. ud is the pointer given to pd_pool_queue_add. w identifies the
+ * calling worker (for pd_pool_worker_scratch). It must not call pool functions. */
+typedef void (*pd_pool_run_batch_fn)(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w);
+
+/* Monotonic clock in nanoseconds (CLOCK_MONOTONIC), the clock of every *_ns field. */
+uint64_t pd_pool_now_ns(void);
+
+/* Starts the workers and registers the completion uv_async_t on `loop` (loop thread,
+ * before or while the loop runs). `loop` must outlive the pool; opt may be NULL (defaults)
+ * and is copied. Returns 0, PD_EINVAL (options over their limits), PD_ENOMEM or PD_EIO
+ * (a thread could not be started). */
+int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt);
+
+/* Adds a bounded FIFO queue (one per model). name is copied (at most
+ * PD_POOL_QUEUE_NAME_MAX-1 bytes, else PD_EINVAL); max_queue 0 = PD_POOL_DEFAULT_MAX_QUEUE.
+ * ud must stay valid until pd_pool_destroy returns. *out belongs to the pool and lives
+ * until pd_pool_destroy. Returns 0, PD_EINVAL, PD_EFULL (max_queues reached), PD_ENOMEM,
+ * PD_ESHUTDOWN. */
+int pd_pool_queue_add(pd_pool_t *pool, const char *name, size_t max_queue,
+                      pd_pool_run_batch_fn run_batch, void *ud, pd_pool_queue_t **out);
+
+/* Returns the name given to pd_pool_queue_add (owned by the queue). */
+const char *pd_pool_queue_name(const pd_pool_queue_t *q);
+
+/* Enqueues job (loop thread). Returns 0 (done() will be called exactly once), PD_EFULL
+ * (max_queue jobs already waiting: answer 503 + Retry-After), PD_ESHUTDOWN, or PD_EINVAL
+ * (job->done is NULL). On error the job is not kept and done() is never called. */
+int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job);
+
+/* Marks a submitted job canceled (loop thread, before its done() ran). If no worker has
+ * picked it yet it is never run and completes with PD_ECANCELED (when a worker reaches it
+ * in the queue); if it is already running, it finishes normally with status 0. */
+void pd_pool_cancel(pd_job_t *job);
+
+/* Returns a worker-local scratch area of at least `bytes` bytes (worker thread, inside
+ * run_batch). It grows on demand (contents are not preserved when it grows), belongs to
+ * the worker and is freed when the worker exits. NULL if bytes > PD_POOL_SCRATCH_MAX or
+ * out of memory. */
+void *pd_pool_worker_scratch(pd_pool_worker_t *w, size_t bytes);
+
+/* Index of the worker, 0..n_workers-1. */
+unsigned pd_pool_worker_index(const pd_pool_worker_t *w);
+
+/* Number of worker threads running. */
+unsigned pd_pool_n_workers(const pd_pool_t *pool);
+
+/* Jobs accepted by pd_pool_submit whose done() has not been called yet (loop thread). */
+size_t pd_pool_inflight(const pd_pool_t *pool);
+
+/* Refuses new jobs from now on (PD_ESHUTDOWN); queued jobs still run (drain). Loop
+ * thread; idempotent. Keep running the loop to receive their completions. */
+void pd_pool_shutdown(pd_pool_t *pool);
+
+/* Shuts down if not done yet, waits for the workers to drain every queue and exit, calls
+ * done() for every remaining completion (on the calling loop thread), and closes the
+ * async handle. The handle's memory is released by its close callback, i.e. on the next
+ * uv_run() of the loop, which the caller runs before uv_loop_close as for any handle.
+ * Everything else, queues included, is freed before returning. Accepts NULL. */
+void pd_pool_destroy(pd_pool_t *pool);
+
+typedef struct pd_pool_queue_stats_s {
+    size_t depth;              /* jobs waiting (not yet picked by a worker) */
+    uint64_t submitted;        /* accepted by pd_pool_submit */
+    uint64_t completed;        /* ran (status 0) */
+    uint64_t canceled_dropped; /* dropped because canceled */
+    uint64_t expired;          /* dropped because their deadline passed */
+    uint64_t rejected_full;    /* pd_pool_submit answered PD_EFULL */
+    uint64_t batches;          /* run_batch calls */
+} pd_pool_queue_stats_t;
+
+/* Copies a consistent snapshot of q's counters into *out (any thread). */
+void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);
+
+#endif
