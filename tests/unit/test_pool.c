@@ -10,7 +10,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "pool/pool.h"
@@ -508,6 +512,43 @@ static void test_stress(void **state)
     finish(&loop, p);
 }
 
+static int g_prio_seen, g_policy_seen;
+
+static void prio_batch(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
+{
+    (void)ud, (void)w;
+    errno = 0;
+    g_prio_seen = getpriority(PRIO_PROCESS, (id_t)gettid());
+    g_policy_seen = sched_getscheduler(0);
+    for (size_t i = 0; i < n; i++)
+        ((tjob_t *)jobs[i])->ran = 1;
+}
+
+/* Workers lower their own priority (nice + SCHED_BATCH); the loop thread keeps its own. */
+static void test_worker_priority(void **state)
+{
+    (void)state;
+    fixture_reset();
+    int base = getpriority(PRIO_PROCESS, (id_t)gettid());
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    pd_pool_options_t o;
+    pd_pool_options_default(&o);
+    o.n_workers = 1;
+    o.worker_nice = 5;
+    pd_pool_t *p = NULL;
+    assert_int_equal(pd_pool_init(&p, &loop, &o), 0);
+    pd_pool_queue_t *q;
+    assert_int_equal(pd_pool_queue_add(p, "p", 0, prio_batch, 0, &q), 0);
+    assert_int_equal(submit(q, 0), 0);
+    run_until_idle(&loop);
+    assert_int_equal(J[0].ran, 1);
+    assert_int_equal(g_prio_seen, base + 5 > 19 ? 19 : base + 5);
+    assert_int_equal(g_policy_seen, SCHED_BATCH);
+    assert_int_equal(getpriority(PRIO_PROCESS, (id_t)gettid()), base);
+    finish(&loop, p);
+}
+
 int main(void)
 {
     pthread_mutex_init(&F.mu, NULL);
@@ -524,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_scratch),
         cmocka_unit_test(test_stress),
+        cmocka_unit_test(test_worker_priority),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
