@@ -1,0 +1,132 @@
+"""Converters for the dense (non-tree) parts of a model: the four scalers, the linear
+models and the multi-layer perceptrons of scikit-learn 1.2.
+
+Each converter takes a fitted estimator and returns one `steps` entry of the predictd
+format (docs/model-format.md), or raises UnsupportedError naming the estimator. Each one
+reproduces the arithmetic of the estimator's own transform/predict/predict_proba, so that
+predictions computed from the file equal the library's.
+"""
+
+import numpy as np
+
+from ._common import UnsupportedError, est_name, floats, matrix, scalar
+
+
+# ---- scalers ---------------------------------------------------------------------------
+
+def _standard(s):
+    step = {"type": "standard_scaler"}
+    if s.with_mean:  # transform: X -= mean_ only when with_mean
+        step["mean"] = floats(s.mean_, "StandardScaler.mean_")
+    if s.with_std:  # X /= scale_ only when with_std (zero variances already became 1)
+        step["scale"] = floats(s.scale_, "StandardScaler.scale_")
+    return step
+
+
+def _minmax(s):
+    if getattr(s, "clip", False):
+        raise UnsupportedError("MinMaxScaler(clip=True) is not supported: the predictd "
+                               "format has no clipping step")
+    return {"type": "minmax_scaler", "scale": floats(s.scale_, "MinMaxScaler.scale_"),
+            "min": floats(s.min_, "MinMaxScaler.min_")}
+
+
+def _maxabs(s):
+    return {"type": "maxabs_scaler", "scale": floats(s.scale_, "MaxAbsScaler.scale_")}
+
+
+def _robust(s):
+    step = {"type": "robust_scaler"}
+    if s.with_centering:
+        step["center"] = floats(s.center_, "RobustScaler.center_")
+    if s.with_scaling:
+        step["scale"] = floats(s.scale_, "RobustScaler.scale_")
+    return step
+
+
+SCALERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
+           "MaxAbsScaler": _maxabs, "RobustScaler": _robust}
+
+
+def scaler_step(s):
+    """The `steps` entry of a fitted scaler; UnsupportedError for any other transformer."""
+    fn = SCALERS.get(type(s).__name__)
+    if fn is None or type(s).__module__.split(".")[0] != "sklearn":
+        raise UnsupportedError(
+            "%s is not supported as a pipeline step; supported transformers: %s"
+            % (est_name(s), ", ".join(sorted(SCALERS))))
+    return fn(s)
+
+
+# ---- linear models ---------------------------------------------------------------------
+
+def linear_regressor(est):
+    """LinearRegression, Ridge, Lasso, ElasticNet: value = coef . x + intercept."""
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    if coef.ndim != 1:
+        raise UnsupportedError("%s: multi-output regression (coef_ of shape %s) is not "
+                               "supported; fit on a 1-D target" % (est_name(est), coef.shape))
+    return {"type": "linear", "link": "identity",
+            "coef": [floats(coef, "%s.coef_" % est_name(est))],
+            "intercept": [scalar(est.intercept_, "%s.intercept_" % est_name(est))]}
+
+
+def _logistic_is_ovr(est):
+    """Mirrors LogisticRegression.predict_proba of scikit-learn 1.2 (not fit's rule)."""
+    mc = est.multi_class
+    return mc in ("ovr", "warn") or (
+        mc == "auto" and (est.classes_.size <= 2
+                          or est.solver in ("liblinear", "newton-cholesky")))
+
+
+def logistic_regression(est):
+    """LogisticRegression: binary, one-vs-rest or multinomial, as predict_proba computes."""
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    icpt = np.asarray(est.intercept_, dtype=np.float64).ravel()
+    n_classes = len(est.classes_)
+    what = "LogisticRegression"
+    if n_classes == 2:
+        if coef.shape[0] != 1:
+            raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s"
+                                   % (coef.shape,))
+        if not _logistic_is_ovr(est):
+            # multinomial on two classes: softmax([-z, z]) = [1 - s(2z), s(2z)]; doubling
+            # every term is exact in binary floating point, so 2z is computed bit for bit.
+            coef, icpt = coef * 2.0, icpt * 2.0
+        return {"type": "linear", "link": "logistic",
+                "coef": matrix(coef, what + ".coef_"), "intercept": floats(icpt, what)}
+    if coef.shape[0] != n_classes:
+        raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s" % (coef.shape,))
+    return {"type": "linear", "link": "ovr" if _logistic_is_ovr(est) else "softmax",
+            "coef": matrix(coef, what + ".coef_"),
+            "intercept": floats(icpt, what + ".intercept_")}
+
+
+# ---- multi-layer perceptrons -----------------------------------------------------------
+
+_ACTIVATIONS = ("identity", "relu", "tanh", "logistic")
+
+
+def mlp(est, classifier):
+    """MLPClassifier/MLPRegressor: dense layers from coefs_ and intercepts_."""
+    name = est_name(est)
+    if est.activation not in _ACTIVATIONS:
+        raise UnsupportedError("%s: activation %r is not supported" % (name, est.activation))
+    out = est.out_activation_
+    if classifier:
+        if getattr(est._label_binarizer, "y_type_", "") == "multilabel-indicator":
+            raise UnsupportedError("%s: multilabel classification is not supported" % name)
+        expected = "logistic" if len(est.classes_) == 2 else "softmax"
+    else:
+        if est.n_outputs_ != 1:
+            raise UnsupportedError("%s: multi-output regression (%d outputs) is not "
+                                   "supported" % (name, est.n_outputs_))
+        expected = "identity"
+    if out != expected:
+        raise UnsupportedError("%s: output activation %r is not supported here" % (name, out))
+    layers = []
+    for i, (w, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        layers.append({"weights": matrix(w, "%s.coefs_[%d]" % (name, i)),
+                       "bias": floats(b, "%s.intercepts_[%d]" % (name, i))})
+    return {"type": "mlp", "activation": est.activation, "output_activation": out,
+            "layers": layers}
