@@ -1,0 +1,558 @@
+/* conn.c - one client connection: reads into the server's shared buffer, feeds the parser,
+ * dispatches complete requests to their handlers, and writes answered responses in request
+ * order, gathering every answered response at the head of the queue into one write.
+ *
+ * Invariants: requests in c->head..c->tail are in arrival order; only the head run of
+ * ANSWERED requests is ever written; the first c->nwriting requests belong to an
+ * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
+ * its handler (when the connection dies it moves to the server's detached list). A
+ * connection that must close after a response first shuts its write side down and reads
+ * (discarding) until EOF or the io timeout, so the client sees the response, not a reset. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "http/internal.h"
+#include "obs/log.h"
+
+static const char k_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static void conn_update_timer(pd_http_conn_t *c);
+static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
+static void conn_error(pd_http_conn_t *c, int status);
+
+/* ---- parser callbacks ---- */
+
+static pd_http_request_t *cb_req_new(void *owner)
+{
+    pd_http_conn_t *c = owner;
+    pd_http_request_t *r = pd__srv_req_get(c->srv);
+    if (r) {
+        r->srv = c->srv;
+        r->conn = c;
+    }
+    return r;
+}
+
+static void enqueue(pd_http_conn_t *c, pd_http_request_t *r)
+{
+    r->next = NULL;
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    c->nqueued++;
+    r->state = PD__REQ_HANDLER;
+    c->srv->stats.requests_in_flight++;
+}
+
+static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
+{
+    pd_http_server_t *srv = c->srv;
+    const pd_route_t *rt = NULL;
+    char allow[128];
+    char extra[160];
+    switch (pd_router_match(srv->router, r->method, r->path, &rt, allow, sizeof allow)) {
+    case PD_ROUTE_FOUND:
+        r->route_ctx = rt->ctx;
+        if (srv->hooks.before_handler)
+            srv->hooks.before_handler(srv->hooks.ud, r);
+        rt->fn(r, rt->ctx);
+        /* r may be answered (and recycled) by now, so the hook does not get it */
+        if (srv->hooks.after_handler)
+            srv->hooks.after_handler(srv->hooks.ud);
+        return;
+    case PD_ROUTE_BAD_METHOD:
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
+        pd_http_respond(r, 405, "application/json", extra, "{\"detail\":\"Method Not Allowed\"}", 31);
+        return;
+    default:
+        pd_http_respond_json(r, 404, "{\"detail\":\"Not Found\"}", 22);
+        return;
+    }
+}
+
+static int cb_req_done(void *owner, pd_http_request_t *r)
+{
+    pd_http_conn_t *c = owner;
+    if (c->srv->draining)
+        r->keep_alive = 0;
+    if (!r->keep_alive)
+        c->stop_parsing = 1;
+    enqueue(c, r);
+    dispatch(c, r);
+    return c->stop_parsing || c->nqueued >= c->srv->opts.max_pipeline;
+}
+
+static void cb_expect_continue(void *owner, pd_http_request_t *r)
+{
+    pd_http_conn_t *c = owner;
+    (void)r;
+    if (c->head != NULL || c->nwriting)
+        return; /* earlier responses pending: the client sends the body after its wait */
+    uv_buf_t b = uv_buf_init((char *)k_continue, sizeof k_continue - 1);
+    (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+}
+
+static const pd__parser_cbs_t g_cbs = {cb_req_new, cb_req_done, cb_expect_continue};
+
+/* ---- closing ---- */
+
+static void release_head(pd_http_conn_t *c)
+{
+    pd_http_request_t *r = c->head;
+    c->head = r->next;
+    if (c->head == NULL)
+        c->tail = NULL;
+    c->nqueued--;
+    pd__srv_req_put(c->srv, r);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    pd_http_conn_t *c = h->data;
+    pd_http_server_t *srv = c->srv;
+    while (c->head)
+        release_head(c);
+    if (c->parser.cur)
+        pd__srv_req_put(srv, c->parser.cur);
+    free(c->stash);
+    free(c->wreq);
+    free(c);
+    pd__srv_check_drained(srv);
+}
+
+void pd__conn_close(pd_http_conn_t *c)
+{
+    if (c->closed)
+        return;
+    c->closed = 1;
+    pd__srv_tl_set(c->srv, c, PD__TL_NONE);
+    pd__srv_conn_gone(c->srv, c);
+    /* Detach requests still held by handlers; the rest is freed in on_close. */
+    pd_http_request_t **pp = &c->head;
+    pd_http_request_t *detached = NULL;
+    while (*pp) {
+        pd_http_request_t *r = *pp;
+        if (r->state == PD__REQ_HANDLER) {
+            *pp = r->next;
+            c->nqueued--;
+            r->conn = NULL;
+            r->next = detached;
+            detached = r;
+        } else {
+            pp = &r->next;
+        }
+    }
+    c->tail = NULL;
+    for (pd_http_request_t *r = c->head; r; r = r->next)
+        c->tail = r;
+    while (detached) {
+        pd_http_request_t *r = detached;
+        detached = r->next;
+        r->next_all = c->srv->detached;
+        r->prev_all = NULL;
+        if (c->srv->detached)
+            c->srv->detached->prev_all = r;
+        c->srv->detached = r;
+        if (r->abort_cb)
+            r->abort_cb(r, r->abort_arg);
+    }
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    pd_http_conn_t *c = req->data;
+    free(req);
+    if (status < 0 && !c->closed)
+        pd__conn_close(c);
+}
+
+/* After the last response: half-close and linger, reading until EOF or the io timeout. */
+static void conn_finish(pd_http_conn_t *c)
+{
+    if (c->closing || c->closed)
+        return;
+    c->closing = 1;
+    c->stop_parsing = 1;
+    uv_shutdown_t *sr = malloc(sizeof *sr);
+    if (sr == NULL) {
+        pd__conn_close(c);
+        return;
+    }
+    sr->data = c;
+    if (uv_shutdown(sr, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+        free(sr);
+        pd__conn_close(c);
+        return;
+    }
+    pd__srv_tl_set(c->srv, c, PD__TL_IO);
+}
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    pd_http_conn_t *c = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(c->srv->readbuf, PD__READ_BUF);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    pd_http_conn_t *c = s->data;
+    (void)buf;
+    if (nread < 0) {
+        /* EOF or error: the client is gone. Send what is already answered (a client that
+         * half-closed after its last request still gets it), cancel the rest. */
+        if (nread == UV_EOF && !c->closing)
+            pd__conn_flush(c);
+        pd__conn_close(c);
+        return;
+    }
+    if (nread == 0 || c->closing || c->stop_parsing)
+        return; /* discard: lingering after the last response */
+    c->parser.now_ns = uv_hrtime();
+    conn_feed(c, c->srv->readbuf, (size_t)nread);
+    if (!c->closed)
+        conn_update_timer(c);
+}
+
+static void conn_read_start(pd_http_conn_t *c)
+{
+    if (!c->reading && !c->closed) {
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+            c->reading = 1;
+    }
+}
+
+static void conn_read_stop(pd_http_conn_t *c)
+{
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = 0;
+    }
+}
+
+static void conn_feed(pd_http_conn_t *c, const char *data, size_t len)
+{
+    size_t used = 0;
+    int rc = pd__parser_feed(&c->parser, data, len, &used);
+    if (rc == PD__PARSE_OK)
+        return;
+    if (rc == PD__PARSE_PAUSED) {
+        if (c->stop_parsing)
+            return; /* a last request (Connection: close, drain): the rest is ignored */
+        conn_read_stop(c);
+        if (used < len) {
+            c->stash = malloc(len - used);
+            if (c->stash == NULL) {
+                pd__conn_close(c);
+                return;
+            }
+            memcpy(c->stash, data + used, len - used);
+            c->stash_len = len - used;
+        }
+        return;
+    }
+    conn_error(c, rc);
+}
+
+/* Resumes parsing after a pipeline pause once the queue has room again. */
+static void conn_resume(pd_http_conn_t *c)
+{
+    if (c->closed || c->closing || c->stop_parsing || c->reading ||
+        c->nqueued >= c->srv->opts.max_pipeline)
+        return;
+    pd__parser_resume(&c->parser);
+    if (c->stash) {
+        char *s = c->stash;
+        size_t n = c->stash_len;
+        c->stash = NULL;
+        c->stash_len = 0;
+        c->parser.now_ns = uv_hrtime();
+        conn_feed(c, s, n);
+        free(s);
+        if (c->closed || c->stash)
+            return;
+    }
+    if (!c->stop_parsing)
+        conn_read_start(c);
+}
+
+/* The server answers a broken request itself, after the ones before it, then closes. */
+static void conn_error(pd_http_conn_t *c, int status)
+{
+    pd_http_server_t *srv = c->srv;
+    pd_http_request_t *r = c->parser.cur;
+    c->parser.cur = NULL;
+    if (r == NULL)
+        r = cb_req_new(c);
+    if (r == NULL) {
+        pd__conn_close(c);
+        return;
+    }
+    if (r->method[0] == '\0')
+        r->method = "-";
+    if (r->path[0] == '\0')
+        r->path = "-";
+    if (r->recv_ns == 0)
+        r->recv_ns = uv_hrtime();
+    r->keep_alive = 0;
+    r->close_after = 1;
+    c->stop_parsing = 1;
+    enqueue(c, r);
+    const char *body;
+    switch (status) {
+    case 408: srv->stats.rejected_timeout++; body = "{\"detail\":\"Request Timeout\"}"; break;
+    case 413: srv->stats.rejected_body_size++; body = "{\"detail\":\"Request body too large\"}"; break;
+    case 431:
+        srv->stats.rejected_header_size++;
+        body = "{\"detail\":\"Request header fields too large\"}";
+        break;
+    case 503:
+        srv->stats.rejected_connections++;
+        body = "{\"detail\":\"Too many connections\"}";
+        break;
+    case 500: body = "{\"detail\":\"Internal Server Error\"}"; break;
+    default:
+        status = 400;
+        srv->stats.rejected_malformed++;
+        body = "{\"detail\":\"Bad Request\"}";
+    }
+    pd_http_respond_json(r, status, body, strlen(body));
+}
+
+/* ---- accept ---- */
+
+void pd__conn_accept(pd_http_server_t *srv)
+{
+    pd_http_conn_t *c = calloc(1, sizeof *c);
+    if (c == NULL || uv_tcp_init(srv->loop, &c->tcp) < 0) {
+        free(c);
+        pd_log_error("accept: out of memory");
+        return;
+    }
+    c->tcp.data = c;
+    c->srv = srv;
+    pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->stats.open_connections++;
+    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) < 0) {
+        pd__conn_close(c);
+        return;
+    }
+    srv->stats.accepted_total++;
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (srv->stats.open_connections > srv->opts.max_connections) {
+        conn_read_start(c);
+        conn_error(c, 503);
+        return;
+    }
+    conn_read_start(c);
+    conn_update_timer(c);
+}
+
+/* ---- answering and writing ---- */
+
+int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
+                    const char *extra_headers, const char *body, size_t len)
+{
+    pd_http_server_t *srv = r->srv;
+    if (r->state != PD__REQ_HANDLER) {
+        pd_log_error("http: respond called twice or on a request not handed out (%s %s)",
+                     r->method, r->path);
+        return PD_EINVAL;
+    }
+    srv->stats.requests_in_flight--;
+    srv->stats.requests_total++;
+    uint64_t dur = uv_hrtime() - r->recv_ns;
+    pd_http_conn_t *c = r->conn;
+    if (c == NULL) { /* its connection died: just free it */
+        if (r->prev_all)
+            r->prev_all->next_all = r->next_all;
+        else
+            srv->detached = r->next_all;
+        if (r->next_all)
+            r->next_all->prev_all = r->prev_all;
+        r->state = PD__REQ_ANSWERED;
+        if (srv->hooks.after_response)
+            srv->hooks.after_response(srv->hooks.ud, r, status, 0, dur);
+        pd__srv_req_put(srv, r);
+        pd__srv_check_drained(srv);
+        return 0;
+    }
+    /* The last request of a draining connection closes it. */
+    if (srv->draining && r->next == NULL && !pd__parser_busy(&c->parser))
+        r->keep_alive = 0;
+    if (!r->keep_alive)
+        r->close_after = 1;
+    int rc = pd__response_format(&r->out, status, content_type, extra_headers, body, len,
+                                 r->keep_alive, r->http_minor);
+    r->state = PD__REQ_ANSWERED;
+    r->status = status;
+    if (rc < 0) {
+        pd_log_error("http: cannot format a %d response: %s", status, pd_strerror(rc));
+        pd_buf_reset(&r->out);
+        r->close_after = 1;
+    }
+    if (srv->hooks.after_response)
+        srv->hooks.after_response(srv->hooks.ud, r, status, r->out.len, dur);
+    if (srv->opts.access_log)
+        pd_log_info("%s %s %d %zu %llu", r->method, r->path, status, r->out.len,
+                    (unsigned long long)(dur / 1000));
+    pd__srv_mark_dirty(srv, c);
+    return rc;
+}
+
+int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, size_t len)
+{
+    return pd_http_respond(req, status, "application/json", NULL, json, len);
+}
+
+void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg)
+{
+    req->abort_cb = cb;
+    req->abort_arg = arg;
+}
+
+int pd_http_request_connected(const pd_http_request_t *req)
+{
+    return req->conn != NULL && !req->conn->closed;
+}
+
+pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
+{
+    return req->srv;
+}
+
+/* Releases the first n requests (written) and decides what comes next. */
+static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
+{
+    for (uint32_t i = 0; i < n; i++)
+        release_head(c);
+    if (close_after) {
+        conn_finish(c);
+        return;
+    }
+    if (c->srv->draining && c->head == NULL && !pd__parser_busy(&c->parser)) {
+        pd__conn_close(c);
+        return;
+    }
+    conn_resume(c);
+    if (!c->closed)
+        conn_update_timer(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    pd_http_conn_t *c = w->data;
+    if (c->closed)
+        return; /* canceled by uv_close; on_close frees the requests */
+    uint32_t n = c->nwriting;
+    int close_after = c->wclose;
+    c->nwriting = 0;
+    if (status < 0) {
+        pd__conn_close(c);
+        return;
+    }
+    after_write(c, n, close_after);
+    if (!c->closed && c->head && c->head->state == PD__REQ_ANSWERED)
+        pd__srv_mark_dirty(c->srv, c);
+}
+
+void pd__conn_flush(pd_http_conn_t *c)
+{
+    if (c->closed || c->nwriting)
+        return;
+    uv_buf_t bufs[PD__WRITE_BATCH];
+    uint32_t n = 0;
+    size_t total = 0;
+    int close_after = 0;
+    for (pd_http_request_t *r = c->head; r && r->state == PD__REQ_ANSWERED && n < PD__WRITE_BATCH;
+         r = r->next) {
+        bufs[n++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
+        total += r->out.len;
+        if (r->close_after) {
+            close_after = 1;
+            break;
+        }
+    }
+    if (n == 0)
+        return;
+    int rc = total ? uv_try_write((uv_stream_t *)&c->tcp, bufs, n) : 0;
+    if (rc < 0 && rc != UV_EAGAIN) {
+        pd__conn_close(c);
+        return;
+    }
+    size_t done = rc > 0 ? (size_t)rc : 0;
+    if (done == total) {
+        after_write(c, n, close_after);
+        return;
+    }
+    /* Partial: hand the rest to uv_write (copies nothing; the requests stay queued). */
+    uint32_t i = 0;
+    while (done >= bufs[i].len) {
+        done -= bufs[i].len;
+        i++;
+    }
+    bufs[i].base += done;
+    bufs[i].len -= done;
+    if (c->wreq == NULL && (c->wreq = malloc(sizeof *c->wreq)) == NULL) {
+        pd__conn_close(c);
+        return;
+    }
+    c->wreq->data = c;
+    if (uv_write(c->wreq, (uv_stream_t *)&c->tcp, bufs + i, n - i, on_write) < 0) {
+        pd__conn_close(c);
+        return;
+    }
+    c->nwriting = n;
+    c->wclose = (uint8_t)close_after;
+    conn_read_stop(c); /* backpressure: no new requests while the client does not read */
+    pd__srv_tl_set(c->srv, c, PD__TL_IO);
+}
+
+/* ---- timers and draining ---- */
+
+static void conn_update_timer(pd_http_conn_t *c)
+{
+    if (c->closed || c->closing || c->nwriting)
+        return; /* lingering and blocked writes stay on the io list */
+    if (pd__parser_busy(&c->parser)) {
+        if (c->tlist != PD__TL_IO)
+            pd__srv_tl_set(c->srv, c, PD__TL_IO); /* from the request's first bytes */
+    } else if (c->head == NULL) {
+        pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
+    } else {
+        pd__srv_tl_set(c->srv, c, PD__TL_NONE); /* a handler is working */
+    }
+}
+
+void pd__conn_drain(pd_http_conn_t *c)
+{
+    if (c->closed || c->closing)
+        return;
+    if (c->head == NULL && !pd__parser_busy(&c->parser) && !c->nwriting)
+        pd__conn_close(c);
+}
+
+void pd__conn_timeout(pd_http_conn_t *c)
+{
+    if (c->closed)
+        return;
+    if (c->closing || c->nwriting) {
+        pd__conn_close(c);
+    } else if (pd__parser_busy(&c->parser)) {
+        conn_error(c, 408);
+        pd__srv_tl_set(c->srv, c, PD__TL_IO);
+    } else if (c->head == NULL) {
+        c->srv->stats.idle_closed++;
+        pd__conn_close(c);
+    }
+}

@@ -1,0 +1,172 @@
+/* http.h - predictd's HTTP/1.1 server on one libuv loop: the public API that endpoints
+ * (src/api/) and the CLI (src/cli/serve.c) build on.
+ *
+ * Model: the server owns the listening socket and every connection; the app owns the
+ * uv_loop_t and the router. For each complete request (headers + de-chunked body) the
+ * server calls the route's handler on the loop thread. The handler answers with
+ * pd_http_respond() either right away or LATER (e.g. after a worker pool finished), always
+ * from the loop thread. Responses of one connection go out in request order (pipelining).
+ *
+ * Request lifetime: a pd_http_request_t handed to a handler stays valid until the handler
+ * (or whoever it passed the request to) calls pd_http_respond() on it - exactly once -
+ * even if the connection closed meanwhile. When a connection goes away with an unanswered
+ * request, the server calls the request's abort callback (pd_http_request_on_abort) on the
+ * loop thread; respond must still be called afterwards, and then only frees the request.
+ *
+ * Threading: every function here must be called on the loop thread. */
+#ifndef PD_HTTP_H
+#define PD_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http/router.h"
+#include "util/buf.h"
+
+/* Defaults of the limits (each one is a serve option). */
+#define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
+#define PD_HTTP_DEFAULT_MAX_HEADER_SIZE (16u * 1024u)      /* request line + headers -> 431 */
+#define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
+#define PD_HTTP_DEFAULT_MAX_BODY_SIZE (1024u * 1024u)      /* -> 413 */
+#define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
+#define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
+#define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
+#define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
+#define PD_HTTP_DEFAULT_BACKLOG 4096
+
+typedef struct pd_http_server_s pd_http_server_t;
+typedef struct pd_http_conn_s pd_http_conn_t;
+typedef struct pd_http_request_s pd_http_request_t;
+
+/* Called on the loop thread when the connection of an unanswered request went away. */
+typedef void (*pd_http_abort_cb)(pd_http_request_t *req, void *arg);
+
+/* One request. Handlers read the public fields; everything below "private" belongs to the
+ * server. All strings are NUL-terminated and live as long as the request. */
+struct pd_http_request_s {
+    const char *method;       /* "GET", "POST", ... (static storage) */
+    const char *path;         /* percent-encoded path without the query, e.g. "/health" */
+    const char *query;        /* the part after '?', or "" */
+    const char *content_type; /* the Content-Type value, or NULL when absent */
+    const char *body;         /* de-chunked body, NUL-terminated; "" when empty */
+    size_t body_len;
+    int keep_alive;           /* the connection stays open after this response */
+    int http_minor;           /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
+    uint64_t recv_ns;         /* uv_hrtime() when the request's first bytes were read */
+    void *user;               /* free for the handler (NULL initially) */
+    void *route_ctx;          /* the ctx given to pd_router_add for the matched route */
+
+    /* ---- private ---- */
+    pd_http_server_t *srv;
+    pd_http_conn_t *conn;     /* NULL once the connection is gone */
+    pd_http_request_t *next;  /* the connection's queue, in request order */
+    pd_http_request_t *prev_all, *next_all; /* server's list of detached requests */
+    pd_http_abort_cb abort_cb;
+    void *abort_arg;
+    int state;                /* PD__REQ_* (internal.h) */
+    int status;               /* response status once answered */
+    int close_after;          /* close the connection after this response */
+    uint32_t nheaders;
+    uint32_t hdr_off[PD_HTTP_DEFAULT_MAX_HEADERS][2]; /* name/value offsets into raw */
+    pd_buf_t raw;             /* url + header strings, NUL-separated */
+    pd_buf_t body_buf;        /* the de-chunked body */
+    pd_buf_t out;             /* the formatted response (status line to body) */
+};
+
+/* Observability hooks, all optional (NULL), all called on the loop thread with `ud`.
+ * The request passed is valid only during the call. */
+typedef struct {
+    void *ud;
+    /* Right before the route's handler runs (e.g. set the loop monitor's context). */
+    void (*before_handler)(void *ud, const pd_http_request_t *req);
+    /* Right after the handler returned (it may have answered and so recycled the request,
+     * which is why the request is not passed). */
+    void (*after_handler)(void *ud);
+    /* When a response was formatted (also for 400/408/413/431/503 the server answers
+     * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */
+    void (*after_response)(void *ud, const pd_http_request_t *req, int status,
+                           size_t bytes_out, uint64_t duration_ns);
+    /* Shutdown began (listener closed, readiness is now false). */
+    void (*on_drain_start)(void *ud);
+    /* Shutdown finished; cut_off counts requests and connections closed unfinished
+     * because --shutdown-timeout passed (0 on a clean drain). */
+    void (*on_drained)(void *ud, unsigned cut_off);
+} pd_http_hooks_t;
+
+typedef struct {
+    uint32_t max_connections;
+    uint32_t max_header_size;
+    uint32_t max_body_size;
+    uint32_t max_pipeline;
+    uint32_t keepalive_ms;
+    uint32_t header_timeout_ms;
+    uint32_t shutdown_timeout_ms;
+    int access_log;           /* log one INFO line per response */
+} pd_http_options_t;
+
+/* Counters, readable any time on the loop thread. */
+typedef struct {
+    uint64_t open_connections;
+    uint64_t requests_in_flight;     /* parsed and not yet answered (incl. detached) */
+    uint64_t accepted_total;         /* connections accepted (incl. rejected ones) */
+    uint64_t requests_total;         /* requests answered */
+    uint64_t rejected_connections;   /* over max_connections -> 503 */
+    uint64_t rejected_header_size;   /* 431 */
+    uint64_t rejected_body_size;     /* 413 */
+    uint64_t rejected_timeout;       /* 408 */
+    uint64_t rejected_malformed;     /* 400 */
+    uint64_t idle_closed;            /* keep-alive connections closed for idleness */
+} pd_http_stats_t;
+
+/* Fills *o with the defaults above. */
+void pd_http_options_default(pd_http_options_t *o);
+
+/* Creates a server on `loop` (not yet listening). `router` and `hooks` (may be NULL) are
+ * borrowed and must outlive the server; routes may be added until pd_http_server_listen.
+ * Returns 0 or PD_ENOMEM/PD_EINVAL. */
+int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http_options_t *opts,
+                          const pd_router_t *router, const pd_http_hooks_t *hooks);
+/* Binds and listens on host:port (IPv4 or IPv6 literal). Returns 0, PD_EINVAL (bad
+ * address) or PD_EIO with a message in errbuf (e.g. "address already in use"). */
+int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
+                          size_t errlen);
+/* The port actually bound (useful with port 0), or -1. */
+int pd_http_server_port(const pd_http_server_t *srv);
+/* Starts a graceful shutdown: stop accepting, readiness false, finish every request in
+ * flight, close idle connections; after shutdown_timeout_ms close what is left. When all
+ * is done the server's handles are closed, so uv_run returns once the app closed its own.
+ * Idempotent. */
+void pd_http_server_shutdown(pd_http_server_t *srv);
+/* 1 while the server listens and is not draining. */
+int pd_http_server_ready(const pd_http_server_t *srv);
+/* 1 once pd_http_server_shutdown was called. */
+int pd_http_server_draining(const pd_http_server_t *srv);
+/* 1 once the drain finished (all connections closed). */
+int pd_http_server_drained(const pd_http_server_t *srv);
+/* The counters; the pointer lives as long as the server. */
+const pd_http_stats_t *pd_http_server_stats(const pd_http_server_t *srv);
+/* Frees the server. Call after uv_run returned (drained), and after the app answered every
+ * request it held: a later pd_http_respond would use freed memory. Accepts NULL. */
+void pd_http_server_destroy(pd_http_server_t *srv);
+
+/* Answers `req`: formats status line, Date, Server, Content-Type (omitted when NULL),
+ * Content-Length, Connection and `extra_headers` (complete "Name: value\r\n" lines, or
+ * NULL), then copies `body` (len bytes). After the call `req` must not be used: it is
+ * sent (in order) and recycled by the server, or just freed if its connection is gone.
+ * Returns 0, or PD_ENOMEM (the connection is then closed; req is still consumed). */
+int pd_http_respond(pd_http_request_t *req, int status, const char *content_type,
+                    const char *extra_headers, const char *body, size_t len);
+/* Shorthand: a JSON body (content type application/json). */
+int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, size_t len);
+/* Registers `cb(req, arg)` to run if the connection goes away before the answer; replaces
+ * an earlier registration. `arg` is borrowed until respond. */
+void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg);
+/* 1 while the request's connection is still open. */
+int pd_http_request_connected(const pd_http_request_t *req);
+/* The value of header `name` (case-insensitive), or NULL. Valid as long as req. */
+const char *pd_http_request_header(const pd_http_request_t *req, const char *name);
+/* The server that received req (e.g. to read its readiness). */
+pd_http_server_t *pd_http_request_server(const pd_http_request_t *req);
+
+#endif

@@ -1,0 +1,163 @@
+/* internal.h - the HTTP server's private structures, shared by parser.c, response.c,
+ * request.c, conn.c and server.c. Not for use outside src/http/ (and its unit tests).
+ *
+ * Ownership: the server owns every connection (all-list) and every request that is not
+ * handed to a handler; a request handed to a handler (PD__REQ_HANDLER) is owned by the
+ * handler until pd_http_respond. A request sits in exactly one place: a connection's queue,
+ * the server's detached list (its connection died while a handler held it) or the free list. */
+#ifndef PD_HTTP_INTERNAL_H
+#define PD_HTTP_INTERNAL_H
+
+#include <llhttp.h>
+
+#include "http/http.h"
+
+/* Request states. */
+enum {
+    PD__REQ_PARSING = 0, /* headers/body still arriving */
+    PD__REQ_HANDLER = 1, /* given to a handler, unanswered */
+    PD__REQ_ANSWERED = 2 /* response in req->out, waiting for its turn / its write */
+};
+
+/* Largest number of recycled request objects kept, and largest buffer kept per object. */
+#define PD__REQ_POOL_MAX 1024
+#define PD__REQ_KEEP_BUF (64u * 1024u)
+/* Responses gathered into one write. */
+#define PD__WRITE_BATCH 64
+/* Size of the loop-wide read buffer every connection reads into. */
+#define PD__READ_BUF (64u * 1024u)
+
+/* ---- parser.c: llhttp + request assembly + limits, independent of sockets ---- */
+typedef struct pd__parser_s pd__parser_t;
+typedef struct {
+    /* Returns a fresh request (state PARSING) or NULL when out of memory. */
+    pd_http_request_t *(*req_new)(void *owner);
+    /* A request is complete. Return 0 to go on parsing, 1 to pause (no more messages). */
+    int (*req_done)(void *owner, pd_http_request_t *req);
+    /* The request asked for "Expect: 100-continue" and its body is acceptable. */
+    void (*expect_continue)(void *owner, pd_http_request_t *req);
+} pd__parser_cbs_t;
+
+struct pd__parser_s {
+    llhttp_t llh;
+    const pd_http_options_t *opts;
+    const pd__parser_cbs_t *cbs;
+    void *owner;
+    pd_http_request_t *cur;  /* the request being parsed, or NULL */
+    const char *mark;        /* where the current message's header bytes start in this chunk */
+    uint32_t hdr_bytes;      /* header bytes counted in earlier chunks */
+    uint8_t in_headers;      /* between message begin and headers complete */
+    uint8_t field_open;      /* a header name is being received */
+    int err_status;          /* status chosen by a callback that failed (413, 431, 503) */
+    uint64_t now_ns;         /* receive time stamped on requests begun in this chunk */
+};
+
+#define PD__PARSE_OK 0
+#define PD__PARSE_PAUSED 1
+
+/* Prepares p; opts and cbs are borrowed for p's lifetime. */
+void pd__parser_init(pd__parser_t *p, const pd_http_options_t *opts, const pd__parser_cbs_t *cbs,
+                     void *owner);
+/* Feeds bytes. Returns PD__PARSE_OK (all consumed), PD__PARSE_PAUSED (*consumed set: the
+ * owner paused; resume with pd__parser_resume and feed the rest), or an HTTP error status
+ * (400, 413, 431, 500): the connection must answer it and close; p->cur (may be NULL) is
+ * the broken request, which the owner takes. */
+int pd__parser_feed(pd__parser_t *p, const char *data, size_t len, size_t *consumed);
+/* Allows parsing after PD__PARSE_PAUSED. */
+void pd__parser_resume(pd__parser_t *p);
+/* 1 while a message has begun and is not complete. */
+int pd__parser_busy(const pd__parser_t *p);
+
+/* ---- request.c ---- */
+/* A zeroed request with empty buffers, or NULL. */
+pd_http_request_t *pd__req_new(void);
+/* Clears a request for reuse, keeping buffers up to PD__REQ_KEEP_BUF. */
+void pd__req_reset(pd_http_request_t *req);
+/* Frees a request and its buffers. Accepts NULL. */
+void pd__req_free(pd_http_request_t *req);
+
+/* ---- response.c ---- */
+/* The reason phrase for a status ("Not Found"), "Unknown" for unknown codes. */
+const char *pd__status_reason(int status);
+/* Writes the current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 chars + NUL) into
+ * out, formatting at most once per second per thread. */
+void pd__http_date(char out[32]);
+/* Formats a whole response into b (reset first). keep_alive adds nothing for HTTP/1.1 and
+ * "Connection: keep-alive" for HTTP/1.0; !keep_alive adds "Connection: close".
+ * Returns 0 or PD_ENOMEM/PD_ETOOBIG. */
+int pd__response_format(pd_buf_t *b, int status, const char *content_type, const char *extra,
+                        const char *body, size_t len, int keep_alive, int http_minor);
+
+/* ---- conn.c / server.c ---- */
+struct pd_http_conn_s {
+    uv_tcp_t tcp;
+    pd__parser_t parser;
+    pd_http_server_t *srv;
+    pd_http_request_t *head, *tail;  /* queue in request order */
+    uint32_t nqueued;
+    pd_http_conn_t *prev, *next;     /* server's list of all connections */
+    pd_http_conn_t *tprev, *tnext;   /* the timeout list it is in (tlist) */
+    pd_http_conn_t *dnext;           /* server's dirty list (needs a flush) */
+    uint64_t deadline;               /* loop ms when the timeout fires */
+    uv_write_t *wreq;                /* allocated when a write could not finish at once */
+    char *stash;                     /* unparsed bytes kept while paused */
+    size_t stash_len;
+    uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
+    uint8_t tlist;                   /* PD__TL_* */
+    uint8_t dirty, reading, closing, closed, stop_parsing, wclose;
+};
+
+enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };
+
+/* Counted timeout list: every member has the same timeout, so appending keeps it sorted. */
+typedef struct {
+    pd_http_conn_t *head, *tail;
+    uint32_t timeout_ms;
+} pd__tlist_t;
+
+struct pd_http_server_s {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    uv_timer_t timer;          /* fires at the earliest connection deadline */
+    uv_timer_t shutdown_timer;
+    uv_check_t flush_check;    /* flushes dirty connections once per loop iteration */
+    pd_http_options_t opts;
+    const pd_router_t *router;
+    pd_http_hooks_t hooks;
+    pd_http_stats_t stats;
+    pd_http_conn_t *conns;     /* all open connections */
+    pd_http_conn_t *dirty;     /* connections with answered requests to write */
+    pd__tlist_t idle, io;
+    pd_http_request_t *free_reqs;
+    uint32_t nfree;
+    pd_http_request_t *detached; /* requests whose connection died, held by handlers */
+    char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
+    int readbuf_busy;
+    int port;
+    uint8_t listening, draining, drained, handles_open;
+    unsigned cut_off;
+};
+
+/* conn.c */
+void pd__conn_accept(pd_http_server_t *srv);
+/* Starts closing a connection: aborts unanswered requests, frees the rest. */
+void pd__conn_close(pd_http_conn_t *c);
+/* Writes the answered requests at the head of the queue (from the flush check). */
+void pd__conn_flush(pd_http_conn_t *c);
+/* Called when the server starts draining: closes the connection if it is idle. */
+void pd__conn_drain(pd_http_conn_t *c);
+/* The connection's deadline passed. */
+void pd__conn_timeout(pd_http_conn_t *c);
+
+/* server.c */
+pd_http_request_t *pd__srv_req_get(pd_http_server_t *srv);
+void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *req);
+void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
+void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
+void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
+void pd__srv_check_drained(pd_http_server_t *srv);
+/* Formats and records a response the server decides itself (errors). */
+void pd__srv_log_response(pd_http_server_t *srv, const pd_http_request_t *req, int status,
+                          size_t bytes);
+
+#endif

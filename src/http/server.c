@@ -1,0 +1,363 @@
+/* server.c - the listening socket, connection limits and timeouts, request recycling, the
+ * once-per-iteration flush of answered responses, and graceful shutdown.
+ *
+ * Invariants: srv->conns lists every connection not yet closed (closed ones are unlinked
+ * at pd__conn_close, freed in their close callback); each timeout list is sorted by
+ * deadline because all its members share one timeout and join at the tail; srv->timer is
+ * armed whenever a list is non-empty; the server's own handles are closed exactly once,
+ * when the drain finished (or was cut off by shutdown_timeout_ms). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "common.h"
+#include "http/internal.h"
+#include "obs/log.h"
+
+void pd_http_options_default(pd_http_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_connections = PD_HTTP_DEFAULT_MAX_CONNECTIONS;
+    o->max_header_size = PD_HTTP_DEFAULT_MAX_HEADER_SIZE;
+    o->max_body_size = PD_HTTP_DEFAULT_MAX_BODY_SIZE;
+    o->max_pipeline = PD_HTTP_DEFAULT_MAX_PIPELINE;
+    o->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
+    o->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+    o->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+}
+
+/* ---- request recycling ---- */
+
+pd_http_request_t *pd__srv_req_get(pd_http_server_t *srv)
+{
+    pd_http_request_t *r = srv->free_reqs;
+    if (r) {
+        srv->free_reqs = r->next;
+        srv->nfree--;
+        r->next = NULL;
+        return r;
+    }
+    return pd__req_new();
+}
+
+void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *r)
+{
+    if (srv->nfree >= PD__REQ_POOL_MAX) {
+        pd__req_free(r);
+        return;
+    }
+    pd__req_reset(r);
+    r->next = srv->free_reqs;
+    srv->free_reqs = r;
+    srv->nfree++;
+}
+
+/* ---- flushing ---- */
+
+void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = 1;
+    c->dnext = srv->dirty;
+    srv->dirty = c;
+}
+
+static void on_check(uv_check_t *h)
+{
+    pd_http_server_t *srv = h->data;
+    while (srv->dirty) {
+        pd_http_conn_t *c = srv->dirty;
+        srv->dirty = c->dnext;
+        c->dirty = 0;
+        c->dnext = NULL;
+        pd__conn_flush(c);
+    }
+}
+
+/* ---- timeouts ---- */
+
+static void tl_remove(pd__tlist_t *l, pd_http_conn_t *c)
+{
+    if (c->tprev)
+        c->tprev->tnext = c->tnext;
+    else
+        l->head = c->tnext;
+    if (c->tnext)
+        c->tnext->tprev = c->tprev;
+    else
+        l->tail = c->tprev;
+    c->tprev = c->tnext = NULL;
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void timer_arm(pd_http_server_t *srv)
+{
+    uint64_t due = UINT64_MAX;
+    if (srv->idle.head)
+        due = srv->idle.head->deadline;
+    if (srv->io.head && srv->io.head->deadline < due)
+        due = srv->io.head->deadline;
+    if (due == UINT64_MAX || srv->drained)
+        return;
+    uint64_t now = uv_now(srv->loop);
+    uint64_t in = due > now ? due - now : 0;
+    if (uv_is_active((uv_handle_t *)&srv->timer) && uv_timer_get_due_in(&srv->timer) <= in)
+        return;
+    uv_timer_start(&srv->timer, on_timer, in, 0);
+}
+
+void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which)
+{
+    if (c->tlist != PD__TL_NONE)
+        tl_remove(c->tlist == PD__TL_IDLE ? &srv->idle : &srv->io, c);
+    c->tlist = (uint8_t)which;
+    if (which == PD__TL_NONE)
+        return;
+    pd__tlist_t *l = which == PD__TL_IDLE ? &srv->idle : &srv->io;
+    c->deadline = uv_now(srv->loop) + l->timeout_ms;
+    c->tprev = l->tail;
+    c->tnext = NULL;
+    if (l->tail)
+        l->tail->tnext = c;
+    else
+        l->head = c;
+    l->tail = c;
+    timer_arm(srv);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    pd_http_server_t *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    pd__tlist_t *lists[2] = {&srv->idle, &srv->io};
+    for (int i = 0; i < 2; i++) {
+        /* bounded: each expired connection leaves this list or rejoins at a later deadline */
+        while (lists[i]->head && lists[i]->head->deadline <= now) {
+            pd_http_conn_t *c = lists[i]->head;
+            pd__srv_tl_set(srv, c, PD__TL_NONE);
+            pd__conn_timeout(c);
+        }
+    }
+    timer_arm(srv);
+}
+
+/* ---- connections ---- */
+
+static void on_connection(uv_stream_t *s, int status)
+{
+    pd_http_server_t *srv = s->data;
+    if (status < 0) {
+        pd_log_warn("accept failed: %s", uv_strerror(status));
+        return;
+    }
+    if (srv->draining)
+        return;
+    pd__conn_accept(srv);
+}
+
+void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    srv->stats.open_connections--;
+}
+
+/* ---- shutdown ---- */
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    pd_http_server_t *srv = h->data;
+    srv->handles_open--;
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, on_handle_closed);
+}
+
+void pd__srv_check_drained(pd_http_server_t *srv)
+{
+    if (!srv->draining || srv->drained || srv->conns != NULL)
+        return;
+    if (srv->stats.requests_in_flight > 0 && srv->cut_off == 0)
+        return; /* handlers still hold requests whose connections died */
+    srv->drained = 1;
+    close_handle((uv_handle_t *)&srv->timer);
+    close_handle((uv_handle_t *)&srv->shutdown_timer);
+    close_handle((uv_handle_t *)&srv->flush_check);
+    if (srv->cut_off)
+        pd_log_warn("shutdown timeout: cut off %u unfinished requests/connections", srv->cut_off);
+    else
+        pd_log_info("shutdown complete: every request answered");
+    if (srv->hooks.on_drained)
+        srv->hooks.on_drained(srv->hooks.ud, srv->cut_off);
+}
+
+static void on_shutdown_timeout(uv_timer_t *t)
+{
+    pd_http_server_t *srv = t->data;
+    unsigned n = (unsigned)(srv->stats.requests_in_flight + srv->stats.open_connections);
+    srv->cut_off = n ? n : 1;
+    while (srv->conns)
+        pd__conn_close(srv->conns);
+    pd__srv_check_drained(srv);
+}
+
+void pd_http_server_shutdown(pd_http_server_t *srv)
+{
+    if (srv == NULL || srv->draining)
+        return;
+    srv->draining = 1;
+    pd_log_info("shutting down: %llu connections, %llu requests in flight",
+                (unsigned long long)srv->stats.open_connections,
+                (unsigned long long)srv->stats.requests_in_flight);
+    if (srv->listening) {
+        close_handle((uv_handle_t *)&srv->listener);
+        srv->listening = 0;
+    }
+    if (srv->hooks.on_drain_start)
+        srv->hooks.on_drain_start(srv->hooks.ud);
+    pd_http_conn_t *c = srv->conns;
+    while (c) { /* pd__conn_drain may unlink c */
+        pd_http_conn_t *next = c->next;
+        pd__conn_drain(c);
+        c = next;
+    }
+    uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout, srv->opts.shutdown_timeout_ms, 0);
+    pd__srv_check_drained(srv);
+}
+
+/* ---- life cycle ---- */
+
+int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http_options_t *opts,
+                          const pd_router_t *router, const pd_http_hooks_t *hooks)
+{
+    *out = NULL;
+    if (loop == NULL || router == NULL)
+        return PD_EINVAL;
+    pd_http_server_t *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        goto fail_srv;
+    srv->readbuf = malloc(PD__READ_BUF);
+    if (srv->readbuf == NULL)
+        goto fail_buf;
+    srv->loop = loop;
+    if (opts)
+        srv->opts = *opts;
+    else
+        pd_http_options_default(&srv->opts);
+    if (srv->opts.max_pipeline == 0)
+        srv->opts.max_pipeline = 1;
+    if (hooks)
+        srv->hooks = *hooks;
+    srv->router = router;
+    srv->port = -1;
+    srv->idle.timeout_ms = srv->opts.keepalive_ms;
+    srv->io.timeout_ms = srv->opts.header_timeout_ms;
+    uv_tcp_init(loop, &srv->listener);
+    uv_timer_init(loop, &srv->timer);
+    uv_timer_init(loop, &srv->shutdown_timer);
+    uv_check_init(loop, &srv->flush_check);
+    srv->listener.data = srv->timer.data = srv->shutdown_timer.data = srv;
+    srv->flush_check.data = srv;
+    srv->handles_open = 4;
+    uv_check_start(&srv->flush_check, on_check);
+    uv_unref((uv_handle_t *)&srv->flush_check);
+    uv_unref((uv_handle_t *)&srv->shutdown_timer);
+    *out = srv;
+    return 0;
+
+fail_buf:
+    free(srv);
+fail_srv:
+    return PD_ENOMEM;
+}
+
+int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
+                          size_t errlen)
+{
+    struct sockaddr_storage ss;
+    if (port < 0 || port > 65535 ||
+        (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
+         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)) {
+        snprintf(errbuf, errlen, "invalid address %s:%d", host, port);
+        return PD_EINVAL;
+    }
+    int rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&srv->listener, PD_HTTP_DEFAULT_BACKLOG, on_connection);
+    if (rc < 0) {
+        snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
+        return PD_EIO;
+    }
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &blen) == 0)
+        srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                       : ((struct sockaddr_in *)&bound)->sin_port);
+    srv->listening = 1;
+    return 0;
+}
+
+int pd_http_server_port(const pd_http_server_t *srv)
+{
+    return srv->port;
+}
+
+int pd_http_server_ready(const pd_http_server_t *srv)
+{
+    return srv->listening && !srv->draining;
+}
+
+int pd_http_server_draining(const pd_http_server_t *srv)
+{
+    return srv->draining;
+}
+
+int pd_http_server_drained(const pd_http_server_t *srv)
+{
+    return srv->drained;
+}
+
+const pd_http_stats_t *pd_http_server_stats(const pd_http_server_t *srv)
+{
+    return &srv->stats;
+}
+
+void pd_http_server_destroy(pd_http_server_t *srv)
+{
+    if (srv == NULL)
+        return;
+    if (srv->handles_open) { /* never drained (e.g. listen failed): close what is open */
+        while (srv->conns)
+            pd__conn_close(srv->conns);
+        if (!uv_is_closing((uv_handle_t *)&srv->listener))
+            close_handle((uv_handle_t *)&srv->listener);
+        close_handle((uv_handle_t *)&srv->timer);
+        close_handle((uv_handle_t *)&srv->shutdown_timer);
+        close_handle((uv_handle_t *)&srv->flush_check);
+        for (int i = 0; i < 1000 && srv->handles_open; i++)
+            uv_run(srv->loop, UV_RUN_NOWAIT);
+    }
+    while (srv->free_reqs) {
+        pd_http_request_t *r = srv->free_reqs;
+        srv->free_reqs = r->next;
+        pd__req_free(r);
+    }
+    while (srv->detached) {
+        pd_http_request_t *r = srv->detached;
+        srv->detached = r->next_all;
+        pd__req_free(r);
+    }
+    free(srv->readbuf);
+    free(srv);
+}
