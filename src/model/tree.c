@@ -1,0 +1,230 @@
+/* tree.c - tree-ensemble kernels. A walk is `depth` branch-free steps per tree (a leaf's
+ * children are itself), and PD__GROUP rows walk the same tree side by side so that their
+ * independent loads overlap. Per block: inputs are cast once to float32 (unless the
+ * ensemble compares in float64), then trees are visited in file order, each adding its
+ * leaf into every row's accumulator, so each row's sum is in tree order, as the libraries
+ * compute it. No allocation: all temporaries live in the caller's scratch. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "common.h"
+#include "model/model_impl.h"
+
+#define PD__GROUP 8
+
+size_t pd__trees_scratch(const pd_model_t *m)
+{
+    const pd__trees_t *t = &m->trees;
+    size_t s = PD_MODEL_BLOCK_ROWS * t->n_outputs * sizeof(double);
+    if (!t->input_f64)
+        s += PD_MODEL_BLOCK_ROWS * m->schema.n_features * sizeof(float);
+    return s;
+}
+
+static inline int32_t step32(const pd__node32_t *nd, int32_t i, const float *row)
+{
+    const pd__node32_t *q = &nd[i];
+    float x = row[q->fm & PD__FM_FEATURE];
+    int gl = (x < q->thr) | ((x != x) & (int)(q->fm >> 31));
+    return gl ? q->left : q->right;
+}
+
+static inline int32_t step64(const pd__node64_t *nd, int32_t i, const double *row)
+{
+    const pd__node64_t *q = &nd[i];
+    double x = row[q->fm & PD__FM_FEATURE];
+    int gl = (x < q->thr) | ((x != x) & (int)(q->fm >> 31));
+    return gl ? q->left : q->right;
+}
+
+/* Walks rows [r0, r0+g) of the block through tree `tr`; leaf node indexes into idx. */
+static void walk_group(const pd__trees_t *t, const pd__tree_t *tr, const void *xin, size_t nf,
+                       size_t r0, size_t g, int32_t *idx)
+{
+    for (size_t k = 0; k < g; k++)
+        idx[k] = 0;
+    if (!t->input_f64) {
+        const pd__node32_t *nd = t->nodes32 + tr->node_off;
+        const float *x = (const float *)xin + r0 * nf;
+        if (g == PD__GROUP) {
+            for (int32_t d = 0; d < tr->depth; d++)
+                for (size_t k = 0; k < PD__GROUP; k++)
+                    idx[k] = step32(nd, idx[k], x + k * nf);
+        } else {
+            for (int32_t d = 0; d < tr->depth; d++)
+                for (size_t k = 0; k < g; k++)
+                    idx[k] = step32(nd, idx[k], x + k * nf);
+        }
+    } else {
+        const pd__node64_t *nd = t->nodes64 + tr->node_off;
+        const double *x = (const double *)xin + r0 * nf;
+        for (int32_t d = 0; d < tr->depth; d++)
+            for (size_t k = 0; k < g; k++)
+                idx[k] = step64(nd, idx[k], x + k * nf);
+    }
+}
+
+static uint64_t leaf_of(const pd__trees_t *t, const pd__tree_t *tr, int32_t i)
+{
+    return t->input_f64 ? t->nodes64[tr->node_off + (size_t)i].leaf
+                        : t->nodes32[tr->node_off + (size_t)i].leaf;
+}
+
+/* Sums every tree into acc (n rows x n_outputs): float64 (sklearn) or float32 (XGBoost,
+ * acc is then a float array). */
+static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t n, void *acc)
+{
+    size_t no = t->n_outputs;
+    int32_t idx[PD__GROUP];
+    for (size_t ti = 0; ti < t->n_trees; ti++) {
+        const pd__tree_t *tr = &t->trees[ti];
+        const double *vals = t->values ? t->values + t->value_off[ti] : NULL;
+        for (size_t r0 = 0; r0 < n; r0 += PD__GROUP) {
+            size_t g = PD_MIN(PD__GROUP, n - r0);
+            walk_group(t, tr, xin, nf, r0, g, idx);
+            if (t->f32acc) {
+                float *a = (float *)acc;
+                const pd__node32_t *nd = t->nodes32 + tr->node_off;
+                for (size_t k = 0; k < g; k++)
+                    a[(r0 + k) * no + (size_t)tr->output] += nd[idx[k]].thr;
+            } else if (tr->output >= 0) {
+                double *a = (double *)acc;
+                for (size_t k = 0; k < g; k++)
+                    a[(r0 + k) * no + (size_t)tr->output] += vals[leaf_of(t, tr, idx[k])];
+            } else {
+                double *a = (double *)acc;
+                for (size_t k = 0; k < g; k++) {
+                    const double *v = vals + leaf_of(t, tr, idx[k]) * no;
+                    for (size_t o = 0; o < no; o++)
+                        a[(r0 + k) * no + o] += v[o];
+                }
+            }
+        }
+    }
+}
+
+static float sigmoid_f(float z)
+{
+    return 1.0f / (1.0f + expf(-z));
+}
+
+/* XGBoost 1.7's softmax (multiclass_obj.cu PredTransform): max starts at FLT_MIN, the sum
+ * of expf is kept in double, each probability is expf(z - max) / (float)sum. */
+static void softmax_f(const float *z, size_t n, double *out)
+{
+    float wmax = FLT_MIN;
+    for (size_t i = 0; i < n; i++)
+        wmax = fmaxf(z[i], wmax);
+    double wsum = 0.0;
+    for (size_t i = 0; i < n; i++)
+        wsum += expf(z[i] - wmax);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (double)(expf(z[i] - wmax) / (float)wsum);
+}
+
+static int32_t argmax_f(const float *z, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (z[i] > z[best])
+            best = i;
+    return (int32_t)best;
+}
+
+static void finish_f32(const pd_model_t *m, const float *acc, size_t n, int32_t *cls,
+                       double *val, double *proba)
+{
+    const pd__trees_t *t = &m->trees;
+    size_t no = t->n_outputs, nc = m->schema.n_classes;
+    double tmp[2];
+    for (size_t r = 0; r < n; r++) {
+        const float *z = acc + r * no;
+        if (m->schema.task == PD_TASK_REGRESSION) {
+            if (val)
+                val[r] = t->post == PD__LINK_LOGISTIC ? (double)sigmoid_f(z[0]) : (double)z[0];
+        } else if (t->post == PD__LINK_LOGISTIC) {
+            float p = sigmoid_f(z[0]);
+            tmp[0] = (double)(1.0f - p), tmp[1] = (double)p;
+            if (proba)
+                memcpy(proba + r * 2, tmp, sizeof tmp);
+            if (cls)
+                cls[r] = p > 0.5f;
+        } else {
+            double *pr = proba ? proba + r * nc : NULL;
+            if (pr)
+                softmax_f(z, no, pr);
+            if (cls) {
+                if (t->label_by_margin || !pr)
+                    cls[r] = argmax_f(z, no);
+                else
+                    cls[r] = pd__argmax(pr, nc);
+            }
+        }
+    }
+}
+
+static void finish_f64(const pd_model_t *m, double *acc, size_t n, int32_t *cls, double *val,
+                       double *proba)
+{
+    const pd__trees_t *t = &m->trees;
+    size_t no = t->n_outputs, nc = m->schema.n_classes;
+    for (size_t r = 0; r < n; r++) {
+        double *z = acc + r * no;
+        if (!t->aggregate_sum)
+            for (size_t o = 0; o < no; o++)
+                z[o] = z[o] / (double)t->n_trees + t->base[o];
+        if (m->schema.task == PD_TASK_REGRESSION) {
+            if (val)
+                val[r] = t->post == PD__LINK_LOGISTIC ? pd__sigmoid(z[0]) : z[0];
+            continue;
+        }
+        if (t->post == PD__LINK_LOGISTIC) {
+            double p = pd__sigmoid(z[0]);
+            if (proba)
+                proba[r * 2] = 1.0 - p, proba[r * 2 + 1] = p;
+            if (cls)
+                cls[r] = p > 0.5;
+            continue;
+        }
+        if (t->post == PD__LINK_SOFTMAX)
+            pd__softmax(z, no);
+        if (proba)
+            memcpy(proba + r * nc, z, nc * sizeof *z);
+        if (cls)
+            cls[r] = pd__argmax(z, nc);
+    }
+}
+
+void pd__trees_predict(const pd_model_t *m, const double *x, size_t n, void *ws, int32_t *cls,
+                       double *val, double *proba)
+{
+    const pd__trees_t *t = &m->trees;
+    size_t nf = m->schema.n_features, no = t->n_outputs;
+    char *p = ws;
+    void *acc = p;
+    p += PD_MODEL_BLOCK_ROWS * no * sizeof(double);
+    const void *xin = x;
+    if (!t->input_f64) {
+        float *xf = (float *)(void *)p;
+        for (size_t i = 0; i < n * nf; i++)
+            xf[i] = (float)x[i];
+        xin = xf;
+    }
+    if (t->f32acc) {
+        float *a = acc;
+        for (size_t r = 0; r < n; r++)
+            for (size_t o = 0; o < no; o++)
+                a[r * no + o] = (float)t->base[o];
+    } else {
+        double *a = acc;
+        for (size_t r = 0; r < n; r++)
+            for (size_t o = 0; o < no; o++)
+                a[r * no + o] = t->aggregate_sum ? t->base[o] : 0.0;
+    }
+    accumulate(t, xin, nf, n, acc);
+    if (t->f32acc)
+        finish_f32(m, acc, n, cls, val, proba);
+    else
+        finish_f64(m, acc, n, cls, val, proba);
+}

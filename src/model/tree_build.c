@@ -1,0 +1,221 @@
+/* tree_build.c - turns a tree given as parallel arrays into the kernel's flat layout.
+ *
+ * Checks, in order: child indexes in range, the root is nobody's child, every node has at
+ * most one parent, leaves are well formed, split features < n_features; then a
+ * breadth-first walk from the root renumbers reachable nodes (so the top levels share
+ * cache lines), makes each leaf loop onto itself, and bounds the depth. A tree whose
+ * nodes are not all reachable (orphans, cycles) is refused, except deleted nodes in
+ * XGBoost files. Temporary arrays are freed before returning. */
+#include "model/tree_build.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+int pd__trees_alloc(pd_model_t *m, size_t n_trees, size_t total_nodes)
+{
+    pd__trees_t *t = &m->trees;
+    t->trees = pd__model_calloc(m, n_trees, sizeof *t->trees);
+    t->value_off = pd__model_calloc(m, n_trees, sizeof *t->value_off);
+    t->base = pd__model_calloc(m, t->n_outputs, sizeof *t->base);
+    if (!t->trees || !t->value_off || !t->base)
+        return PD_ENOMEM;
+    if (t->input_f64)
+        t->nodes64 = pd__model_calloc(m, total_nodes, sizeof *t->nodes64);
+    else
+        t->nodes32 = pd__model_calloc(m, total_nodes, sizeof *t->nodes32);
+    if (!t->nodes64 && !t->nodes32)
+        return PD_ENOMEM;
+    if (!t->f32acc) {
+        if (t->n_outputs && total_nodes > SIZE_MAX / t->n_outputs)
+            return PD_ENOMEM;
+        t->cap_values = total_nodes * t->n_outputs;
+        t->values = pd__model_calloc(m, t->cap_values, sizeof *t->values);
+        if (!t->values)
+            return PD_ENOMEM;
+    }
+    return 0;
+}
+
+void pd__trees_finish(pd_model_t *m)
+{
+    pd__trees_t *t = &m->trees;
+    if (!t->values || t->n_values == t->cap_values || t->n_values == 0)
+        return;
+    double *v = realloc(t->values, t->n_values * sizeof *v);
+    if (v) {
+        m->bytes -= (t->cap_values - t->n_values) * sizeof *v;
+        t->values = v;
+        t->cap_values = t->n_values;
+    }
+}
+
+float pd__thr32(double t, int cmp_le)
+{
+    float f = (float)t;
+    if (cmp_le) {
+        if ((double)f > t)
+            f = nextafterf(f, -INFINITY); /* largest float <= t */
+        return nextafterf(f, INFINITY);
+    }
+    if ((double)f < t)
+        f = nextafterf(f, INFINITY); /* smallest float >= t */
+    return f;
+}
+
+/* Structural checks that need no traversal. */
+static int check_nodes(pd__jctx_t *c, const pd_model_t *m, const pd__tree_in_t *in,
+                       uint8_t *has_parent)
+{
+    char p[PD__PATH_MAX];
+    size_t n = in->n_nodes;
+    for (size_t i = 0; i < n; i++) {
+        int32_t l = in->left[i], r = in->right[i];
+        if (l == -1) {
+            if (!in->xgb && (r != -1 || in->feature[i] != -1)) {
+                pd__jpath(p, sizeof p, in->path, ".%s[%zu]",
+                          r != -1 ? in->right_key : in->feature_key, i);
+                return pd__jfail(c, p, "leaf node %zu (left is -1) must have -1 here", i);
+            }
+            continue;
+        }
+        const int32_t kids[2] = {l, r};
+        const char *keys[2] = {in->left_key, in->right_key};
+        for (int k = 0; k < 2; k++) {
+            pd__jpath(p, sizeof p, in->path, ".%s[%zu]", keys[k], i);
+            if (kids[k] < 0 || (size_t)kids[k] >= n)
+                return pd__jfail(c, p, "child index %d out of range (%zu nodes)", kids[k], n);
+            if (kids[k] == 0)
+                return pd__jfail(c, p, "node 0 is the root and cannot be a child (cycle)");
+            if (has_parent[kids[k]])
+                return pd__jfail(c, p, "node %d has two parents (shared child or cycle)",
+                                 kids[k]);
+            has_parent[kids[k]] = 1;
+        }
+        if (in->feature[i] < 0 || (size_t)in->feature[i] >= m->schema.n_features) {
+            pd__jpath(p, sizeof p, in->path, ".%s[%zu]", in->feature_key, i);
+            return pd__jfail(c, p, "feature index %d out of range (%zu features)",
+                             in->feature[i], m->schema.n_features);
+        }
+    }
+    return 0;
+}
+
+/* Writes node `old` of `in` as node `nw` of the flat tree; children get new indexes
+ * from map (already assigned). */
+static void emit(pd_model_t *m, const pd__tree_in_t *in, size_t base, size_t old, int32_t nw,
+                 const int32_t *map, uint32_t leaf_ord)
+{
+    pd__trees_t *t = &m->trees;
+    int leaf = in->left[old] == -1;
+    uint32_t fm = leaf ? 0u : (uint32_t)in->feature[old];
+    if (!leaf && in->miss_left && in->miss_left[old])
+        fm |= PD__FM_MISSING_LEFT;
+    int32_t l = leaf ? nw : map[in->left[old]], r = leaf ? nw : map[in->right[old]];
+    size_t width = in->output >= 0 ? 1 : t->n_outputs;
+    if (t->input_f64) {
+        pd__node64_t *d = &t->nodes64[base + (size_t)nw];
+        d->fm = fm, d->left = l, d->right = r;
+        if (leaf)
+            d->leaf = leaf_ord;
+        else
+            d->thr = in->cmp_le ? nextafter(in->thr[old], INFINITY) : in->thr[old];
+    } else {
+        pd__node32_t *d = &t->nodes32[base + (size_t)nw];
+        d->fm = fm, d->left = l, d->right = r;
+        if (leaf && t->f32acc)
+            d->thr = (float)in->value[old];
+        else if (leaf)
+            d->leaf = leaf_ord;
+        else
+            d->thr = pd__thr32(in->thr[old], in->cmp_le);
+    }
+    if (leaf && !t->f32acc)
+        memcpy(&t->values[t->n_values + (size_t)leaf_ord * width], &in->value[old * width],
+               width * sizeof(double));
+}
+
+typedef struct {
+    int32_t *queue, *map, *depth;
+    uint8_t *has_parent;
+} tmp_t;
+
+/* Breadth-first renumbering from the root; returns the tree depth or a negative code. */
+static int walk(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in, tmp_t *tp)
+{
+    size_t n = in->n_nodes, head = 0, tail = 0;
+    pd__trees_t *t = &m->trees;
+    size_t base = t->n_nodes, width = in->output >= 0 ? 1 : t->n_outputs;
+    for (size_t i = 0; i < n; i++)
+        tp->map[i] = -1;
+    tp->queue[tail++] = 0, tp->map[0] = 0, tp->depth[0] = 0;
+    int32_t maxd = 0;
+    uint32_t leaves = 0;
+    /* First pass assigns new indexes in BFS order; children are queued once each. */
+    while (head < tail) {
+        int32_t o = tp->queue[head++];
+        if (in->left[o] == -1)
+            continue;
+        int32_t d = tp->depth[tp->map[o]] + 1;
+        if (d > PD_MODEL_MAX_TREE_DEPTH) {
+            char p[PD__PATH_MAX];
+            pd__jpath(p, sizeof p, in->path, ".%s[%d]", in->left_key, o);
+            return pd__jfail(c, p, "tree deeper than %d", PD_MODEL_MAX_TREE_DEPTH);
+        }
+        maxd = d > maxd ? d : maxd;
+        const int32_t kids[2] = {in->left[o], in->right[o]};
+        for (int k = 0; k < 2; k++) {
+            tp->map[kids[k]] = (int32_t)tail;
+            tp->depth[tail] = d;
+            tp->queue[tail++] = kids[k];
+        }
+    }
+    if (tail != n && !in->xgb) {
+        size_t u = 0;
+        while (tp->map[u] != -1)
+            u++;
+        char p[PD__PATH_MAX];
+        pd__jpath(p, sizeof p, in->path, ".%s[%zu]", in->left_key, u);
+        return pd__jfail(c, p, "node %zu is unreachable from the root (cycle or orphan)", u);
+    }
+    for (size_t k = 0; k < tail; k++) {
+        size_t o = (size_t)tp->queue[k];
+        int leaf = in->left[o] == -1;
+        emit(m, in, base, o, (int32_t)k, tp->map, leaf ? leaves : 0);
+        leaves += leaf;
+    }
+    t->trees[t->n_trees].node_off = base;
+    t->trees[t->n_trees].depth = maxd;
+    t->trees[t->n_trees].output = in->output;
+    t->value_off[t->n_trees] = t->n_values;
+    t->n_nodes += tail;
+    if (!t->f32acc)
+        t->n_values += (size_t)leaves * width;
+    t->n_trees++;
+    return 0;
+}
+
+int pd__tree_add(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in)
+{
+    size_t n = in->n_nodes;
+    tmp_t tp = {malloc(n * sizeof(int32_t)), malloc(n * sizeof(int32_t)),
+                malloc(n * sizeof(int32_t)), calloc(n, 1)};
+    int rc = PD_ENOMEM;
+    if (!tp.queue || !tp.map || !tp.depth || !tp.has_parent) {
+        pd__jfail(c, in->path, "out of memory");
+        goto out;
+    }
+    rc = check_nodes(c, m, in, tp.has_parent);
+    if (rc == 0)
+        rc = walk(c, m, in, &tp);
+    if (rc == 0)
+        m->n_params += n * 2;
+out:
+    free(tp.queue);
+    free(tp.map);
+    free(tp.depth);
+    free(tp.has_parent);
+    return rc;
+}
