@@ -1,0 +1,361 @@
+"""Helpers of the exporter and parity tests: the bundled datasets, the table of estimator
+cases, a pure-numpy reference evaluator of the predictd model format (used to test the
+exporter without the C binary), CSV round trips and the comparison rule.
+
+Comparison rule (documented in docs/exporting.md): a predicted value or probability `a`
+matches the library's `b` when |a - b| <= RTOL * max(|b|, FLOOR), RTOL = 1e-6 and
+FLOOR = 1e-6, i.e. 1e-6 relative, with an absolute floor of 1e-12 for numbers near 0
+(where a sum of terms of size ~1 that cancels can only be compared absolutely). Labels
+must be identical. Cases marked exact (single trees and forests, XGBoost) must match
+bit for bit, as the library computes them in float32 / by a fixed summation order.
+
+All loops are bounded: trees by MAX_DEPTH, the binary by RUN_TIMEOUT seconds.
+"""
+
+import csv
+import functools
+import os
+import subprocess
+import warnings
+
+import numpy as np
+
+RTOL = 1e-6
+FLOOR = 1e-6
+MAX_DEPTH = 1000            # the loader's depth limit bounds the reference traversal
+RUN_TIMEOUT = 120           # seconds for one `predictd predict` run
+NAN_FRACTION = 0.1          # share of cells blanked in the missing-value cases
+
+
+# ---- datasets ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def dataset(name):
+    """(X float64, y, feature names) of a bundled scikit-learn dataset; "iris_str" has
+    string labels, names ending in "_nan" have NAN_FRACTION of cells (and row 0) missing,
+    "_nansplit" replaces the first feature by noise blanked on most rows of class 1, so that boosting
+    learns "split on NaN" nodes (HistGradientBoosting's +inf thresholds)."""
+    from sklearn import datasets
+    base = name.rsplit("_nan", 1)[0]
+    loader = {"iris": datasets.load_iris, "iris_str": datasets.load_iris,
+              "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
+              "diabetes": datasets.load_diabetes, "digits": datasets.load_digits}[base]
+    d = loader()
+    X = np.array(d.data, dtype=np.float64)
+    y = d.target
+    names = [str(n).replace(" ", "_") for n in d.feature_names] if base != "iris_str" \
+        else list(d.feature_names)
+    if base == "iris_str":
+        y = np.asarray(d.target_names)[y]
+    if name.endswith("_nan"):
+        rng = np.random.default_rng(0)
+        X[rng.random(X.shape) < NAN_FRACTION] = np.nan
+        X[0, :] = np.nan
+    if name.endswith("_nansplit"):
+        rng = np.random.default_rng(1)
+        X[:, 0] = rng.random(len(y))
+        X[(y == 1) & (rng.random(len(y)) < 0.9), 0] = np.nan
+    return X, y, names
+
+
+def fit(case):
+    """The fitted estimator of a case (cached per process)."""
+    return _fit(case.id)
+
+
+@functools.lru_cache(maxsize=None)
+def _fit(case_id):
+    case = CASES_BY_ID[case_id]
+    X, y, _ = dataset(case.data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of small max_iter
+        return case.make().fit(X, y)
+
+
+# ---- the cases -----------------------------------------------------------------------
+
+class Case:
+    """One estimator on one dataset. exact: library output must be matched bit for bit.
+    named: export with the dataset's feature names (else the default x0..xN-1)."""
+
+    def __init__(self, id, data, make, exact=False, named=True):
+        self.id, self.data, self.make, self.exact, self.named = id, data, make, exact, named
+
+    def __repr__(self):
+        return self.id
+
+
+def _cases():
+    from sklearn import ensemble as en, linear_model as lm, neural_network as nn, tree
+    from sklearn import preprocessing as pp
+    from sklearn.pipeline import make_pipeline as pipe
+    rs = 0
+    return [
+        Case("linear_regression", "diabetes", lambda: lm.LinearRegression()),
+        Case("ridge", "diabetes", lambda: lm.Ridge(alpha=0.5), named=False),
+        Case("lasso", "diabetes", lambda: lm.Lasso(alpha=0.1)),
+        Case("elastic_net", "diabetes", lambda: lm.ElasticNet(alpha=0.01, l1_ratio=0.3)),
+        Case("minmax_linear", "diabetes",
+             lambda: pipe(pp.MinMaxScaler(), lm.LinearRegression())),
+        Case("robust_ridge", "diabetes", lambda: pipe(pp.RobustScaler(), lm.Ridge())),
+        Case("robust_nocenter_ridge", "diabetes",
+             lambda: pipe(pp.RobustScaler(with_centering=False), lm.Ridge())),
+        Case("logistic_binary", "breast_cancer",
+             lambda: pipe(pp.StandardScaler(), lm.LogisticRegression(max_iter=500))),
+        Case("logistic_binary_multinomial", "breast_cancer",
+             lambda: pipe(pp.StandardScaler(),
+                          lm.LogisticRegression(multi_class="multinomial", max_iter=500))),
+        Case("logistic_multinomial", "iris_str", lambda: lm.LogisticRegression(max_iter=500)),
+        Case("logistic_ovr", "wine",
+             lambda: pipe(pp.MaxAbsScaler(), lm.LogisticRegression(multi_class="ovr"))),
+        Case("logistic_liblinear", "iris", lambda: lm.LogisticRegression(solver="liblinear")),
+        Case("tree_classifier", "iris_str",
+             lambda: tree.DecisionTreeClassifier(random_state=rs), exact=True),
+        Case("tree_regressor", "diabetes",
+             lambda: tree.DecisionTreeRegressor(max_depth=8, random_state=rs), exact=True),
+        Case("forest_classifier", "digits",
+             lambda: en.RandomForestClassifier(n_estimators=15, max_depth=10,
+                                               random_state=rs), exact=True),
+        Case("forest_regressor", "diabetes",
+             lambda: en.RandomForestRegressor(n_estimators=15, max_depth=8,
+                                              random_state=rs), exact=True),
+        Case("extra_trees_classifier", "wine",
+             lambda: en.ExtraTreesClassifier(n_estimators=15, random_state=rs), exact=True),
+        Case("extra_trees_regressor", "diabetes",
+             lambda: en.ExtraTreesRegressor(n_estimators=10, max_depth=8, random_state=rs),
+             exact=True),
+        Case("gb_binary", "breast_cancer",
+             lambda: en.GradientBoostingClassifier(n_estimators=30, random_state=rs)),
+        Case("gb_exponential", "breast_cancer",
+             lambda: en.GradientBoostingClassifier(loss="exponential", n_estimators=20,
+                                                   learning_rate=0.3, random_state=rs)),
+        Case("gb_multiclass", "iris_str",
+             lambda: en.GradientBoostingClassifier(n_estimators=20, max_depth=2,
+                                                   random_state=rs)),
+        Case("gb_regressor", "diabetes",
+             lambda: en.GradientBoostingRegressor(n_estimators=40, learning_rate=0.07,
+                                                  subsample=0.8, random_state=rs)),
+        Case("gb_huber_zero_init", "diabetes",
+             lambda: en.GradientBoostingRegressor(loss="huber", init="zero",
+                                                  n_estimators=20, random_state=rs)),
+        Case("hgb_binary_nan", "breast_cancer_nan",
+             lambda: en.HistGradientBoostingClassifier(max_iter=30, random_state=rs)),
+        Case("hgb_multiclass_nan", "wine_nan",
+             lambda: en.HistGradientBoostingClassifier(max_iter=20, random_state=rs)),
+        Case("hgb_nan_split", "breast_cancer_nansplit",
+             lambda: en.HistGradientBoostingClassifier(max_iter=10, random_state=rs)),
+        Case("hgb_regressor_nan", "diabetes_nan",
+             lambda: en.HistGradientBoostingRegressor(max_iter=30, random_state=rs)),
+        Case("mlp_binary", "breast_cancer",
+             lambda: pipe(pp.StandardScaler(), nn.MLPClassifier(
+                 hidden_layer_sizes=(16, 8), max_iter=200, random_state=rs))),
+        Case("mlp_multiclass_tanh", "digits",
+             lambda: pipe(pp.MinMaxScaler(), nn.MLPClassifier(
+                 hidden_layer_sizes=(32,), activation="tanh", max_iter=60, random_state=rs))),
+        Case("mlp_logistic_act", "iris_str",
+             lambda: pipe(pp.StandardScaler(), nn.MLPClassifier(
+                 hidden_layer_sizes=(8,), activation="logistic", max_iter=300,
+                 random_state=rs))),
+        Case("mlp_regressor", "diabetes",
+             lambda: pipe(pp.StandardScaler(), nn.MLPRegressor(
+                 hidden_layer_sizes=(16,), activation="identity", max_iter=200,
+                 random_state=rs))),
+        Case("mlp_regressor_relu", "diabetes",
+             lambda: pipe(pp.StandardScaler(with_mean=False), nn.MLPRegressor(
+                 hidden_layer_sizes=(16,), max_iter=200, random_state=rs))),
+    ]
+
+
+CASES = _cases()
+CASES_BY_ID = {c.id: c for c in CASES}
+
+
+def library_outputs(est, X):
+    """(labels or values, proba or None) as the library predicts them."""
+    if hasattr(est, "predict_proba") and hasattr(est, "classes_"):
+        return est.predict(X), est.predict_proba(X)
+    return est.predict(X), None
+
+
+# ---- reference evaluator of the format -----------------------------------------------
+
+def _sigmoid(z):
+    from scipy.special import expit
+    return expit(z)
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _scale(step, x):
+    t = step["type"]
+    if t in ("standard_scaler", "robust_scaler"):
+        c = step.get("mean", step.get("center"))
+        if c is not None:
+            x = x - np.array(c)
+        if "scale" in step:
+            x = x / np.array(step["scale"])
+        return x
+    if t == "minmax_scaler":
+        return x * np.array(step["scale"]) + np.array(step["min"])
+    if t == "maxabs_scaler":
+        return x / np.array(step["scale"])
+    raise AssertionError("unknown scaler " + t)
+
+
+def _leaves(tree, x, le):
+    feat = np.array(tree["feature"])
+    thr = np.array(tree["threshold"], dtype=np.float64)
+    left, right = np.array(tree["left"]), np.array(tree["right"])
+    ml = np.array(tree.get("missing_left", np.zeros(len(feat), dtype=int)))
+    rows = np.arange(x.shape[0])
+    node = np.zeros(x.shape[0], dtype=np.int64)
+    for _ in range(MAX_DEPTH + 1):
+        f = feat[node]
+        inner = f >= 0
+        if not inner.any():
+            return node
+        v = x[rows, np.where(inner, f, 0)]
+        with np.errstate(invalid="ignore"):
+            go_left = v <= thr[node] if le else v < thr[node]
+        go_left = np.where(np.isnan(v), ml[node] == 1, go_left)
+        node = np.where(inner, np.where(go_left, left[node], right[node]), node)
+    raise AssertionError("tree deeper than %d" % MAX_DEPTH)
+
+
+def _ensemble(step, x):
+    n_out = step["n_outputs"]
+    if step["input_type"] == "float32":
+        x = x.astype(np.float32).astype(np.float64)
+    acc = np.zeros((x.shape[0], n_out))
+    for t in step["trees"]:
+        leaf = _leaves(t, x, step["comparison"] == "le")
+        value = np.array(t["value"], dtype=np.float64)
+        if "output" in t:
+            acc[:, t["output"]] += value[leaf]
+        else:
+            acc += value.reshape(-1, n_out)[leaf]
+    if step["aggregate"] == "average":
+        acc /= len(step["trees"])
+    return acc + np.array(step.get("base_score", [0.0] * n_out))
+
+
+def _mlp(step, x):
+    acts = {"identity": lambda a: a, "relu": lambda a: np.maximum(a, 0), "tanh": np.tanh,
+            "logistic": _sigmoid}
+    for i, layer in enumerate(step["layers"]):
+        x = x @ np.array(layer["weights"]) + np.array(layer["bias"])
+        if i < len(step["layers"]) - 1:
+            x = acts[step["activation"]](x)
+    return x
+
+
+def reference_predict(doc, X):
+    """(class indexes or values, proba or None) of a model document on X (NaN = missing),
+    computed from the format's definition alone."""
+    x = np.array(X, dtype=np.float64)
+    for step in doc["steps"][:-1]:
+        x = _scale(step, x)
+    est = doc["steps"][-1]
+    if est["type"] == "linear":
+        z = x @ np.array(est["coef"]).T + np.array(est["intercept"])
+        link = est["link"]
+    elif est["type"] == "tree_ensemble":
+        z = _ensemble(est, x)
+        link = {"normalize": "identity"}.get(est["post_transform"], est["post_transform"])
+    else:
+        z = _mlp(est, x)
+        link = est["output_activation"]
+    if doc["task"] == "regression":
+        return z[:, 0], None
+    if link == "logistic":
+        p = _sigmoid(z[:, 0])
+        return (z[:, 0] > 0).astype(int), np.column_stack([1 - p, p])
+    if link == "ovr":
+        s = _sigmoid(z)
+        return z.argmax(axis=1), s / s.sum(axis=1, keepdims=True)
+    proba = _softmax(z) if link == "softmax" else z
+    return proba.argmax(axis=1), proba
+
+
+# ---- CSV and the binary --------------------------------------------------------------
+
+def write_csv(path, names, X):
+    """Writes X under a header of names; NaN as an empty cell, numbers by repr (exact)."""
+    assert not any("," in n or '"' in n for n in names), names
+    with open(path, "w") as f:
+        f.write(",".join(names) + "\n")
+        for row in X:
+            f.write(",".join("" if np.isnan(v) else repr(float(v)) for v in row) + "\n")
+
+
+def read_csv(path):
+    """(header, rows) of predictd's output CSV."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows, "empty output " + path
+    return rows[0], rows[1:]
+
+
+def run_predict(model_path, csv_path, out_path, proba=True, extra=()):
+    """Runs `$PREDICTD_BIN predict`; returns the CompletedProcess (never hangs)."""
+    binary = os.environ["PREDICTD_BIN"]
+    cmd = [binary, "predict", model_path, "--input", csv_path, "--output", out_path]
+    if proba:
+        cmd.append("--proba")
+    return subprocess.run(cmd + list(extra), capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT)
+
+
+def binary_outputs(doc, model_path, X, tmp_path, extra=()):
+    """(labels or values, proba or None) of `predictd predict --proba` on X."""
+    csv_in, csv_out = str(tmp_path / "x.csv"), str(tmp_path / "y.csv")
+    write_csv(csv_in, doc["features"], X)
+    r = run_predict(model_path, csv_in, csv_out, proba=True, extra=extra)
+    assert r.returncode == 0, "predictd predict failed (%d): %s" % (r.returncode, r.stderr)
+    header, rows = read_csv(csv_out)
+    assert len(rows) == X.shape[0], "%d output rows for %d inputs" % (len(rows), X.shape[0])
+    assert header[0] == "prediction", header
+    if doc["task"] == "regression":
+        assert header == ["prediction"], header
+        return np.array([float(r[0]) for r in rows]), None
+    classes = doc["classes"]
+    assert header[1:] == ["proba_%s" % c for c in classes], header
+    labels = np.array([r[0] for r in rows])
+    proba = np.array([[float(v) for v in r[1:]] for r in rows])
+    return labels, proba
+
+
+# ---- comparison ----------------------------------------------------------------------
+
+def assert_close(got, want, what, exact=False):
+    """Element-wise comparison by the module's rule (or bit-exact); the message lists the
+    first mismatches with their row numbers."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, "%s: shape %s, expected %s" % (what, got.shape, want.shape)
+    if exact:
+        bad = ~((got == want) | (np.isnan(got) & np.isnan(want)))
+    else:
+        bad = ~(np.abs(got - want) <= RTOL * np.maximum(np.abs(want), FLOOR))
+    if bad.any():
+        idx = np.argwhere(bad)[:5]
+        detail = "; ".join("at %s got %r want %r" % (tuple(int(i) for i in ix),
+                                                      float(got[tuple(ix)]),
+                                                      float(want[tuple(ix)])) for ix in idx)
+        raise AssertionError("%s: %d of %d differ (%s): %s"
+                             % (what, int(bad.sum()), bad.size,
+                                "exact" if exact else "rel 1e-6", detail))
+
+
+def assert_labels(got, want, what):
+    """Labels compared as the text predictd prints (ints print as ints)."""
+    got = [str(g) for g in got]
+    want = [str(w.item() if hasattr(w, "item") else w) for w in want]
+    diff = [i for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    assert len(got) == len(want) and not diff, \
+        "%s: %d labels differ, first rows %s: got %s want %s" % (
+            what, len(diff), diff[:5], [got[i] for i in diff[:5]],
+            [want[i] for i in diff[:5]])
