@@ -1,0 +1,299 @@
+/* serve.c - `predictd serve`: parses the options (one table: name, kind, range, default,
+ * help), builds the router and the HTTP server on one libuv loop, and runs until SIGTERM/
+ * SIGINT finished a graceful drain.
+ *
+ * To add an option: a field in serve_config_t, a row in k_opts (the range is checked for
+ * you), and use it in serve_run. Exit codes: 0 after a drain, 1 runtime failure (e.g. the
+ * port is taken), 2 usage error - always with one line on stderr. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "api/health.h"
+#include "cli/cli.h"
+#include "common.h"
+#include "http/http.h"
+#include "obs/log.h"
+
+typedef struct {
+    char host[256];
+    long long port;
+    long long max_connections;
+    long long max_body_size;
+    long long max_header_size;
+    long long keepalive_ms;     /* given in seconds */
+    long long header_timeout_ms;
+    long long shutdown_timeout_ms;
+    char log_level[16];
+    long long access_log;       /* flag */
+} serve_config_t;
+
+typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_FLAG } opt_kind_t;
+
+typedef struct {
+    const char *name;
+    opt_kind_t kind;
+    size_t off;         /* field in serve_config_t */
+    size_t str_size;    /* OPT_STR: size of the char array */
+    long long min, max; /* OPT_INT: value range; OPT_SECONDS: range in ms */
+    const char *metavar;
+    const char *help;
+} opt_t;
+
+#define F(field) offsetof(serve_config_t, field)
+static const opt_t k_opts[] = {
+    {"--host", OPT_STR, F(host), sizeof(((serve_config_t *)0)->host), 0, 0, "ADDR",
+     "address to listen on (default 127.0.0.1)"},
+    {"--port", OPT_INT, F(port), 0, 0, 65535, "N", "TCP port, 0 = any free one (default 8000)"},
+    {"--max-connections", OPT_INT, F(max_connections), 0, 1, 1000000, "N",
+     "open connections; more are answered 503 and closed (default 20000)"},
+    {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
+     "largest request body; larger -> 413 (default 1048576)"},
+    {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
+     "largest request line + headers; larger -> 431 (default 16384)"},
+    {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
+     "close idle keep-alive connections after this (default 5)"},
+    {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
+     "a request must arrive completely within this -> else 408 (default 10)"},
+    {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
+     "on SIGTERM/SIGINT wait this long for requests in flight (default 30)"},
+    {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
+     "LEVEL", "debug, info, warning, error or off (default info)"},
+    {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
+     "log one line per request: method, path, status, bytes, microseconds"},
+};
+#undef F
+
+static void serve_usage(FILE *f)
+{
+    fputs("usage: predictd serve [options]\n\noptions:\n", f);
+    for (size_t i = 0; i < PD_ARRAY_SIZE(k_opts); i++) {
+        char left[48];
+        snprintf(left, sizeof left, "%s%s%s", k_opts[i].name, k_opts[i].metavar ? " " : "",
+                 k_opts[i].metavar ? k_opts[i].metavar : "");
+        fprintf(f, "  %-28s %s\n", left, k_opts[i].help);
+    }
+    fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
+}
+
+static void config_default(serve_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->host, sizeof c->host, "127.0.0.1");
+    c->port = 8000;
+    c->max_connections = PD_HTTP_DEFAULT_MAX_CONNECTIONS;
+    c->max_body_size = PD_HTTP_DEFAULT_MAX_BODY_SIZE;
+    c->max_header_size = PD_HTTP_DEFAULT_MAX_HEADER_SIZE;
+    c->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
+    c->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+    c->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    snprintf(c->log_level, sizeof c->log_level, "info");
+}
+
+/* Stores one option's value. Returns 0, or 2 after printing the error line. */
+static int opt_set(serve_config_t *c, const opt_t *o, const char *val)
+{
+    char *field = (char *)c + o->off;
+    if (o->kind == OPT_STR) {
+        if (val[0] == '\0' || strlen(val) >= o->str_size) {
+            fprintf(stderr, "predictd serve: %s: value must be 1 to %zu characters\n", o->name,
+                    o->str_size - 1);
+            return 2;
+        }
+        memcpy(field, val, strlen(val) + 1);
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long v;
+    if (o->kind == OPT_SECONDS) {
+        double d = strtod(val, &end);
+        if (errno || end == val || *end || !isfinite(d) || d * 1000.0 < (double)o->min ||
+            d * 1000.0 > (double)o->max) {
+            fprintf(stderr, "predictd serve: %s: expected seconds in [%g, %g], got '%s'\n",
+                    o->name, (double)o->min / 1000.0, (double)o->max / 1000.0, val);
+            return 2;
+        }
+        v = (long long)llround(d * 1000.0);
+    } else {
+        v = strtoll(val, &end, 10);
+        if (errno || end == val || *end || v < o->min || v > o->max) {
+            fprintf(stderr, "predictd serve: %s: expected an integer in [%lld, %lld], got '%s'\n",
+                    o->name, o->min, o->max, val);
+            return 2;
+        }
+    }
+    memcpy(field, &v, sizeof v);
+    return 0;
+}
+
+/* Parses argv (argv[0] is "serve"). Returns 0, 1 (help printed: exit 0) or 2. */
+static int parse_args(int argc, char **argv, serve_config_t *c)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            serve_usage(stdout);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "predictd serve: unexpected argument '%s' (model files are not "
+                            "served yet)\n", a);
+            return 2;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        const opt_t *o = NULL;
+        for (size_t k = 0; k < PD_ARRAY_SIZE(k_opts); k++)
+            if (strlen(k_opts[k].name) == nlen && strncmp(k_opts[k].name, a, nlen) == 0)
+                o = &k_opts[k];
+        if (o == NULL) {
+            fprintf(stderr, "predictd serve: unknown option '%.*s' (try --help)\n", (int)nlen, a);
+            return 2;
+        }
+        if (o->kind == OPT_FLAG) {
+            if (eq) {
+                fprintf(stderr, "predictd serve: %s takes no value\n", o->name);
+                return 2;
+            }
+            long long one = 1;
+            memcpy((char *)c + o->off, &one, sizeof one);
+            continue;
+        }
+        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (val == NULL) {
+            fprintf(stderr, "predictd serve: %s needs a value\n", o->name);
+            return 2;
+        }
+        int rc = opt_set(c, o, val);
+        if (rc)
+            return rc;
+    }
+    pd_log_level_t lvl;
+    if (pd_log_parse_level(c->log_level, &lvl) < 0) {
+        fprintf(stderr, "predictd serve: --log-level: unknown level '%s'\n", c->log_level);
+        return 2;
+    }
+    return 0;
+}
+
+/* Raises the open-file limit to the hard limit, as nginx does, so that many idle
+ * keep-alive connections fit. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            pd_log_warn("cannot raise the open-file limit: %s", strerror(errno));
+    }
+}
+
+typedef struct {
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    pd_router_t router;
+    pd_health_t health;
+    pd_http_hooks_t hooks;
+    pd_http_server_t *server;
+} serve_t;
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    serve_t *sv = s->data;
+    pd_log_info("received %s: draining", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    pd_http_server_shutdown(sv->server);
+}
+
+static void on_drained(void *ud, unsigned cut_off)
+{
+    serve_t *sv = ud;
+    (void)cut_off;
+    uv_close((uv_handle_t *)&sv->sigterm, NULL);
+    uv_close((uv_handle_t *)&sv->sigint, NULL);
+}
+
+static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
+{
+    pd_http_options_default(o);
+    o->max_connections = (uint32_t)c->max_connections;
+    o->max_body_size = (uint32_t)c->max_body_size;
+    o->max_header_size = (uint32_t)c->max_header_size;
+    o->keepalive_ms = (uint32_t)c->keepalive_ms;
+    o->header_timeout_ms = (uint32_t)c->header_timeout_ms;
+    o->shutdown_timeout_ms = (uint32_t)c->shutdown_timeout_ms;
+    o->access_log = c->access_log != 0;
+}
+
+/* Builds everything, serves until drained. Returns the exit code. */
+static int serve_run(const serve_config_t *c, serve_t *sv)
+{
+    int code = 1, rc;
+    char err[256];
+    pd_http_options_t hopts;
+    http_options_from(c, &hopts);
+    if (uv_loop_init(&sv->loop) != 0) {
+        fprintf(stderr, "predictd serve: cannot create the event loop\n");
+        return 1;
+    }
+    pd_router_init(&sv->router);
+    if ((rc = pd_health_register(&sv->router, &sv->health)) < 0) {
+        fprintf(stderr, "predictd serve: routes: %s\n", pd_strerror(rc));
+        goto out_loop;
+    }
+    sv->hooks.ud = sv;
+    sv->hooks.on_drained = on_drained;
+    if (pd_http_server_create(&sv->server, &sv->loop, &hopts, &sv->router, &sv->hooks) < 0) {
+        fprintf(stderr, "predictd serve: out of memory\n");
+        goto out_loop;
+    }
+    sv->health.server = sv->server;
+    if (pd_http_server_listen(sv->server, c->host, (int)c->port, err, sizeof err) < 0) {
+        fprintf(stderr, "predictd serve: %s\n", err);
+        goto out_server;
+    }
+    uv_signal_init(&sv->loop, &sv->sigterm);
+    uv_signal_init(&sv->loop, &sv->sigint);
+    sv->sigterm.data = sv->sigint.data = sv;
+    uv_signal_start(&sv->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&sv->sigint, on_signal, SIGINT);
+    pd_log_info("predictd " PD_VERSION " listening on http://%s:%d", c->host,
+                pd_http_server_port(sv->server));
+    uv_run(&sv->loop, UV_RUN_DEFAULT);
+    code = 0;
+out_server:
+    pd_http_server_destroy(sv->server);
+out_loop:
+    uv_run(&sv->loop, UV_RUN_NOWAIT); /* let close callbacks run */
+    if (uv_loop_close(&sv->loop) != 0)
+        pd_log_warn("event loop closed with handles still open");
+    return code;
+}
+
+int pd_cli_serve(int argc, char **argv)
+{
+    serve_config_t cfg;
+    config_default(&cfg);
+    int rc = parse_args(argc, argv, &cfg);
+    if (rc)
+        return rc == 1 ? 0 : 2;
+    pd_log_level_t lvl = PD_LOG_INFO;
+    pd_log_parse_level(cfg.log_level, &lvl);
+    pd_log_set_level(lvl);
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    serve_t *sv = calloc(1, sizeof *sv);
+    if (sv == NULL) {
+        fprintf(stderr, "predictd serve: out of memory\n");
+        return 1;
+    }
+    rc = serve_run(&cfg, sv);
+    free(sv);
+    return rc;
+}
