@@ -11,6 +11,14 @@
 #include "common.h"
 
 static pd_log_level_t g_level = PD_LOG_INFO;
+static pd_log_sink_fn g_sink;
+static void *g_sink_ud;
+
+void pd_log_set_sink(pd_log_sink_fn fn, void *ud)
+{
+    g_sink = fn;
+    g_sink_ud = ud;
+}
 
 void pd_log_set_level(pd_log_level_t level)
 {
@@ -57,6 +65,10 @@ void pd_log(pd_log_level_t level, const char *fmt, ...)
     va_end(ap);
     if (m < 0)
         m = 0;
+    if (g_sink) {
+        g_sink(level, line + n, g_sink_ud);
+        return;
+    }
     size_t len = (size_t)n + PD_MIN((size_t)m, sizeof line - (size_t)n - 2);
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);

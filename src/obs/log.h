@@ -23,6 +23,13 @@ int pd_log_parse_level(const char *s, pd_log_level_t *out);
 /* Writes one line at `level` if enabled. The message is truncated at 4 KiB. */
 void pd_log(pd_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Capture hook (tests, embedding): while set, every enabled line goes to
+ * fn(level, msg, ud) instead of stderr; msg is the formatted message without timestamp,
+ * level tag or newline, valid only during the call. fn may be called from any thread.
+ * Set and clear it (NULL restores stderr) while no other thread logs. */
+typedef void (*pd_log_sink_fn)(pd_log_level_t level, const char *msg, void *ud);
+void pd_log_set_sink(pd_log_sink_fn fn, void *ud);
+
 #define pd_log_debug(...) pd_log(PD_LOG_DEBUG, __VA_ARGS__)
 #define pd_log_info(...) pd_log(PD_LOG_INFO, __VA_ARGS__)
 #define pd_log_warn(...) pd_log(PD_LOG_WARN, __VA_ARGS__)
