@@ -1,0 +1,281 @@
+/* predict.c - `predictd predict MODEL --input X.csv [--output Y.csv] [--proba]
+ * [--threads N]`: batch prediction from a CSV file to a CSV file (or stdout).
+ *
+ * Streams the input in chunks of PD_PREDICT_CHUNK_ROWS rows, so memory stays bounded
+ * whatever the file size; each chunk is split among N threads, each with its own scratch
+ * (the model is shared read-only). Output: header `prediction` (then `proba_<class>` with
+ * --proba), numbers printed with %.17g so they read back exactly, class labels as labels.
+ * Exit codes: 0 ok, 1 runtime error, 2 usage error; one line on stderr for either. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common.h"
+#include "model/csv.h"
+#include "model/model.h"
+
+#define PD_PREDICT_CHUNK_ROWS 4096
+#define PD_PREDICT_MAX_THREADS 64
+#define PD_PREDICT_ERRLEN 1024
+
+typedef struct {
+    const char *model, *input, *output;
+    int proba;
+    long threads;
+} args_t;
+
+static int usage(const char *msg, const char *arg)
+{
+    fprintf(stderr, "predictd predict: %s%s%s\n"
+                    "usage: predictd predict MODEL --input X.csv [--output Y.csv] [--proba] "
+                    "[--threads N]\n",
+            msg, arg ? " " : "", arg ? arg : "");
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, args_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->threads = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--proba") == 0) {
+            a->proba = 1;
+        } else if (strcmp(s, "--input") == 0 || strcmp(s, "--output") == 0 ||
+                   strcmp(s, "--threads") == 0) {
+            if (i + 1 >= argc)
+                return usage("missing value after", s);
+            const char *v = argv[++i];
+            if (s[2] == 'i')
+                a->input = v;
+            else if (s[2] == 'o')
+                a->output = v;
+            else {
+                char *end;
+                errno = 0;
+                a->threads = strtol(v, &end, 10);
+                if (errno || *end || end == v || a->threads < 1 ||
+                    a->threads > PD_PREDICT_MAX_THREADS)
+                    return usage("--threads wants an integer in 1..64, got", v);
+            }
+        } else if (s[0] == '-' && s[1] != '\0') {
+            return usage("unknown option", s);
+        } else if (!a->model) {
+            a->model = s;
+        } else {
+            return usage("unexpected argument", s);
+        }
+    }
+    if (!a->model)
+        return usage("missing MODEL", NULL);
+    if (!a->input)
+        return usage("missing --input X.csv", NULL);
+    return 0;
+}
+
+/* Writes s as one CSV cell, quoted when it holds a comma, quote or line break. */
+static void put_cell(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void put_label(FILE *f, const pd_model_schema_t *s, size_t k)
+{
+    if (s->labels_are_strings)
+        put_cell(f, s->class_labels_str[k]);
+    else
+        fprintf(f, "%lld", (long long)s->class_labels_int[k]);
+}
+
+static void write_header(FILE *f, const pd_model_schema_t *s, int proba)
+{
+    fputs("prediction", f);
+    for (size_t k = 0; proba && k < s->n_classes; k++) {
+        fputc(',', f);
+        if (s->labels_are_strings) {
+            char *b = malloc(strlen(s->class_labels_str[k]) + 7);
+            if (b) {
+                strcpy(b, "proba_");
+                strcat(b, s->class_labels_str[k]);
+                put_cell(f, b);
+                free(b);
+            }
+        } else {
+            fprintf(f, "proba_%lld", (long long)s->class_labels_int[k]);
+        }
+    }
+    fputc('\n', f);
+}
+
+typedef struct {
+    const pd_model_t *m;
+    const double *x;
+    size_t n;
+    void *scratch;
+    pd_predict_out_t out;
+    int rc;
+} job_t;
+
+static void *run_job(void *p)
+{
+    job_t *j = p;
+    j->rc = pd_model_predict(j->m, j->x, j->n, j->scratch, &j->out);
+    return NULL;
+}
+
+typedef struct {
+    double *x, *value, *proba;
+    int32_t *cls;
+    void *scratch[PD_PREDICT_MAX_THREADS];
+    job_t jobs[PD_PREDICT_MAX_THREADS];
+} work_t;
+
+/* Predicts n rows with up to `threads` threads. */
+static int predict_chunk(const pd_model_t *m, work_t *w, size_t n, long threads)
+{
+    const pd_model_schema_t *s = pd_model_schema(m);
+    size_t per = (n + (size_t)threads - 1) / (size_t)threads;
+    pthread_t tid[PD_PREDICT_MAX_THREADS];
+    int started[PD_PREDICT_MAX_THREADS] = {0};
+    long nj = 0;
+    for (size_t r0 = 0; r0 < n; r0 += per, nj++) {
+        job_t *j = &w->jobs[nj];
+        size_t k = PD_MIN(per, n - r0);
+        *j = (job_t){m, w->x + r0 * s->n_features, k, w->scratch[nj],
+                     {w->cls + r0, w->value + r0, w->proba + r0 * s->n_classes}, 0};
+        if (nj > 0 && pthread_create(&tid[nj], NULL, run_job, j) == 0)
+            started[nj] = 1;
+        else
+            run_job(j);
+    }
+    int rc = 0;
+    for (long i = 0; i < nj; i++) {
+        if (started[i])
+            pthread_join(tid[i], NULL);
+        if (w->jobs[i].rc)
+            rc = w->jobs[i].rc;
+    }
+    return rc;
+}
+
+static void write_rows(FILE *f, const pd_model_schema_t *s, const work_t *w, size_t n,
+                       int proba)
+{
+    for (size_t r = 0; r < n; r++) {
+        if (s->task == PD_TASK_REGRESSION) {
+            fprintf(f, "%.17g\n", w->value[r]);
+            continue;
+        }
+        put_label(f, s, (size_t)w->cls[r]);
+        for (size_t k = 0; proba && k < s->n_classes; k++)
+            fprintf(f, ",%.17g", w->proba[r * s->n_classes + k]);
+        fputc('\n', f);
+    }
+}
+
+static void work_free(work_t *w)
+{
+    free(w->x), free(w->value), free(w->proba), free(w->cls);
+    for (int i = 0; i < PD_PREDICT_MAX_THREADS; i++)
+        free(w->scratch[i]);
+}
+
+static int work_alloc(work_t *w, const pd_model_t *m, long threads)
+{
+    const pd_model_schema_t *s = pd_model_schema(m);
+    size_t n = PD_PREDICT_CHUNK_ROWS, nc = s->n_classes ? s->n_classes : 1;
+    memset(w, 0, sizeof *w);
+    w->x = malloc(n * s->n_features * sizeof(double));
+    w->value = malloc(n * sizeof(double));
+    w->proba = malloc(n * nc * sizeof(double));
+    w->cls = malloc(n * sizeof(int32_t));
+    if (!w->x || !w->value || !w->proba || !w->cls)
+        return PD_ENOMEM;
+    size_t ss = pd_model_scratch_size(m, n);
+    for (long i = 0; i < threads; i++)
+        if (!(w->scratch[i] = malloc(ss ? ss : 8)))
+            return PD_ENOMEM;
+    return 0;
+}
+
+/* Streams the CSV through the model. */
+static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *err)
+{
+    const pd_model_schema_t *s = pd_model_schema(m);
+    pd_csv_t *csv = NULL;
+    work_t w;
+    int rc = work_alloc(&w, m, a->threads);
+    if (rc == 0)
+        rc = pd_csv_open(in, a->input, &csv, err, PD_PREDICT_ERRLEN);
+    if (rc == 0)
+        rc = pd_csv_map(csv, s->feature_names, s->n_features, err, PD_PREDICT_ERRLEN);
+    if (rc == 0)
+        write_header(out, s, a->proba);
+    while (rc == 0) {
+        size_t got;
+        rc = pd_csv_read(csv, w.x, PD_PREDICT_CHUNK_ROWS, &got, err, PD_PREDICT_ERRLEN);
+        if (rc || got == 0)
+            break;
+        if ((rc = predict_chunk(m, &w, got, a->threads)) == 0)
+            write_rows(out, s, &w, got, a->proba);
+    }
+    if (rc == PD_ENOMEM && !err[0])
+        snprintf(err, PD_PREDICT_ERRLEN, "out of memory");
+    pd_csv_close(csv);
+    work_free(&w);
+    return rc;
+}
+
+int pd_cli_predict(int argc, char **argv)
+{
+    args_t a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    char err[PD_PREDICT_ERRLEN] = "";
+    pd_model_t *m = NULL;
+    if (pd_model_load(a.model, &m, err, sizeof err)) {
+        fprintf(stderr, "predictd predict: %s\n", err);
+        return 1;
+    }
+    if (a.proba && pd_model_schema(m)->task != PD_TASK_CLASSIFICATION) {
+        pd_model_free(m);
+        return usage("--proba needs a classifier; this model is a regressor:", a.model);
+    }
+    FILE *in = fopen(a.input, "rb");
+    FILE *out = a.output ? fopen(a.output, "wb") : stdout;
+    if (!in || !out) {
+        fprintf(stderr, "predictd predict: %s: %s\n", !in ? a.input : a.output,
+                strerror(errno));
+        rc = 1;
+    } else {
+        rc = run(&a, m, in, out, err) ? 1 : 0;
+        if (rc)
+            fprintf(stderr, "predictd predict: %s\n", err);
+        if (fflush(out) != 0 || ferror(out)) {
+            if (!rc)
+                fprintf(stderr, "predictd predict: %s: write failed: %s\n",
+                        a.output ? a.output : "stdout", strerror(errno));
+            rc = 1;
+        }
+    }
+    if (in)
+        fclose(in);
+    if (out && out != stdout)
+        fclose(out);
+    pd_model_free(m);
+    return rc;
+}

@@ -1,0 +1,237 @@
+/* csv.c - the bounded CSV reader (see csv.h). Owns one line buffer of PD_CSV_MAX_LINE + 1
+ * bytes, the header's names and the column -> feature map; rows are parsed in place. */
+#include "model/csv.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common.h"
+
+struct pd_csv_s {
+    FILE *f;
+    const char *label;
+    char *line;      /* PD_CSV_MAX_LINE + 1 bytes */
+    size_t lineno;   /* lines read so far */
+    size_t rows;     /* data rows read so far */
+    size_t ncols;
+    char **names;    /* header names, ncols */
+    long *col_feat;  /* per column: feature index or -1 (ignored) */
+    size_t nfeat;
+    char **cells;    /* ncols pointers into line */
+};
+
+static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        int k = snprintf(err, errlen, "%s: line %zu: ", c->label, c->lineno);
+        if (k >= 0 && (size_t)k < errlen) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return code;
+}
+
+/* Reads one line into c->line. Returns 1 if a line was read, 0 at EOF, or an error. */
+static int read_line(pd_csv_t *c, size_t *len, char *err, size_t errlen)
+{
+    size_t n = 0;
+    int ch;
+    while ((ch = getc(c->f)) != EOF && ch != '\n') {
+        if (n >= PD_CSV_MAX_LINE) {
+            c->lineno++;
+            return fail(c, err, errlen, PD_ETOOBIG, "line longer than %zu bytes",
+                        PD_CSV_MAX_LINE);
+        }
+        c->line[n++] = (char)ch;
+    }
+    if (ferror(c->f))
+        return fail(c, err, errlen, PD_EIO, "read error");
+    if (ch == EOF && n == 0)
+        return 0;
+    c->lineno++;
+    if (n > 0 && c->line[n - 1] == '\r')
+        n--;
+    c->line[n] = '\0';
+    *len = n;
+    return 1;
+}
+
+/* Splits c->line into cells (in place, unquoting). Returns the count or an error. */
+static long split(pd_csv_t *c, size_t len, char **cells, size_t maxc, char *err, size_t errlen)
+{
+    size_t nc = 0, i = 0;
+    char *s = c->line;
+    for (;;) {
+        if (nc >= maxc)
+            return fail(c, err, errlen, PD_ETOOBIG, "more than %zu columns", maxc);
+        char *out = s + i, *start = out;
+        if (i < len && s[i] == '"') {
+            i++;
+            for (;;) {
+                if (i >= len)
+                    return fail(c, err, errlen, PD_EFORMAT, "unterminated quoted cell");
+                if (s[i] == '"') {
+                    if (i + 1 < len && s[i + 1] == '"') {
+                        *out++ = '"';
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                *out++ = s[i++];
+            }
+            if (i < len && s[i] != ',')
+                return fail(c, err, errlen, PD_EFORMAT, "text after a closing quote");
+        } else {
+            while (i < len && s[i] != ',')
+                i++;
+            out = s + i;
+        }
+        cells[nc++] = start;
+        int more = i < len; /* s[i] == ',' */
+        *out = '\0';
+        if (!more)
+            break;
+        i++;
+    }
+    return (long)nc;
+}
+
+void pd_csv_close(pd_csv_t *c)
+{
+    if (!c)
+        return;
+    if (c->names)
+        for (size_t i = 0; i < c->ncols; i++)
+            free(c->names[i]);
+    free(c->names);
+    free(c->col_feat);
+    free(c->cells);
+    free(c->line);
+    free(c);
+}
+
+int pd_csv_open(FILE *f, const char *label, pd_csv_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    pd_csv_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return PD_ENOMEM;
+    c->f = f, c->label = label;
+    c->line = malloc(PD_CSV_MAX_LINE + 1);
+    c->cells = malloc(PD_CSV_MAX_COLS * sizeof *c->cells);
+    int rc = PD_ENOMEM;
+    size_t len;
+    if (!c->line || !c->cells)
+        goto fail;
+    rc = read_line(c, &len, err, errlen);
+    if (rc == 0)
+        rc = fail(c, err, errlen, PD_EFORMAT, "empty file: expected a header of column names");
+    if (rc < 0)
+        goto fail;
+    long nc = split(c, len, c->cells, PD_CSV_MAX_COLS, err, errlen);
+    if (nc < 0) {
+        rc = (int)nc;
+        goto fail;
+    }
+    c->ncols = (size_t)nc;
+    c->names = calloc(c->ncols, sizeof *c->names);
+    c->col_feat = malloc(c->ncols * sizeof *c->col_feat);
+    rc = PD_ENOMEM;
+    if (!c->names || !c->col_feat)
+        goto fail;
+    for (size_t i = 0; i < c->ncols; i++) {
+        if (!(c->names[i] = strdup(c->cells[i])))
+            goto fail;
+        c->col_feat[i] = -1;
+    }
+    *out = c;
+    return 0;
+fail:
+    pd_csv_close(c);
+    return rc;
+}
+
+int pd_csv_map(pd_csv_t *c, const char *const *names, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->ncols; i++)
+        c->col_feat[i] = -1;
+    c->nfeat = n;
+    for (size_t j = 0; j < n; j++) {
+        long found = -1;
+        for (size_t i = 0; i < c->ncols; i++) {
+            if (strcmp(c->names[i], names[j]) != 0)
+                continue;
+            if (found >= 0)
+                return fail(c, err, errlen, PD_EFORMAT, "column '%.200s' appears twice",
+                            names[j]);
+            found = (long)i;
+        }
+        if (found < 0)
+            return fail(c, err, errlen, PD_EFORMAT, "missing column '%.200s'", names[j]);
+        c->col_feat[found] = (long)j;
+    }
+    return 0;
+}
+
+static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char *err,
+                      size_t errlen)
+{
+    while (*s == ' ')
+        s++;
+    if (*s == '\0' || strcasecmp(s, "nan") == 0) {
+        *out = NAN;
+        return 0;
+    }
+    char *end;
+    double d = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (end == s || *end != '\0' || isnan(d))
+        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': not a number: '%.40s'",
+                    c->names[col], s);
+    *out = d;
+    return 0;
+}
+
+int pd_csv_read(pd_csv_t *c, double *rows, size_t max_rows, size_t *got, char *err,
+                size_t errlen)
+{
+    *got = 0;
+    while (*got < max_rows) {
+        size_t len;
+        int rc = read_line(c, &len, err, errlen);
+        if (rc <= 0)
+            return rc;
+        if (len == 0)
+            continue; /* blank lines (e.g. a trailing one) are skipped */
+        if (c->rows >= PD_CSV_MAX_ROWS)
+            return fail(c, err, errlen, PD_ETOOBIG, "more than %zu rows", PD_CSV_MAX_ROWS);
+        long nc = split(c, len, c->cells, c->ncols + 1, err, errlen);
+        if (nc < 0)
+            return (int)nc;
+        if ((size_t)nc != c->ncols)
+            return fail(c, err, errlen, PD_EFORMAT, "%ld columns, the header has %zu", nc,
+                        c->ncols);
+        double *row = rows + *got * c->nfeat;
+        for (size_t i = 0; i < c->ncols; i++) {
+            if (c->col_feat[i] < 0)
+                continue;
+            if ((rc = parse_cell(c, c->cells[i], i, &row[c->col_feat[i]], err, errlen)))
+                return rc;
+        }
+        c->rows++;
+        (*got)++;
+    }
+    return 0;
+}
