@@ -311,10 +311,12 @@ def run_predict(model_path, csv_path, out_path, proba=True, extra=()):
 
 
 def binary_outputs(doc, model_path, X, tmp_path, extra=()):
-    """(labels or values, proba or None) of `predictd predict --proba` on X."""
+    """(labels or values, proba or None) of `predictd predict` on X (--proba for
+    classifiers; predictd refuses it for a regressor)."""
     csv_in, csv_out = str(tmp_path / "x.csv"), str(tmp_path / "y.csv")
     write_csv(csv_in, doc["features"], X)
-    r = run_predict(model_path, csv_in, csv_out, proba=True, extra=extra)
+    r = run_predict(model_path, csv_in, csv_out, proba=doc["task"] == "classification",
+                    extra=extra)
     assert r.returncode == 0, "predictd predict failed (%d): %s" % (r.returncode, r.stderr)
     header, rows = read_csv(csv_out)
     assert len(rows) == X.shape[0], "%d output rows for %d inputs" % (len(rows), X.shape[0])
