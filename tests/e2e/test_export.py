@@ -165,3 +165,16 @@ def test_demo_models_are_current_and_match_the_library(tmp_path):
         idx, proba = pu.reference_predict(doc, X)
         check_against_library(est, doc, [doc["classes"][i] for i in idx], proba, X,
                               doc["kind"] == "RandomForestClassifier", doc["name"])
+
+
+def test_feature_names_in_wins_and_conflicting_names_are_refused(tmp_path):
+    from sklearn.linear_model import LinearRegression
+    X, y, _ = pu.dataset("diabetes")
+    est = LinearRegression().fit(X[:, :3], y)
+    # what fitting on a pandas DataFrame sets (pandas is not installed here)
+    est.feature_names_in_ = np.array(["age", "sex", "bmi"], dtype=object)
+    doc = export(est, str(tmp_path / "m.json"))
+    assert doc["features"] == ["age", "sex", "bmi"] and doc["name"] == "m"
+    with pytest.raises(Exception, match="differ"):
+        export(est, str(tmp_path / "n.json"), feature_names=["a", "b", "c"])
+    assert sorted(os.listdir(tmp_path)) == ["m.json"]
