@@ -341,7 +341,7 @@ void pd_metrics_inc(pd_metrics_series_t *s, double v)
 
 void pd_metrics_set(pd_metrics_series_t *s, double v)
 {
-    if (s != NULL && s->fam->type == PD_METRICS_GAUGE)
+    if (s != NULL && s->fam->type != PD_METRICS_HISTOGRAM)
         s->value = v;
 }
 

@@ -86,7 +86,8 @@ pd_metrics_series_t *pd_metrics_series(pd_metrics_family_t *f, const char *const
 
 /* Counter: adds v (v < 0 or NaN is ignored). Gauge: adds v. Histogram: no-op. NULL: no-op. */
 void pd_metrics_inc(pd_metrics_series_t *s, double v);
-/* Gauge: sets v. Other types and NULL: no-op. */
+/* Gauge: sets v. Counter: sets v, for collect callbacks that copy a count kept elsewhere
+ * (the source must never decrease). Histogram and NULL: no-op. */
 void pd_metrics_set(pd_metrics_series_t *s, double v);
 /* Histogram: counts v in its bucket and adds it to the sum (NaN is ignored). Others: no-op. */
 void pd_metrics_observe(pd_metrics_series_t *s, double v);

@@ -21,47 +21,7 @@
 
 #include "common.h"
 #include "obs/log.h"
-
-struct pd_pool_queue_s {
-    pd_pool_t *pool;
-    char name[PD_POOL_QUEUE_NAME_MAX];
-    size_t max_queue;
-    pd_pool_run_batch_fn run_batch;
-    void *ud;
-    pd_job_t *head, *tail;
-    size_t depth;
-    int in_ring;
-    pd_pool_queue_t *ring_next;
-    pd_pool_queue_stats_t stats; /* depth is filled in by pd_pool_queue_stats */
-};
-
-struct pd_pool_worker_s {
-    pd_pool_t *pool;
-    unsigned index;
-    pthread_t thread;
-    int started;
-    void *scratch;
-    size_t scratch_cap;
-    pd_job_t **batch; /* max_batch slots */
-};
-
-struct pd_pool_s {
-    uv_loop_t *loop;
-    uv_async_t *async; /* heap: freed by its close callback */
-    pd_pool_options_t opt;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pd_pool_queue_t **queues;
-    size_t n_queues;
-    pd_pool_queue_t *ring_head, *ring_tail;
-    int stopping;
-    pthread_mutex_t cmu;
-    pd_job_t *c_head, *c_tail;
-    size_t inflight;
-    int async_refd;
-    pd_pool_worker_t *workers;
-    unsigned n_workers;
-};
+#include "pool/pool_internal.h"
 
 uint64_t pd_pool_now_ns(void)
 {
@@ -164,8 +124,10 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
         chain_tail = j;
     }
     if (kept > 0) {
-        for (size_t i = 0; i < kept; i++)
+        for (size_t i = 0; i < kept; i++) {
             w->batch[i]->batch_size = (uint32_t)kept;
+            w->batch[i]->pd_batch_first = i == 0;
+        }
         q->run_batch(q->ud, w->batch, kept, w);
         uint64_t end = pd_pool_now_ns();
         for (size_t i = 0; i < kept; i++) {
@@ -275,6 +237,8 @@ static void drain_completions(pd_pool_t *pool)
         pd_job_t *next = j->pd_next; /* done() may free j */
         j->pd_next = NULL;
         pool->inflight--;
+        if (pool->metrics)
+            pd__pool_metrics_on_done(pool, j);
         j->done(j, j->status);
         j = next;
     }
@@ -431,6 +395,8 @@ int pd_pool_queue_add(pd_pool_t *pool, const char *name, size_t max_queue,
         free(q);
         return rc;
     }
+    if (pool->metrics)
+        pd__pool_metrics_queue_added(pool, q);
     *out = q;
     return 0;
 }
@@ -452,6 +418,7 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     job->t_enqueue_ns = pd_pool_now_ns();
     job->t_start_ns = job->t_end_ns = 0;
     job->batch_size = 0;
+    job->pd_batch_first = 0;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
         pthread_mutex_unlock(&pool->mu);
@@ -518,6 +485,7 @@ void pd_pool_destroy(pd_pool_t *pool)
         return;
     workers_stop(pool); /* workers drain the queues before they exit */
     drain_completions(pool);
+    pd__pool_metrics_free(pool);
     uv_close((uv_handle_t *)pool->async, on_async_closed);
     for (size_t i = 0; i < pool->n_queues; i++)
         free(pool->queues[i]);

@@ -5,10 +5,12 @@
  * - The pool knows nothing about models or HTTP. A submitter embeds pd_job_t in its own
  *   struct (container_of) and supplies, per queue, a run_batch function that a worker calls
  *   with up to max_batch jobs of that one queue.
- * - pd_pool_submit, pd_pool_cancel, pd_pool_shutdown, pd_pool_destroy, pd_pool_inflight and
- *   pd_pool_queue_stats are called on the loop thread only. done() is called on the loop
- *   thread only, exactly once for every job that pd_pool_submit accepted, in the order the
- *   workers finished them (a batch in its own order).
+ * - pd_pool_init, pd_pool_queue_add, pd_pool_submit, pd_pool_cancel, pd_pool_shutdown,
+ *   pd_pool_destroy, pd_pool_inflight and pd_pool_metrics_attach are called on the loop
+ *   thread only; pd_pool_queue_stats on any thread. done() is called on the loop thread
+ *   only, exactly once for every job that pd_pool_submit accepted, in the order the
+ *   workers finished them (a batch in its own order). done() may free its job and submit
+ *   new jobs, but must not destroy the pool.
  * - Workers never touch the loop or sockets: they push finished jobs onto a locked list and
  *   wake the loop through one coalescing uv_async_t, whose callback drains the whole list.
  * - Fairness: queues that have work form a ring; a worker takes the queue at the head,
@@ -24,6 +26,8 @@
 #include <stdint.h>
 
 #include <uv.h>
+
+#include "obs/metrics.h"
 
 #define PD_POOL_DEFAULT_MAX_BATCH 64
 #define PD_POOL_MAX_BATCH_LIMIT 4096   /* largest max_batch accepted */
@@ -71,6 +75,7 @@ struct pd_job_s {
     pd_job_t *pd_next;
     pd_pool_queue_t *pd_queue;
     atomic_int pd_canceled;
+    int pd_batch_first; /* first job of its run_batch call (per-batch metrics) */
 };
 
 /* run_batch: called on a worker thread with n (1..max_batch) jobs of one queue, oldest
@@ -147,5 +152,18 @@ typedef struct pd_pool_queue_stats_s {
 
 /* Copies a consistent snapshot of q's counters into *out (any thread). */
 void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);
+
+/* Registers the pool's metrics in reg (model = the queue's name):
+ *   predictd_queue_depth{model}                gauge, read at scrape time
+ *   predictd_pool_jobs_total{model,outcome}    counter; outcome = completed, canceled,
+ *                                              expired, rejected
+ *   predictd_queue_wait_seconds{model}         histogram, per job (enqueue -> picked)
+ *   predictd_inference_seconds{model}          histogram, per run_batch call
+ *   predictd_batch_size{model}                 histogram, per run_batch call
+ *   predictd_pool_workers                      gauge
+ * From then on the loop records each completion before calling its done(). reg must
+ * outlive the pool (pd_pool_destroy detaches its scrape callbacks). Loop thread; once per
+ * pool. Returns 0, PD_EINVAL (already attached, or the names are taken), PD_ENOMEM. */
+int pd_pool_metrics_attach(pd_pool_t *pool, pd_metrics_t *reg);
 
 #endif

@@ -1,0 +1,62 @@
+/* pool_internal.h - the pool's private structures, shared by pool.c and pool_metrics.c.
+ * Not for use outside src/pool/. Locking rules are in pool.c's header comment. */
+#ifndef PD_POOL_INTERNAL_H
+#define PD_POOL_INTERNAL_H
+
+#include <pthread.h>
+
+#include "obs/metrics.h"
+#include "pool/pool.h"
+
+struct pd_pool_queue_s {
+    pd_pool_t *pool;
+    char name[PD_POOL_QUEUE_NAME_MAX];
+    size_t max_queue;
+    pd_pool_run_batch_fn run_batch;
+    void *ud;
+    pd_job_t *head, *tail;
+    size_t depth;
+    int in_ring;
+    pd_pool_queue_t *ring_next;
+    pd_pool_queue_stats_t stats; /* depth is filled in by pd_pool_queue_stats */
+    /* metrics (loop thread; NULL until pd_pool_metrics_attach) */
+    pd_metrics_series_t *m_wait, *m_infer, *m_batch;
+};
+
+struct pd_pool_worker_s {
+    pd_pool_t *pool;
+    unsigned index;
+    pthread_t thread;
+    int started;
+    void *scratch;
+    size_t scratch_cap;
+    pd_job_t **batch; /* max_batch slots */
+};
+
+struct pd_pool_s {
+    uv_loop_t *loop;
+    uv_async_t *async; /* heap: freed by its close callback */
+    pd_pool_options_t opt;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pd_pool_queue_t **queues;
+    size_t n_queues;
+    pd_pool_queue_t *ring_head, *ring_tail;
+    int stopping;
+    pthread_mutex_t cmu;
+    pd_job_t *c_head, *c_tail;
+    size_t inflight;
+    int async_refd;
+    pd_pool_worker_t *workers;
+    unsigned n_workers;
+    struct pd__pool_metrics_s *metrics; /* NULL unless attached; loop thread */
+};
+
+/* Records the metrics of one finished job (loop thread, before its done() runs). */
+void pd__pool_metrics_on_done(pd_pool_t *pool, pd_job_t *job);
+/* Creates the cached series of a queue added after pd_pool_metrics_attach. */
+void pd__pool_metrics_queue_added(pd_pool_t *pool, pd_pool_queue_t *q);
+/* Detaches the collect callbacks and frees the bridge (pd_pool_destroy). */
+void pd__pool_metrics_free(pd_pool_t *pool);
+
+#endif
