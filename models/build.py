@@ -24,6 +24,7 @@ __all__ = ["train_seed", "train_iris", "train_heavy_forest", "build"]
 
 def build(out_dir=_HERE):
     """Trains and exports seed and iris into out_dir; returns the paths written."""
+    os.makedirs(out_dir, exist_ok=True)
     paths = []
     for name, train in (("seed", train_seed), ("iris", train_iris)):
         est, features = train()
