@@ -133,7 +133,7 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, size_t 
 static int setup_objective(pd__jctx_t *c, pd_model_t *m, int obj, double base, size_t ncls)
 {
     pd__trees_t *t = &m->trees;
-    int logistic = obj == OBJ_REGLOG || obj == OBJ_BINLOG || obj == OBJ_LOGITRAW;
+    int logistic = obj == OBJ_REGLOG || obj == OBJ_BINLOG; /* logitraw: base is a margin */
     if (logistic && !(base > 0.0 && base < 1.0))
         return pd__jfail(c, "$.learner.learner_model_param.base_score",
                          "must be in (0, 1) for a logistic objective");
@@ -208,7 +208,7 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
         (rc = pd__jget(c, gb, GB, "model", PD__J_OBJ, 1, &model, NULL)))
         return rc;
     float bm = (float)base;
-    if (obj == OBJ_REGLOG || obj == OBJ_BINLOG || obj == OBJ_LOGITRAW)
+    if (obj == OBJ_REGLOG || obj == OBJ_BINLOG)
         bm = -logf(1.0f / bm - 1.0f); /* XGBoost's ProbToMargin, in float */
     m->est = PD__EST_TREES;
     if ((rc = load_trees(c, model, m, m->trees.n_outputs)))

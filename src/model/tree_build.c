@@ -129,6 +129,8 @@ static void emit(pd_model_t *m, const pd__tree_in_t *in, size_t base, size_t old
             d->thr = (float)in->value[old];
         else if (leaf)
             d->leaf = leaf_ord;
+        else if (in->xgb) /* the file prints XGBoost's float32 threshold: round to it */
+            d->thr = (float)in->thr[old];
         else
             d->thr = pd__thr32(in->thr[old], in->cmp_le);
     }
