@@ -1,0 +1,51 @@
+/* json_pairs.h - the state one pd_features_decode() call shares between features.c (a
+ * JSON object body) and json_pairs.c (a JSON array body, which Pydantic 1.10 turns into a
+ * dict with dict(value): [["feature1", 1], ["feature2", 2]] is a valid request).
+ * Internal to src/api/. */
+#ifndef PD_API_JSON_PAIRS_H
+#define PD_API_JSON_PAIRS_H
+
+#include <stddef.h>
+
+#include "api/json_scan.h"
+
+/* Per-feature outcome, in field order. */
+enum {
+    PD__F_MISSING = 0, /* value_error.missing */
+    PD__F_OK,          /* out[i] holds a finite double */
+    PD__F_NULL,        /* type_error.none.not_allowed */
+    PD__F_TYPE,        /* type_error.float */
+    PD__F_NONFINITE,   /* accepted by Pydantic, refused by predictd (not finite) */
+};
+
+/* What dict(value) and then Model(**dict) make of the body, besides per-field outcomes. */
+enum {
+    PD__B_FIELDS = 0,  /* a mapping: per-field outcomes decide */
+    PD__B_MISSING,     /* body is null: value_error.missing at ["body"] */
+    PD__B_DICT,        /* dict(value) failed: type_error.dict at ["body"] */
+    PD__B_KW_STR,      /* a non-string key: type_error "keywords must be strings" */
+    PD__B_KW_SELF,     /* key "__pydantic_self__": type_error from BaseModel.__init__ */
+};
+
+/* One decode call. names/out/st are borrowed for the call; st has n entries. */
+typedef struct pd__fctx_s {
+    const char *const *names;
+    size_t n;
+    double *out;
+    unsigned char *st;
+    size_t hint;       /* the field after the last one matched: keys usually come in order */
+    int body;          /* PD__B_* */
+    int kw_nonstr;     /* a non-string key seen (array bodies) */
+    int kw_self;       /* "__pydantic_self__" seen as a key */
+} pd__fctx_t;
+
+/* The index of the field named by string value key, or -1; notes "__pydantic_self__". */
+long pd__features_match(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *key);
+/* Scans the value at s->pos as field idx's new value (last one wins; idx < 0: skipped).
+ * Returns 0, PD_EFORMAT on a scan error (s->err set), or PD_ENOMEM. */
+int pd__features_value(pd__fctx_t *c, pd__jscan_t *s, long idx);
+/* Walks an array body whose '[' was consumed, as dict(list) then Model(**d) would see it.
+ * Returns 0, PD_EFORMAT on a scan error (s->err set), or PD_ENOMEM. */
+int pd__features_pairs(pd__fctx_t *c, pd__jscan_t *s);
+
+#endif
