@@ -16,10 +16,10 @@ import sys
 _HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "python"))
 
-from predictd.demo import train_heavy_forest, train_iris, train_seed  # noqa: E402
+from predictd.demo import FEATURES, train_heavy_forest, train_iris, train_seed  # noqa: E402
 from predictd.export import export  # noqa: E402
 
-__all__ = ["train_seed", "train_iris", "train_heavy_forest", "build"]
+__all__ = ["FEATURES", "train_seed", "train_iris", "train_heavy_forest", "build"]
 
 
 def build(out_dir=_HERE):
@@ -27,9 +27,8 @@ def build(out_dir=_HERE):
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for name, train in (("seed", train_seed), ("iris", train_iris)):
-        est, features = train()
         path = os.path.join(out_dir, name + ".json")
-        export(est, path, feature_names=features, name=name)
+        export(train(), path, feature_names=FEATURES[name], name=name)
         paths.append(path)
     return paths
 
@@ -44,8 +43,8 @@ def main():
     for path in build(a.out):
         print("wrote", path)
     if a.heavy:
-        est, features = train_heavy_forest(a.trees, a.depth)
-        export(est, a.heavy, feature_names=features, name="heavy")
+        export(train_heavy_forest(a.trees, a.depth), a.heavy, feature_names=FEATURES["heavy"],
+               name="heavy")
         print("wrote", a.heavy)
     return 0
 

@@ -1,6 +1,7 @@
 """The demo models, trained deterministically from data that ships with scikit-learn, so
 that models/build.py, the FastAPI reference app and the benchmarks all use the very same
-models. Each train_* function returns (fitted estimator, feature names).
+models. Each train_* function returns the fitted estimator (fitted on numpy arrays);
+FEATURES[name] holds its input feature names, to pass to predictd.export.export.
 
 - seed:  the article's model: a binary LogisticRegression on two features named feature1,
          feature2 (breast_cancer's "mean radius" and "mean texture"), classes 0/1
@@ -15,6 +16,9 @@ models. Each train_* function returns (fitted estimator, feature names).
 import numpy as np
 
 SEED_FEATURES = ["feature1", "feature2"]
+IRIS_FEATURES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)",
+                 "petal width (cm)"]
+FEATURES = {"seed": SEED_FEATURES, "iris": IRIS_FEATURES, "heavy": SEED_FEATURES}
 HEAVY_ROWS = 20000           # rows of the synthetic problem for the heavy forest
 HEAVY_MAX_TREES = 5000       # bounds for train_heavy_forest's arguments
 HEAVY_MAX_DEPTH = 32
@@ -26,8 +30,7 @@ def train_seed():
     from sklearn.linear_model import LogisticRegression
     data = load_breast_cancer()
     X = np.ascontiguousarray(data.data[:, :2])
-    est = LogisticRegression(max_iter=1000).fit(X, data.target)
-    return est, list(SEED_FEATURES)
+    return LogisticRegression(max_iter=1000).fit(X, data.target)
 
 
 def train_iris(n_trees=50):
@@ -37,8 +40,8 @@ def train_iris(n_trees=50):
     data = load_iris()
     y = np.asarray(data.target_names)[data.target]
     est = RandomForestClassifier(n_estimators=n_trees, max_depth=6, random_state=0)
-    est.fit(data.data, y)
-    return est, list(data.feature_names)
+    assert list(data.feature_names) == IRIS_FEATURES
+    return est.fit(data.data, y)
 
 
 def heavy_data(n_rows=HEAVY_ROWS):
@@ -61,5 +64,4 @@ def train_heavy_forest(n_trees=300, depth=12):
     est = RandomForestClassifier(n_estimators=n_trees, max_depth=depth, random_state=0,
                                  n_jobs=2)
     est.fit(X, y)
-    est.set_params(n_jobs=None)
-    return est, list(SEED_FEATURES)
+    return est.set_params(n_jobs=None)

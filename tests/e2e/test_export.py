@@ -160,7 +160,7 @@ def test_demo_models_are_current_and_match_the_library(tmp_path):
     assert len(iris["steps"][0]["trees"]) == 50
     for train, doc, data in ((demo.train_seed, seed, "breast_cancer"),
                              (demo.train_iris, iris, "iris")):
-        est, _ = train()
+        est = train()
         X = pu.dataset(data)[0][:, :len(doc["features"])]
         idx, proba = pu.reference_predict(doc, X)
         check_against_library(est, doc, [doc["classes"][i] for i in idx], proba, X,

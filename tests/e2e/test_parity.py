@@ -58,7 +58,7 @@ def test_committed_demo_models(name, data, tmp_path):
     from predictd import demo
     model = os.path.join(ROOT, "models", name + ".json")
     doc = json.load(open(model))
-    est, _ = getattr(demo, "train_" + name)()
+    est = getattr(demo, "train_" + name)()
     X = np.ascontiguousarray(pu.dataset(data)[0][:, :len(doc["features"])])
     shutil.copy(model, tmp_path / "m.json")
     labels, proba = pu.binary_outputs(doc, str(tmp_path / "m.json"), X, tmp_path)
@@ -69,7 +69,7 @@ def test_heavy_forest_shape_bit_exact(tmp_path):
     """The benchmark's forest (fewer trees, same depth and data) is bit-exact."""
     from predictd import demo
     from predictd.export import export
-    est, names = demo.train_heavy_forest(n_trees=4, depth=12)
+    est, names = demo.train_heavy_forest(n_trees=4, depth=12), demo.FEATURES["heavy"]
     path = str(tmp_path / "heavy.json")
     doc = export(est, path, feature_names=names)
     X = demo.heavy_data()[0][:2000]
