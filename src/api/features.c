@@ -23,7 +23,7 @@
  *    when no field has one of Pydantic's errors: whenever FastAPI answers 422, predictd's
  *    body is FastAPI's, byte for byte;
  *  - a JSONDecodeError whose document holds a lone surrogate (FastAPI fails to encode its
- *    own 422) is answered with the surrogate written as a \udXXX escape.
+ *    own 422) is answered with each lone surrogate of ctx.doc written as U+FFFD.
  *
  * Invariant: nothing is written to `out` for a field unless its state is PD__F_OK. */
 #include "api/features.h"
@@ -270,7 +270,7 @@ static int field_errors(const pd__fctx_t *c, pd_buf_t *b)
 }
 
 /* The decoded document as a JSON string (json.dumps, ensure_ascii=False); a lone surrogate
- * (3 bytes ED A0..BF xx) is written as a \udXXX escape. */
+ * (3 bytes ED A0..BF xx) is written as U+FFFD. */
 static int put_doc(pd_buf_t *b, const unsigned char *d, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -286,10 +286,9 @@ static int put_doc(pd_buf_t *b, const unsigned char *d, size_t n)
         else if (c >= 0x20 && !(c == 0xED && i + 2 < n && d[i + 1] >= 0xA0)) {
             i++;
             continue;
-        } else if (c >= 0x20) {
-            unsigned cp = 0xD000u | (unsigned)(d[i + 1] & 0x3F) << 6 | (d[i + 2] & 0x3F);
-            snprintf(esc, sizeof esc, "\\u%04x", cp);
-            elen = 6;
+        } else if (c >= 0x20) { /* a lone surrogate: U+FFFD, so the body stays UTF-8 */
+            memcpy(esc, "\xef\xbf\xbd", 3);
+            elen = 3;
             adv = 3;
         } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
             esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
