@@ -85,11 +85,11 @@ class Case:
         return self.id
 
 
-def _cases():
-    from sklearn import ensemble as en, linear_model as lm, neural_network as nn, tree
+def _dense_cases():
+    """Linear models and MLPs, with the scalers in pipelines."""
+    from sklearn import linear_model as lm
     from sklearn import preprocessing as pp
     from sklearn.pipeline import make_pipeline as pipe
-    rs = 0
     return [
         Case("linear_regression", "diabetes", lambda: lm.LinearRegression()),
         Case("ridge", "diabetes", lambda: lm.Ridge(alpha=0.5), named=False),
@@ -109,6 +109,14 @@ def _cases():
         Case("logistic_ovr", "wine",
              lambda: pipe(pp.MaxAbsScaler(), lm.LogisticRegression(multi_class="ovr"))),
         Case("logistic_liblinear", "iris", lambda: lm.LogisticRegression(solver="liblinear")),
+    ] + _more_dense_cases()
+
+
+def _tree_cases():
+    """Single trees, forests, gradient boosting, histogram gradient boosting."""
+    from sklearn import ensemble as en, tree
+    rs = 0
+    return [
         Case("tree_classifier", "iris_str",
              lambda: tree.DecisionTreeClassifier(random_state=rs), exact=True),
         Case("tree_regressor", "diabetes",
@@ -146,6 +154,16 @@ def _cases():
              lambda: en.HistGradientBoostingClassifier(max_iter=10, random_state=rs)),
         Case("hgb_regressor_nan", "diabetes_nan",
              lambda: en.HistGradientBoostingRegressor(max_iter=30, random_state=rs)),
+    ]
+
+
+def _more_dense_cases():
+    """The MLP cases."""
+    from sklearn import neural_network as nn
+    from sklearn import preprocessing as pp
+    from sklearn.pipeline import make_pipeline as pipe
+    rs = 0
+    return [
         Case("mlp_binary", "breast_cancer",
              lambda: pipe(pp.StandardScaler(), nn.MLPClassifier(
                  hidden_layer_sizes=(16, 8), max_iter=200, random_state=rs))),
@@ -166,7 +184,7 @@ def _cases():
     ]
 
 
-CASES = _cases()
+CASES = _dense_cases() + _tree_cases()
 CASES_BY_ID = {c.id: c for c in CASES}
 
 
