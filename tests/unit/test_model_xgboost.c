@@ -1,0 +1,178 @@
+/* test_model_xgboost.c - the XGBoost JSON loader on small hand-written files in the 1.7
+ * schema: float32 margins from base_score + leaves, default_left routing, feature names,
+ * objectives' outputs, and refusals (DART, gblinear, categorical splits, other objectives,
+ * inconsistent tree_info / feature names). Parity with libxgboost itself is checked by
+ * tests/e2e/test_parity_xgboost.py. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common.h"
+#include "model/model.h"
+
+/* One tree: split feature 1 at 0.25 (NaN left), leaves -0.4 / 0.6. */
+#define TREE(id) \
+    "{\"id\":" #id ",\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1]," \
+    "\"split_indices\":[1,0,0],\"split_conditions\":[0.25,-0.4,0.6],\"default_left\":[1,0,0]," \
+    "\"split_type\":[0,0,0],\"categories\":[],\"base_weights\":[0,0,0]}"
+
+static char *doc(const char *objective, const char *base, const char *ncls, const char *names,
+                 const char *booster, const char *trees, const char *info)
+{
+    char *s = malloc(4096);
+    snprintf(s, 4096,
+             "{\"learner\":{\"attributes\":{},\"feature_names\":%s,\"feature_types\":[],"
+             "\"gradient_booster\":{\"name\":\"%s\",\"model\":{\"gbtree_model_param\":{},"
+             "\"tree_info\":%s,\"trees\":[%s]}},"
+             "\"learner_model_param\":{\"base_score\":\"%s\",\"num_class\":\"%s\","
+             "\"num_feature\":\"2\",\"num_target\":\"1\"},"
+             "\"objective\":{\"name\":\"%s\"}},\"version\":[1,7,4]}",
+             names, booster, info, trees, base, ncls, objective);
+    return s;
+}
+
+static pd_model_t *load_ok(char *json)
+{
+    char err[512];
+    pd_model_t *m = NULL;
+    int rc = pd_model_load_buffer(json, strlen(json), "dir/xg.json", &m, err, sizeof err);
+    free(json);
+    if (rc)
+        fail_msg("load failed: %s", err);
+    return m;
+}
+
+static void run(const pd_model_t *m, const double *x, size_t n, int32_t *c, double *v, double *p)
+{
+    void *ws = malloc(pd_model_scratch_size(m, n));
+    pd_predict_out_t out = {c, v, p};
+    assert_int_equal(pd_model_predict(m, x, n, ws, &out), 0);
+    free(ws);
+}
+
+static void test_binary_logistic_float32(void **st)
+{
+    (void)st;
+    pd_model_t *m = load_ok(doc("binary:logistic", "3E-1", "0", "[\"a\",\"b\"]", "gbtree",
+                                TREE(0) "," TREE(1), "[0,0]"));
+    const pd_model_schema_t *s = pd_model_schema(m);
+    assert_string_equal(s->name, "xg");
+    assert_string_equal(s->source, "xgboost");
+    assert_string_equal(s->feature_names[1], "b");
+    assert_int_equal(s->n_classes, 2);
+    assert_int_equal(s->class_labels_int[1], 1);
+    double x[] = {0, 0.1, 0, 0.25, 0, NAN}, p[6];
+    int32_t c[3];
+    run(m, x, 3, c, NULL, p);
+    float base = -logf(1.0f / 0.3f - 1.0f);
+    float lo = (base + -0.4f) + -0.4f, hi = (base + 0.6f) + 0.6f;
+    float plo = 1.0f / (1.0f + expf(-lo)), phi = 1.0f / (1.0f + expf(-hi));
+    assert_true(p[1] == (double)plo && p[0] == (double)(1.0f - plo)); /* 0.1 < 0.25: left */
+    assert_true(p[3] == (double)phi);                                 /* 0.25: right */
+    assert_true(p[5] == (double)plo);                                 /* NaN: default_left */
+    assert_true(c[0] == (plo > 0.5f) && c[1] == 1);
+    pd_model_free(m);
+}
+
+static void test_regression_and_generated_names(void **st)
+{
+    (void)st;
+    pd_model_t *m = load_ok(doc("reg:squarederror", "5E-1", "0", "[]", "gbtree", TREE(0),
+                                "[0]"));
+    assert_string_equal(pd_model_schema(m)->feature_names[0], "f0");
+    assert_int_equal(pd_model_schema(m)->task, PD_TASK_REGRESSION);
+    double x[] = {0, 1}, v;
+    run(m, x, 1, NULL, &v, NULL);
+    assert_true(v == (double)(0.5f + 0.6f));
+    pd_model_free(m);
+}
+
+static void test_multiclass_softprob(void **st)
+{
+    (void)st;
+    pd_model_t *m = load_ok(doc("multi:softprob", "5E-1", "3", "[]", "gbtree",
+                                TREE(0) "," TREE(1) "," TREE(2) "," TREE(3), "[0,1,2,2]"));
+    double x[] = {0, 1}, p[3];
+    int32_t c;
+    run(m, x, 1, &c, NULL, p);
+    float z[3] = {0.5f + 0.6f, 0.5f + 0.6f, (0.5f + 0.6f) + 0.6f};
+    double sum = 0;
+    for (int k = 0; k < 3; k++)
+        sum += expf(z[k] - z[2]);
+    assert_true(p[2] == (double)(expf(0.0f) / (float)sum));
+    assert_int_equal(c, 2);
+    pd_model_free(m);
+}
+
+static void expect_refused(char *json, const char *path, const char *reason)
+{
+    char err[512];
+    pd_model_t *m = NULL;
+    int rc = pd_model_load_buffer(json, strlen(json), "xg.json", &m, err, sizeof err);
+    free(json);
+    assert_true(rc < 0);
+    assert_null(m);
+    char want[256];
+    snprintf(want, sizeof want, "xg.json: %s: ", path);
+    if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, reason))
+        fail_msg("message \"%s\" lacks \"%s\" + \"%s\"", err, want, reason);
+}
+
+static void test_refusals(void **st)
+{
+    (void)st;
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "dart", TREE(0), "[0]"),
+                   "$.learner.gradient_booster.name", "only gbtree");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gblinear", TREE(0), "[0]"),
+                   "$.learner.gradient_booster.name", "not supported");
+    expect_refused(doc("reg:gamma", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.objective.name", "unknown value \"reg:gamma\"");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[0.25,-0.4,0.6],"
+                       "\"default_left\":[1,0,0],\"split_type\":[1,0,0]}",
+                       "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_type[0]", "categorical");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree", TREE(0), "[0,0]"),
+                   "$.learner.gradient_booster.model.tree_info", "2 entries");
+    expect_refused(doc("multi:softprob", "5E-1", "2", "[]", "gbtree", TREE(0), "[2]"),
+                   "$.learner.gradient_booster.model.tree_info[0]", "out of range");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[\"a\"]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.feature_names", "has 1 names but num_feature is 2");
+    expect_refused(doc("binary:logistic", "1.5", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.learner_model_param.base_score", "(0, 1)");
+    expect_refused(doc("binary:logistic", "x", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.learner_model_param.base_score", "expected a number");
+    expect_refused(doc("multi:softmax", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.learner_model_param.num_class", "does not fit");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[9,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[0.25,-0.4,0.6],"
+                       "\"default_left\":[1,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].right_children[0]",
+                   "child index 9 out of range (3 nodes)");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[7,0,0],\"split_conditions\":[0.25,-0.4,0.6],"
+                       "\"default_left\":[1,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_indices[0]",
+                   "feature index 7 out of range (2 features)");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_binary_logistic_float32),
+        cmocka_unit_test(test_regression_and_generated_names),
+        cmocka_unit_test(test_multiclass_softprob),
+        cmocka_unit_test(test_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
