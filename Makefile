@@ -27,7 +27,7 @@ build: bootstrap $(RELEASE)/Makefile
 	cmake --build $(RELEASE) -j$(JOBS)
 
 run: build
-	$(RELEASE)/predictd serve --host $(HOST) --port $(PORT) models/
+	$(RELEASE)/predictd serve --host $(HOST) --port $(PORT) --default-model seed models/
 
 test: bootstrap test-unit test-tsan test-e2e
 

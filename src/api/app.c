@@ -36,6 +36,8 @@ struct pd_app_s {
     size_t models_len;
     pd_buf_t scrape;     /* GET /metrics scratch */
     pd_metrics_family_t *requests, *duration;
+    void (*on_drained)(void *arg, unsigned cut_off); /* the caller's, see pd_app_hooks */
+    void *on_drained_arg;
 };
 
 void pd_app_options_default(pd_app_options_t *o)
@@ -85,7 +87,7 @@ static int build_models_body(pd_app_t *app)
     for (size_t i = 0; i < app->reg.n; i++)
         json_array_append_new(arr, schema_json(&app->reg.models[i], i == app->reg.def));
     json_t *root = json_pack("{s:o}", "models", arr);
-    app->models_body = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    app->models_body = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(root);
     if (app->models_body == NULL)
         return PD_ENOMEM;
@@ -186,12 +188,23 @@ static void hook_response(void *ud, const pd_http_request_t *req, int status, si
     pd_metrics_observe(pd_metrics_series(app->duration, dv), (double)duration_ns / 1e9);
 }
 
-void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks)
+static void hook_drained(void *ud, unsigned cut_off)
 {
+    pd_app_t *app = ud;
+    if (app->on_drained)
+        app->on_drained(app->on_drained_arg, cut_off);
+}
+
+void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
+                  void (*on_drained)(void *arg, unsigned cut_off), void *arg)
+{
+    app->on_drained = on_drained;
+    app->on_drained_arg = arg;
     hooks->ud = app;
     hooks->before_handler = hook_before;
     hooks->after_handler = hook_after;
     hooks->after_response = hook_response;
+    hooks->on_drained = hook_drained;
 }
 
 void pd_app_attach_server(pd_app_t *app, pd_http_server_t *srv)

@@ -39,9 +39,11 @@ void pd_app_options_default(pd_app_options_t *o);
 int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
                   const pd_app_options_t *o, char *err, size_t errlen);
 
-/* Fills the observability hooks the server should call (metrics, loop monitor context);
- * hooks->on_drain_start / on_drained are left for the caller. */
-void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks);
+/* Fills the hooks the server should call (metrics, loop monitor context). on_drained
+ * (may be NULL) is called with arg when the server finished draining; arg is borrowed and
+ * must outlive the app. */
+void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
+                  void (*on_drained)(void *arg, unsigned cut_off), void *arg);
 
 /* Tells the app its server (for readiness and connection metrics); borrowed, must outlive
  * the app. */

@@ -104,7 +104,10 @@ static int add_dir(pd_registry_t *r, const char *dir, char *err, size_t errlen)
             rc = PD_EFULL;
             break;
         }
-        if (asprintf(&names[n], "%s/%s", dir, e->d_name) < 0) {
+        size_t dlen = strlen(dir);
+        while (dlen > 1 && dir[dlen - 1] == '/')
+            dlen--;
+        if (asprintf(&names[n], "%.*s/%s", (int)dlen, dir, e->d_name) < 0) {
             snprintf(err, errlen, "out of memory");
             rc = PD_ENOMEM;
             break;

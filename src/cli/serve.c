@@ -15,11 +15,16 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "api/health.h"
+#include "api/app.h"
 #include "cli/cli.h"
 #include "common.h"
 #include "http/http.h"
 #include "obs/log.h"
+#include "obs/looplag.h"
+#include "pool/pool.h"
+
+#define PD_SERVE_MAX_MODEL_ARGS 256
+#define PD_SERVE_DEFAULT_MODEL_DIR "models"
 
 typedef struct {
     char host[256];
@@ -32,6 +37,16 @@ typedef struct {
     long long shutdown_timeout_ms;
     char log_level[16];
     long long access_log;       /* flag */
+    char default_model[160];
+    long long workers;
+    long long max_queue;
+    long long max_batch;
+    long long inline_below_us;
+    long long queue_timeout_ms;
+    long long slow_callback_ms;
+    long long worker_nice;
+    const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories */
+    size_t n_models;
 } serve_config_t;
 
 typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_FLAG } opt_kind_t;
@@ -67,12 +82,30 @@ static const opt_t k_opts[] = {
      "LEVEL", "debug, info, warning, error or off (default info)"},
     {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
      "log one line per request: method, path, status, bytes, microseconds"},
+    {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
+     0, 0, "NAME", "the model /predict* serve (default: the only model loaded)"},
+    {"--workers", OPT_INT, F(workers), 0, 0, 256, "N",
+     "inference worker threads, 0 = online CPUs (default 0)"},
+    {"--max-queue", OPT_INT, F(max_queue), 0, 1, 1 << 20, "N",
+     "jobs waiting per model; more are answered 503 (default 1024)"},
+    {"--max-batch", OPT_INT, F(max_batch), 0, 1, 4096, "N",
+     "queued jobs of one model a worker runs as one batch (default 64)"},
+    {"--inline-below-us", OPT_INT, F(inline_below_us), 0, 0, 1000000, "US",
+     "/predict runs models cheaper per row than this on the loop, 0 = never (default 10)"},
+    {"--queue-timeout", OPT_SECONDS, F(queue_timeout_ms), 0, 0, 3600000, "SEC",
+     "a job still queued after this is answered 504, 0 = never (default 30)"},
+    {"--slow-callback-ms", OPT_INT, F(slow_callback_ms), 0, 1, 3600000, "MS",
+     "warn when one event-loop iteration works this long (default 100)"},
+    {"--worker-nice", OPT_INT, F(worker_nice), 0, 0, 19, "N",
+     "workers run this much nicer than the loop, 0 = same priority (default 10)"},
 };
 #undef F
 
 static void serve_usage(FILE *f)
 {
-    fputs("usage: predictd serve [options]\n\noptions:\n", f);
+    fputs("usage: predictd serve [options] [MODEL_FILE|MODEL_DIR ...]\n\n"
+          "Serves the models in the files and directories given (default: ./models).\n\n"
+          "options:\n", f);
     for (size_t i = 0; i < PD_ARRAY_SIZE(k_opts); i++) {
         char left[48];
         snprintf(left, sizeof left, "%s%s%s", k_opts[i].name, k_opts[i].metavar ? " " : "",
@@ -94,6 +127,14 @@ static void config_default(serve_config_t *c)
     c->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
     c->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    pd_app_options_t ao;
+    pd_app_options_default(&ao);
+    c->max_queue = PD_POOL_DEFAULT_MAX_QUEUE;
+    c->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    c->inline_below_us = (long long)ao.inline_below_us;
+    c->queue_timeout_ms = ao.queue_timeout_ms;
+    c->slow_callback_ms = PD_LOOPLAG_DEFAULT_SLOW_MS;
+    c->worker_nice = ao.worker_nice;
 }
 
 /* Stores one option's value. Returns 0, or 2 after printing the error line. */
@@ -143,9 +184,13 @@ static int parse_args(int argc, char **argv, serve_config_t *c)
             return 1;
         }
         if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "predictd serve: unexpected argument '%s' (model files are not "
-                            "served yet)\n", a);
-            return 2;
+            if (c->n_models == PD_SERVE_MAX_MODEL_ARGS) {
+                fprintf(stderr, "predictd serve: more than %d model paths\n",
+                        PD_SERVE_MAX_MODEL_ARGS);
+                return 2;
+            }
+            c->models[c->n_models++] = a;
+            continue;
         }
         const char *eq = strchr(a, '=');
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
@@ -199,7 +244,7 @@ typedef struct {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     pd_router_t router;
-    pd_health_t health;
+    pd_app_t *app;
     pd_http_hooks_t hooks;
     pd_http_server_t *server;
 } serve_t;
@@ -231,6 +276,22 @@ static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
     o->access_log = c->access_log != 0;
 }
 
+static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
+{
+    static const char *const k_default_dir[] = {PD_SERVE_DEFAULT_MODEL_DIR};
+    pd_app_options_default(o);
+    o->model_paths = c->n_models ? c->models : k_default_dir;
+    o->n_model_paths = c->n_models ? c->n_models : 1;
+    o->default_model = c->default_model[0] ? c->default_model : NULL;
+    o->workers = (unsigned)c->workers;
+    o->max_queue = (size_t)c->max_queue;
+    o->max_batch = (size_t)c->max_batch;
+    o->inline_below_us = (double)c->inline_below_us;
+    o->queue_timeout_ms = (uint32_t)c->queue_timeout_ms;
+    o->slow_callback_ms = (uint32_t)c->slow_callback_ms;
+    o->worker_nice = (int)c->worker_nice;
+}
+
 /* Builds everything, serves until drained. Returns the exit code. */
 static int serve_run(const serve_config_t *c, serve_t *sv)
 {
@@ -243,17 +304,18 @@ static int serve_run(const serve_config_t *c, serve_t *sv)
         return 1;
     }
     pd_router_init(&sv->router);
-    if ((rc = pd_health_register(&sv->router, &sv->health)) < 0) {
-        fprintf(stderr, "predictd serve: routes: %s\n", pd_strerror(rc));
+    pd_app_options_t ao;
+    app_options_from(c, &ao);
+    if ((rc = pd_app_create(&sv->app, &sv->loop, &sv->router, &ao, err, sizeof err)) < 0) {
+        fprintf(stderr, "predictd serve: %s\n", err);
         goto out_loop;
     }
-    sv->hooks.ud = sv;
-    sv->hooks.on_drained = on_drained;
+    pd_app_hooks(sv->app, &sv->hooks, on_drained, sv);
     if (pd_http_server_create(&sv->server, &sv->loop, &hopts, &sv->router, &sv->hooks) < 0) {
         fprintf(stderr, "predictd serve: out of memory\n");
         goto out_loop;
     }
-    sv->health.server = sv->server;
+    pd_app_attach_server(sv->app, sv->server);
     if (pd_http_server_listen(sv->server, c->host, (int)c->port, err, sizeof err) < 0) {
         fprintf(stderr, "predictd serve: %s\n", err);
         goto out_server;
@@ -268,8 +330,11 @@ static int serve_run(const serve_config_t *c, serve_t *sv)
     uv_run(&sv->loop, UV_RUN_DEFAULT);
     code = 0;
 out_server:
+    pd_app_destroy(sv->app); /* drains the pool: no request is left unanswered */
+    sv->app = NULL;
     pd_http_server_destroy(sv->server);
 out_loop:
+    pd_app_destroy(sv->app);
     uv_run(&sv->loop, UV_RUN_NOWAIT); /* let close callbacks run */
     if (uv_loop_close(&sv->loop) != 0)
         pd_log_warn("event loop closed with handles still open");
