@@ -82,8 +82,8 @@ def measure_memory(pid_fn, port, path, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=benchlib.PREDICTD)
-    ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--idle", type=int, default=10000)
     args = ap.parse_args()

@@ -394,6 +394,8 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         r->close_after = 1;
     int rc = pd__response_format(&r->out, status, content_type, extra_headers, body, len,
                                  r->keep_alive, r->http_minor);
+    if (rc == 0 && r->method[0] == 'H' && strcmp(r->method, "HEAD") == 0)
+        r->out.len -= len; /* HEAD: the headers of a GET, without its body */
     r->state = PD__REQ_ANSWERED;
     r->status = status;
     if (rc < 0) {
@@ -536,8 +538,12 @@ static void conn_update_timer(pd_http_conn_t *c)
 
 void pd__conn_drain(pd_http_conn_t *c)
 {
-    if (c->closed || c->closing)
+    if (c->closed)
         return;
+    if (c->closing && !c->nwriting) {
+        pd__conn_close(c); /* lingering after its last response: nothing more to send */
+        return;
+    }
     if (c->head == NULL && !pd__parser_busy(&c->parser) && !c->nwriting)
         pd__conn_close(c);
 }

@@ -33,6 +33,19 @@ def test_404_and_405_bodies(server):
     assert http_get(server.port, "/health?verbose=1").status == 200
 
 
+def test_head_has_no_body(server):
+    s = connect(server.port)
+    s.sendall(b"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    rd_head = s.recv(65536)
+    while rd_head.count(b"HTTP/1.1 ") < 2:
+        rd_head += s.recv(65536)
+    first, second = rd_head.split(b"HTTP/1.1 ")[1:3]
+    assert first.startswith(b"404") and first.endswith(b"\r\n\r\n")  # no body
+    assert b"Content-Length: 22\r\n" in first
+    assert second.startswith(b"200")
+    s.close()
+
+
 def test_keep_alive_reuses_the_connection(server):
     s = connect(server.port)
     for _ in range(5):
@@ -274,7 +287,7 @@ def test_port_in_use_exits_1_with_a_message():
 
 def test_bad_flags_exit_2_with_one_line():
     cases = [["--port", "70000"], ["--port", "x"], ["--bogus"], ["--max-body-size"],
-             ["--keepalive-timeout", "-1"], ["--log-level", "loud"], ["stray-argument"]]
+             ["--keepalive-timeout", "-1"], ["--log-level", "loud"], ["--port=1=2"]]
     for args in cases:
         p = subprocess.run([predictd_bin(), "serve", *args], capture_output=True, text=True,
                            timeout=30)
