@@ -67,6 +67,29 @@ def test_three_pipelined_requests_in_one_write_answered_in_order(server):
     s.close()
 
 
+def test_pipeline_deeper_than_the_per_connection_limit(server):
+    # 300 requests in one write: the server pauses parsing at its pipeline limit (64)
+    # and resumes as answers go out; every one is answered, in order
+    n = 300
+    paths = [b"/health" if i % 3 else b"/missing-%d" % i for i in range(n)]
+    s = connect(server.port)
+    s.sendall(b"".join(b"GET " + p + b" HTTP/1.1\r\nHost: x\r\n\r\n" for p in paths))
+    got = [read_response(s).status for _ in range(n)]
+    assert got == [200 if i % 3 else 404 for i in range(n)]
+    forget(s)
+    s.close()
+
+
+def test_request_split_into_many_writes(server):
+    s = connect(server.port)
+    msg = b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n\r\n"
+    for i in range(0, len(msg), 7):
+        s.sendall(msg[i:i + 7])
+    assert read_response(s).status == 200
+    forget(s)
+    s.close()
+
+
 def test_chunked_body_is_consumed_exactly(server):
     s = connect(server.port)
     s.sendall(b"POST /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
