@@ -130,6 +130,10 @@ static int add_dir(pd_registry_t *r, const char *dir, char *err, size_t errlen)
 
 static int pick_default(pd_registry_t *r, const char *default_name, char *err, size_t errlen)
 {
+    if (r->n == 0) {
+        snprintf(err, errlen, "no model to serve: name model files or directories");
+        return PD_ENOTFOUND;
+    }
     if (default_name != NULL) {
         pd_served_model_t *sm = pd_registry_find(r, default_name);
         if (sm == NULL) {
@@ -140,11 +144,9 @@ static int pick_default(pd_registry_t *r, const char *default_name, char *err, s
         r->def = (size_t)(sm - r->models);
         return 0;
     }
-    if (r->n != 1) {
-        snprintf(err, errlen, "%zu models loaded: name the one /predict serves with "
-                              "--default-model", r->n);
-        return PD_EINVAL;
-    }
+    if (r->n > 1)
+        pd_log_info("default model: %s, the first loaded (choose with --default-model)",
+                    r->models[0].schema->name);
     r->def = 0;
     return 0;
 }

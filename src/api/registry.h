@@ -36,8 +36,8 @@ typedef struct pd_registry_s {
 } pd_registry_t;
 
 /* Loads every model named by paths (files, or directories whose *.json files are loaded
- * in name order). default_name (may be NULL) picks the default model; without it there
- * must be exactly one model. inline_below_us: models cheaper per row than this may run
+ * in name order). default_name (may be NULL) picks the default model; without it the
+ * default is the first model loaded. inline_below_us: models cheaper per row than this may run
  * on the loop thread for /predict (0: never). On failure returns a negative code, writes
  * one line into err (the file and reason) and leaves *r empty. r is owned by the caller;
  * free its contents with pd_registry_free. */

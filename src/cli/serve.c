@@ -83,7 +83,7 @@ static const opt_t k_opts[] = {
     {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
      "log one line per request: method, path, status, bytes, microseconds"},
     {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
-     0, 0, "NAME", "the model /predict* serve (default: the only model loaded)"},
+     0, 0, "NAME", "the model /predict* serve (default: the first loaded)"},
     {"--workers", OPT_INT, F(workers), 0, 0, 256, "N",
      "inference worker threads, 0 = online CPUs (default 0)"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, 1 << 20, "N",
