@@ -35,6 +35,8 @@ struct pd_app_s {
     char *models_body;   /* GET /models, built once */
     size_t models_len;
     pd_buf_t scrape;     /* GET /metrics scratch */
+    char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
+                                           * monitor reads it until the matching leave */
     pd_metrics_family_t *requests, *duration;
     void (*on_drained)(void *arg, unsigned cut_off); /* the caller's, see pd_app_hooks */
     void *on_drained_arg;
@@ -164,9 +166,8 @@ static const char *route_label(const pd_app_t *app, const pd_http_request_t *req
 static void hook_before(void *ud, const pd_http_request_t *req)
 {
     pd_app_t *app = ud;
-    char label[PD_LOOPLAG_LABEL_MAX];
-    snprintf(label, sizeof label, "%s %s", req->method, req->path);
-    pd_looplag_enter(app->lag, label);
+    snprintf(app->lag_label, sizeof app->lag_label, "%s %s", req->method, req->path);
+    pd_looplag_enter(app->lag, app->lag_label);
 }
 
 static void hook_after(void *ud)
