@@ -180,7 +180,7 @@ int pd__jints(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, int6
         return rc;
     for (size_t i = 0; i < n; i++) {
         const json_t *v = json_array_get(arr, i);
-        json_int_t k;
+        json_int_t k = 0;
         if (!json_is_integer(v) || (k = json_integer_value(v)) < lo || k > hi) {
             char p[PD__PATH_MAX];
             pd__jpath(p, sizeof p, path, "[%zu]", i);

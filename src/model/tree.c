@@ -12,6 +12,7 @@
 #include "model/model_impl.h"
 
 #define PD__GROUP 8
+#define PD__FEW_ROWS 4 /* below this many rows, trees are interleaved instead of rows */
 
 size_t pd__trees_scratch(const pd_model_t *m)
 {
@@ -71,10 +72,62 @@ static uint64_t leaf_of(const pd__trees_t *t, const pd__tree_t *tr, int32_t i)
                         : t->nodes32[tr->node_off + (size_t)i].leaf;
 }
 
+/* Adds the leaf `i` of tree `ti` into row accumulator a (n_outputs entries). */
+static inline void add_leaf(const pd__trees_t *t, size_t ti, int32_t i, void *a)
+{
+    const pd__tree_t *tr = &t->trees[ti];
+    size_t no = t->n_outputs;
+    if (t->f32acc) {
+        ((float *)a)[tr->output] += t->nodes32[tr->node_off + (size_t)i].thr;
+        return;
+    }
+    const double *vals = t->values + t->value_off[ti];
+    double *d = a;
+    if (tr->output >= 0) {
+        d[tr->output] += vals[leaf_of(t, tr, i)];
+        return;
+    }
+    const double *v = vals + leaf_of(t, tr, i) * no;
+    for (size_t o = 0; o < no; o++)
+        d[o] += v[o];
+}
+
+/* Few rows (a single request): PD__GROUP trees walk side by side instead of rows, so that
+ * their independent loads overlap; leaves are still added in tree order. float32 only. */
+static void accumulate_few(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
+                           void *acc)
+{
+    size_t no = t->n_outputs, es = t->f32acc ? sizeof(float) : sizeof(double);
+    for (size_t r = 0; r < n; r++) {
+        const float *row = xf + r * nf;
+        void *a = (char *)acc + r * no * es;
+        for (size_t t0 = 0; t0 < t->n_trees; t0 += PD__GROUP) {
+            size_t g = PD_MIN(PD__GROUP, t->n_trees - t0);
+            const pd__node32_t *nd[PD__GROUP];
+            int32_t idx[PD__GROUP], depth = 0;
+            for (size_t k = 0; k < PD__GROUP; k++) {
+                size_t ti = t0 + (k < g ? k : 0);
+                nd[k] = t->nodes32 + t->trees[ti].node_off;
+                idx[k] = 0;
+                depth = t->trees[ti].depth > depth ? t->trees[ti].depth : depth;
+            }
+            for (int32_t d = 0; d < depth; d++)
+                for (size_t k = 0; k < PD__GROUP; k++)
+                    idx[k] = step32(nd[k], idx[k], row);
+            for (size_t k = 0; k < g; k++)
+                add_leaf(t, t0 + k, idx[k], a);
+        }
+    }
+}
+
 /* Sums every tree into acc (n rows x n_outputs): float64 (sklearn) or float32 (XGBoost,
  * acc is then a float array). */
 static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t n, void *acc)
 {
+    if (!t->input_f64 && n < PD__FEW_ROWS) {
+        accumulate_few(t, xin, nf, n, acc);
+        return;
+    }
     size_t no = t->n_outputs;
     int32_t idx[PD__GROUP];
     for (size_t ti = 0; ti < t->n_trees; ti++) {

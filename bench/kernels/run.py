@@ -1,0 +1,112 @@
+"""run.py - the kernel benchmark: predictd's native kernels against scikit-learn's
+predict and libxgboost's C API (XGBoosterPredictFromDense, nthread=1), single-threaded, on
+the same models and rows, reported as ratios.
+
+    /usr/bin/python3 bench/kernels/run.py [--build-dir build/release] [--rows 4096]
+
+Models, trained on make_classification data (20000 rows, 30 features, 15 informative; the
+bundled datasets are too easy to grow full-depth trees on):
+(a) RandomForestClassifier, 300 trees, max_depth 12, exported with predictd.export;
+(b) XGBoost binary:logistic, 300 rounds, max_depth 6, loaded from its own JSON.
+The batch is the first --rows rows. Each timing runs for about a second
+(bounded in iterations too). Targets (issue 3): single row >= 5x and batch >= 1.5x the
+rows/s of libxgboost; loaded-model memory <= 1.5x its node arrays."""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+BUDGET_S = 1.0
+MAX_CALLS = 100000
+
+
+def per_call(fn):
+    """Mean seconds per call of fn over about BUDGET_S seconds."""
+    n, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        t = time.perf_counter() - t0
+        if t >= BUDGET_S or n >= MAX_CALLS:
+            return t / n
+
+
+def run_c(bench, model, X, xgb_model=None):
+    with tempfile.NamedTemporaryFile(suffix=".f64") as f:
+        np.ascontiguousarray(X, dtype=np.float64).tofile(f.name)
+        args = [bench, model, f.name, str(X.shape[0]), str(X.shape[1])]
+        if xgb_model:
+            args.append(xgb_model)
+        out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        sys.exit("bench_kernels failed: " + out.stderr)
+    return {k: float(v) for k, v in (line.split() for line in out.stdout.splitlines())}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "release"))
+    ap.add_argument("--rows", type=int, default=4096)
+    a = ap.parse_args()
+    subprocess.run(["cmake", "-S", ROOT, "-B", a.build_dir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", a.build_dir, "-j2", "--target", "bench_kernels"],
+                   check=True, stdout=subprocess.DEVNULL)
+    bench = os.path.join(a.build_dir, "bench_kernels")
+
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+    import xgboost as xgb
+    from predictd.export import export
+
+    X, y = make_classification(n_samples=20000, n_features=30, n_informative=15,
+                               random_state=0)
+    names = ["f%d" % i for i in range(X.shape[1])]
+    Xb = X[: a.rows]
+    tmp = tempfile.mkdtemp(prefix="pd-bench-")
+
+    rf = RandomForestClassifier(n_estimators=300, max_depth=12, random_state=0, n_jobs=1)
+    rf.fit(X, y)
+    rf_path = os.path.join(tmp, "rf.json")
+    export(rf, rf_path, feature_names=names)
+    r = run_c(bench, rf_path, Xb)
+    sk_single = per_call(lambda: rf.predict_proba(X[:1]))
+    sk_batch = per_call(lambda: rf.predict_proba(Xb))
+    print("(a) RandomForestClassifier: %d trees, %d nodes, max_depth 12" % (r["trees"], r["nodes"]))
+    print("    single row: predictd %8.1f us   sklearn %8.1f us   ratio %6.1fx" % (
+        r["predictd_single_ns"] / 1e3, sk_single * 1e6, sk_single * 1e9 / r["predictd_single_ns"]))
+    print("    batch:      predictd %8.0f rows/s sklearn %8.0f rows/s ratio %6.1fx" % (
+        r["predictd_batch_rows_per_s"], len(Xb) / sk_batch,
+        r["predictd_batch_rows_per_s"] * sk_batch / len(Xb)))
+    print("    memory: %d bytes loaded, node arrays %d bytes: %.2fx" % (
+        r["model_bytes"], r["node_array_bytes"], r["model_bytes"] / r["node_array_bytes"]))
+
+    bst = xgb.train({"objective": "binary:logistic", "max_depth": 6, "nthread": 1,
+                     "seed": 0}, xgb.DMatrix(X, y, feature_names=names), 300)
+    xgb_path = os.path.join(tmp, "xgb.json")
+    bst.save_model(xgb_path)
+    r = run_c(bench, xgb_path, Xb, xgb_path)
+    py_single = per_call(lambda: bst.inplace_predict(X[:1]))
+    py_batch = per_call(lambda: bst.inplace_predict(Xb))
+    s_ratio = r["xgboost_single_ns"] / r["predictd_single_ns"]
+    b_ratio = r["predictd_batch_rows_per_s"] / r["xgboost_batch_rows_per_s"]
+    print("(b) XGBoost binary:logistic: %d trees, %d nodes, max_depth 6" % (r["trees"], r["nodes"]))
+    print("    single row: predictd %8.1f us   libxgboost %8.1f us   ratio %6.1fx (target >= 5)"
+          % (r["predictd_single_ns"] / 1e3, r["xgboost_single_ns"] / 1e3, s_ratio))
+    print("    batch:      predictd %8.0f rows/s libxgboost %8.0f rows/s ratio %6.1fx (target >= 1.5)"
+          % (r["predictd_batch_rows_per_s"], r["xgboost_batch_rows_per_s"], b_ratio))
+    print("    python Booster.inplace_predict: single %.1f us, batch %.0f rows/s" % (
+        py_single * 1e6, len(Xb) / py_batch))
+    print("    memory: %d bytes loaded, node arrays %d bytes: %.2fx (target <= 1.5)" % (
+        r["model_bytes"], r["node_array_bytes"], r["model_bytes"] / r["node_array_bytes"]))
+    print("    predictions differing from libxgboost: %d of %d" % (r["xgboost_mismatches"], len(Xb)))
+
+
+if __name__ == "__main__":
+    main()
