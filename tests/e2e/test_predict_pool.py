@@ -5,6 +5,7 @@ ASan): the loop stays responsive with /predict_non_blocking and is blocked with
 Retry-After, a client that disconnects has its queued jobs canceled, SIGTERM answers every
 queued job. Behaviour only, no timing assertions; every wait is bounded (BOUND seconds)."""
 import json
+import re
 import select
 import socket
 import time
@@ -229,3 +230,7 @@ def test_sigterm_answers_every_queued_job(spawn_server, heavy_model):
     forget(s)
     s.close()
     assert srv.wait() == 0, srv.stderr_text()
+    # jobs were still queued when the signal arrived (the server says how many it drained)
+    m = re.search(r"shutting down: \d+ connections, (\d+) requests in flight",
+                  srv.stderr_text())
+    assert m and int(m.group(1)) > 1, srv.stderr_text()
