@@ -155,7 +155,7 @@ static int load_layer(pd__jctx_t *c, const json_t *lj, const char *path, size_t 
         (rc = pd__jlen(c, w, pw, n_in, n_in, &n)) ||
         (rc = pd__jlen(c, b, pb, 1, PD_MODEL_MAX_LAYER_WIDTH, &n_out)))
         return rc;
-    if (n_in > SIZE_MAX / n_out / sizeof(double) || n_in * n_out > ((size_t)1 << 27))
+    if (n_in > SIZE_MAX / n_out / sizeof(double) || n_in * n_out > PD_MODEL_MAX_LAYER_WEIGHTS)
         return pd__jfail(c, pw, "layer too large (%zu x %zu)", n_in, n_out);
     L->n_in = n_in, L->n_out = n_out;
     L->w = pd__model_calloc(m, n_in * n_out, sizeof(double));

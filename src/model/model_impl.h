@@ -24,6 +24,7 @@
 #define PD_MODEL_MAX_NAME 128
 #define PD_MODEL_MAX_LAYERS 64
 #define PD_MODEL_MAX_LAYER_WIDTH 100000
+#define PD_MODEL_MAX_LAYER_WEIGHTS ((size_t)1 << 27) /* n_in * n_out of one layer */
 #define PD_MODEL_MAX_STEPS 16
 /* Rows a kernel processes together; scratch is sized for at most this many rows. */
 #define PD_MODEL_BLOCK_ROWS 64
