@@ -162,9 +162,14 @@ static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t 
     }
 }
 
+/* XGBoost 1.7's common::Sigmoid: the exponent is clamped at 88.7 (so a margin below -88.7
+ * gives ~3e-39, not 0) and a float epsilon is added to the denominator. */
 static float sigmoid_f(float z)
 {
-    return 1.0f / (1.0f + expf(-z));
+    const float eps = 1e-16f, lim = 88.7f;
+    float x = lim < -z ? lim : -z;
+    float denom = expf(x) + 1.0f + eps;
+    return 1.0f / denom;
 }
 
 /* XGBoost 1.7's softmax (multiclass_obj.cu PredTransform): max starts at FLT_MIN, the sum

@@ -81,6 +81,22 @@ static void test_binary_logistic_float32(void **st)
     pd_model_free(m);
 }
 
+/* XGBoost clamps the sigmoid's exponent at 88.7: a margin of -100 gives ~3e-39, not 0. */
+static void test_sigmoid_clamp(void **st)
+{
+    (void)st;
+    pd_model_t *m = load_ok(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                                "{\"left_children\":[-1],\"right_children\":[-1],"
+                                "\"split_indices\":[0],\"split_conditions\":[-100],"
+                                "\"default_left\":[0]}", "[0]"));
+    double x[] = {0, 0}, p[2];
+    int32_t c;
+    run(m, x, 1, &c, NULL, p);
+    float want = 1.0f / (expf(88.7f) + 1.0f + 1e-16f);
+    assert_true(want > 0.0f && p[1] == (double)want && c == 0);
+    pd_model_free(m);
+}
+
 static void test_regression_and_generated_names(void **st)
 {
     (void)st;
@@ -170,6 +186,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binary_logistic_float32),
+        cmocka_unit_test(test_sigmoid_clamp),
         cmocka_unit_test(test_regression_and_generated_names),
         cmocka_unit_test(test_multiclass_softprob),
         cmocka_unit_test(test_refusals),
