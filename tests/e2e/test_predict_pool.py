@@ -212,6 +212,7 @@ def test_disconnect_cancels_queued_jobs(spawn_server, heavy_model):
     completed = sample(m, "predictd_pool_jobs_total", model="heavy", outcome="completed")
     assert canceled > 0 and completed < N_PIPELINE, (canceled, completed)
     assert sample(m, "predictd_http_open_connections") == 1  # just this scrape's
+    assert sample(m, "predictd_http_requests_in_flight") == 1  # the scrape itself
     assert http_get(srv.port, "/health").status == 200
 
 
@@ -234,3 +235,25 @@ def test_sigterm_answers_every_queued_job(spawn_server, heavy_model):
     m = re.search(r"shutting down: \d+ connections, (\d+) requests in flight",
                   srv.stderr_text())
     assert m and int(m.group(1)) > 1, srv.stderr_text()
+
+
+def test_queue_timeout_answers_504_and_counts_expired(spawn_server, heavy_model):
+    # one job at a time, ~3 ms each: the later of N_PIPELINE jobs wait far beyond 0.05 s
+    srv = spawn_server("--workers", "1", "--max-batch", "1", "--queue-timeout", "0.05",
+                       heavy_model)
+    s = connect(srv.port)
+    s.sendall(b"".join(post("/predict_non_blocking", b) for b in heavy_rows(N_PIPELINE)))
+    answers = read_n(s, N_PIPELINE)
+    s.close()
+    statuses = [a[0] for a in answers]
+    assert set(statuses) <= {200, 504} and statuses[0] == 200, statuses
+    n504 = statuses.count(504)
+    assert n504 > 0, statuses
+    for status, headers, body in answers:
+        if status == 504:
+            assert headers["content-type"] == "application/json"
+            assert json.loads(body) == {"detail": "the request waited too long for a worker"}
+    m = metrics_samples(srv.port)
+    assert sample(m, "predictd_pool_jobs_total", model="heavy", outcome="expired") == n504
+    assert sample(m, "predictd_pool_jobs_total", model="heavy",
+                  outcome="completed") == N_PIPELINE - n504
