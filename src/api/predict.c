@@ -122,8 +122,10 @@ static void job_done(pd_job_t *job, int status)
         respond_detail(req, 503, NULL, "the request was canceled"); /* client gone */
     else if (pj->failed)
         respond_detail(req, 500, NULL, "inference failed: out of memory");
-    else
+    else {
+        count(pj->ctx, pj->sm, "pool");
         answer_result(pj->ctx, req, pj->sm->schema, pj->class_index, pj->value);
+    }
     free(pj);
 }
 
@@ -160,7 +162,6 @@ static void submit(pd_predict_ctx_t *ctx, pd_http_request_t *req, pd_served_mode
         return;
     }
     pd_http_request_on_abort(req, on_abort, pj);
-    count(ctx, sm, "pool");
 }
 
 static void handle(pd_http_request_t *req, void *arg)

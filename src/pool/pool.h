@@ -160,6 +160,7 @@ void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);
  *   predictd_queue_wait_seconds{model}         histogram, per job (enqueue -> picked)
  *   predictd_inference_seconds{model}          histogram, per run_batch call
  *   predictd_batch_size{model}                 histogram, per run_batch call
+ *   predictd_pool_jobs_submitted_total{model}  counter, jobs accepted by pd_pool_submit
  *   predictd_pool_workers                      gauge
  * From then on the loop records each completion before calling its done(). reg must
  * outlive the pool (pd_pool_destroy detaches its scrape callbacks). Loop thread; once per

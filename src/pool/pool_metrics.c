@@ -12,7 +12,7 @@
 static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
 
 struct pd__pool_metrics_s {
-    pd_metrics_family_t *depth, *jobs, *wait, *infer, *batch;
+    pd_metrics_family_t *depth, *jobs, *submitted, *wait, *infer, *batch;
 };
 
 void pd__pool_metrics_queue_added(pd_pool_t *pool, pd_pool_queue_t *q)
@@ -68,6 +68,17 @@ static void collect_jobs(pd_metrics_family_t *f, void *ud)
     }
 }
 
+static void collect_submitted(pd_metrics_family_t *f, void *ud)
+{
+    pd_pool_t *pool = ud;
+    for (size_t i = 0; i < pool->n_queues; i++) {
+        pd_pool_queue_stats_t s;
+        pd_pool_queue_stats(pool->queues[i], &s);
+        const char *v[] = {pool->queues[i]->name};
+        pd_metrics_set(pd_metrics_series(f, v), (double)s.submitted);
+    }
+}
+
 static int register_families(struct pd__pool_metrics_s *m, pd_metrics_t *reg, unsigned workers)
 {
     const char *ml[] = {"model"}, *mo[] = {"model", "outcome"};
@@ -78,6 +89,11 @@ static int register_families(struct pd__pool_metrics_s *m, pd_metrics_t *reg, un
         rc = pd_metrics_counter(reg, "predictd_pool_jobs_total",
                                 "Pool jobs by outcome (rejected: the queue was full).", mo, 2,
                                 &m->jobs);
+    if (rc == 0)
+        rc = pd_metrics_counter(reg, "predictd_pool_jobs_submitted_total",
+                                "Jobs accepted into the model's queue (each ends as one of "
+                                "predictd_pool_jobs_total's completed, canceled, expired).",
+                                ml, 1, &m->submitted);
     if (rc == 0)
         rc = pd_metrics_histogram(reg, "predictd_queue_wait_seconds",
                                   "Time a job waited in its queue before a worker took it.", ml,
@@ -113,6 +129,7 @@ int pd_pool_metrics_attach(pd_pool_t *pool, pd_metrics_t *reg)
     pool->metrics = m;
     pd_metrics_on_collect(m->depth, collect_depth, pool);
     pd_metrics_on_collect(m->jobs, collect_jobs, pool);
+    pd_metrics_on_collect(m->submitted, collect_submitted, pool);
     for (size_t i = 0; i < pool->n_queues; i++)
         pd__pool_metrics_queue_added(pool, pool->queues[i]);
     return 0;
@@ -125,6 +142,7 @@ void pd__pool_metrics_free(pd_pool_t *pool)
         return;
     pd_metrics_on_collect(m->depth, NULL, NULL);
     pd_metrics_on_collect(m->jobs, NULL, NULL);
+    pd_metrics_on_collect(m->submitted, NULL, NULL);
     free(m);
     pool->metrics = NULL;
 }

@@ -195,15 +195,15 @@ def test_disconnect_cancels_queued_jobs(spawn_server, heavy_model):
     s = connect(srv.port)
     s.sendall(b"".join(post("/predict_non_blocking", b) for b in rows))
     # wait until the server took the requests in (bounded), then vanish
-    wait_metrics(srv.port, lambda m: sample(m, "predictd_predictions_total", model="heavy",
-                                            where="pool") > 1)
+    wait_metrics(srv.port, lambda m: sample(m, "predictd_pool_jobs_submitted_total",
+                                            model="heavy") > 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     s.close()  # linger 0: a reset, the server learns at once
 
     def settled(m):
         def jobs(outcome):
             return sample(m, "predictd_pool_jobs_total", model="heavy", outcome=outcome)
-        submitted = sample(m, "predictd_predictions_total", model="heavy", where="pool")
+        submitted = sample(m, "predictd_pool_jobs_submitted_total", model="heavy")
         return (sample(m, "predictd_queue_depth", model="heavy") == 0 and
                 jobs("completed") + jobs("canceled") == submitted)
 
