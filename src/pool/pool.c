@@ -170,8 +170,11 @@ static void *worker_main(void *arg)
         if (pool->ring_head == NULL)
             break; /* stopping and drained */
         pd_pool_queue_t *q = ring_pop(pool);
+        /* Take a fair share of the queue, so that the other workers get theirs. */
+        size_t share = (q->depth + pool->n_workers - 1) / pool->n_workers;
+        size_t take = PD_MIN(pool->opt.max_batch, PD_MAX(share, (size_t)1));
         size_t n = 0;
-        while (n < pool->opt.max_batch && q->head) {
+        while (n < take && q->head) {
             pd_job_t *j = q->head;
             q->head = j->pd_next;
             w->batch[n++] = j;
@@ -256,6 +259,34 @@ static void on_async(uv_async_t *h)
 static void on_async_closed(uv_handle_t *h)
 {
     free(h);
+}
+
+/* Wakes as many workers as jobs were submitted since the last call (at most all of them).
+ * pd_pool_submit only counts: this runs right after the I/O callbacks of each loop
+ * iteration (check) and right before the loop blocks (prepare), so the requests read in
+ * one iteration reach the workers together, batched, at one wake-up each, and no job is
+ * left unsignaled while the loop sleeps. */
+static void wake_workers(pd_pool_t *pool)
+{
+    unsigned n = PD_MIN(pool->wake_pending, pool->n_workers);
+    pool->wake_pending = 0;
+    for (unsigned i = 0; i < n; i++)
+        pthread_cond_signal(&pool->cv);
+}
+
+void pd_pool_flush(pd_pool_t *pool)
+{
+    wake_workers(pool);
+}
+
+static void on_check(uv_check_t *h)
+{
+    wake_workers(h->data);
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+    wake_workers(h->data);
 }
 
 static int workers_start(pd_pool_t *pool)
@@ -345,6 +376,20 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
     }
     pool->async->data = pool;
     uv_unref((uv_handle_t *)pool->async);
+    pool->check = malloc(sizeof *pool->check);
+    pool->prepare = malloc(sizeof *pool->prepare);
+    if (pool->check == NULL || pool->prepare == NULL) {
+        free(pool->check);
+        free(pool->prepare);
+        goto fail_async;
+    }
+    uv_check_init(loop, pool->check);
+    uv_prepare_init(loop, pool->prepare);
+    pool->check->data = pool->prepare->data = pool;
+    uv_check_start(pool->check, on_check);
+    uv_prepare_start(pool->prepare, on_prepare);
+    uv_unref((uv_handle_t *)pool->check);
+    uv_unref((uv_handle_t *)pool->prepare);
     if ((rc = workers_start(pool)) < 0)
         goto fail_threads;
     *out = pool;
@@ -352,6 +397,9 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
 
 fail_threads:
     workers_stop(pool);
+    uv_close((uv_handle_t *)pool->check, on_async_closed);
+    uv_close((uv_handle_t *)pool->prepare, on_async_closed);
+fail_async:
     uv_close((uv_handle_t *)pool->async, on_async_closed);
 fail_workers:
     free(pool->workers);
@@ -438,8 +486,8 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     q->stats.submitted++;
     if (!q->in_ring)
         ring_push(pool, q);
-    pthread_cond_signal(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
+    pool->wake_pending++; /* signaled by wake_workers later in this loop iteration */
     pool->inflight++;
     if (!pool->async_refd) {
         uv_ref((uv_handle_t *)pool->async);
@@ -486,6 +534,8 @@ void pd_pool_destroy(pd_pool_t *pool)
     workers_stop(pool); /* workers drain the queues before they exit */
     drain_completions(pool);
     pd__pool_metrics_free(pool);
+    uv_close((uv_handle_t *)pool->check, on_async_closed);
+    uv_close((uv_handle_t *)pool->prepare, on_async_closed);
     uv_close((uv_handle_t *)pool->async, on_async_closed);
     for (size_t i = 0; i < pool->n_queues; i++)
         free(pool->queues[i]);

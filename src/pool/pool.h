@@ -109,6 +109,12 @@ const char *pd_pool_queue_name(const pd_pool_queue_t *q);
  * (job->done is NULL). On error the job is not kept and done() is never called. */
 int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job);
 
+/* Wakes the workers for the jobs submitted so far (loop thread). pd_pool_submit itself
+ * only counts: the pool wakes workers once per loop iteration, right after the I/O
+ * callbacks and right before the loop blocks, so that every job submitted in one
+ * iteration reaches the workers together (one wake-up, one batch). Call this only when
+ * you submit and then wait for a worker without running the loop. */
+void pd_pool_flush(pd_pool_t *pool);
 /* Marks a submitted job canceled (loop thread, before its done() ran). If no worker has
  * picked it yet it is never run and completes with PD_ECANCELED (when a worker reaches it
  * in the queue); if it is already running, it finishes normally with status 0. */

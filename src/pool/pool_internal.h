@@ -36,6 +36,9 @@ struct pd_pool_worker_s {
 struct pd_pool_s {
     uv_loop_t *loop;
     uv_async_t *async; /* heap: freed by its close callback */
+    uv_prepare_t *prepare; /* heap: wake workers for jobs submitted before the poll */
+    uv_check_t *check;     /* heap: ... and for jobs submitted by I/O callbacks */
+    unsigned wake_pending; /* jobs submitted this iteration, not yet signaled (loop) */
     pd_pool_options_t opt;
     pthread_mutex_t mu;
     pthread_cond_t cv;

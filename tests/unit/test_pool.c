@@ -124,6 +124,8 @@ static void run_until_idle(uv_loop_t *loop)
     assert_false(F.watchdog_fired);
 }
 
+static pd_pool_t *g_pool; /* the pool of the running test (for submit's flush) */
+
 static pd_pool_t *make_pool(uv_loop_t *loop, unsigned workers, size_t max_batch)
 {
     pd_pool_options_t o;
@@ -133,14 +135,25 @@ static pd_pool_t *make_pool(uv_loop_t *loop, unsigned workers, size_t max_batch)
     pd_pool_t *p = NULL;
     assert_int_equal(pd_pool_init(&p, loop, &o), 0);
     assert_int_equal(pd_pool_n_workers(p), workers);
+    g_pool = p;
     return p;
 }
 
-static int submit(pd_pool_queue_t *q, int id)
+/* Submits job `id` and wakes the workers at once (the tests often wait for a worker
+ * without running the loop); submit_deferred leaves the wake-up to the loop. */
+static int submit_deferred(pd_pool_queue_t *q, int id)
 {
     J[id].id = id;
     J[id].job.done = on_done;
     return pd_pool_submit(q, &J[id].job);
+}
+
+static int submit(pd_pool_queue_t *q, int id)
+{
+    int rc = submit_deferred(q, id);
+    (void)q;
+    pd_pool_flush(g_pool);
+    return rc;
 }
 
 static void finish(uv_loop_t *loop, pd_pool_t *p)
@@ -210,6 +223,27 @@ static void test_batching(void **state)
     assert_int_equal(J[5].job.batch_size, 4);
     assert_int_equal(J[10].job.batch_size, 2);
     for (int i = 0; i <= 10; i++)
+        assert_int_equal(F.done_order[i], i);
+    finish(&loop, p);
+}
+
+/* Jobs submitted in one loop iteration reach an idle worker together: one wake-up, one
+ * batch (the wake-up waits for the end of the iteration). */
+static void test_iteration_is_one_batch(void **state)
+{
+    (void)state;
+    fixture_reset();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    pd_pool_t *p = make_pool(&loop, 1, 64);
+    pd_pool_queue_t *q;
+    assert_int_equal(pd_pool_queue_add(p, "m", 0, run_batch, 0, &q), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(submit_deferred(q, i), 0);
+    run_until_idle(&loop);
+    assert_int_equal(F.n_batches, 1);
+    assert_int_equal(F.batch_sizes[0], 10);
+    for (int i = 0; i < 10; i++)
         assert_int_equal(F.done_order[i], i);
     finish(&loop, p);
 }
@@ -538,6 +572,7 @@ static void test_worker_priority(void **state)
     o.worker_nice = 5;
     pd_pool_t *p = NULL;
     assert_int_equal(pd_pool_init(&p, &loop, &o), 0);
+    g_pool = p;
     pd_pool_queue_t *q;
     assert_int_equal(pd_pool_queue_add(p, "p", 0, prio_batch, 0, &q), 0);
     assert_int_equal(submit(q, 0), 0);
@@ -556,6 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completion_order),
         cmocka_unit_test(test_batching),
+        cmocka_unit_test(test_iteration_is_one_batch),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_deadline),

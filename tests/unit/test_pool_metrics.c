@@ -66,6 +66,7 @@ static void test_pool_metrics(void **state)
     for (int i = 0; i < 7; i++)
         jobs[i].done = on_done;
     assert_int_equal(pd_pool_submit(iris, &jobs[0]), 0);
+    pd_pool_flush(p); /* wake the worker now: the loop does not run until later */
     pthread_mutex_lock(&mu);
     while (started < 1)
         pthread_cond_wait(&cv, &mu);
