@@ -63,27 +63,33 @@ def fastapi_env(pickle_path):
     return env
 
 
-def scenario_tiny(paths, secs, conns):
-    res = {}
-    with bl.nginx_fixed_200() as (port, _):
-        res["nginx 200"] = bl.wrk(f"http://127.0.0.1:{port}/", seconds=secs, conns=conns)
-    port = bl.free_port()
-    with bl.server(predictd_argv(port, [paths["seed"][0]]), port):
-        base = f"http://127.0.0.1:{port}"
-        res["predictd /predict"] = bl.wrk(base + "/predict", "POST", BODY, JSON_HDR,
-                                          seconds=secs, conns=conns)
-        res["predictd /predict_non_blocking"] = bl.wrk(base + "/predict_non_blocking", "POST",
-                                                       BODY, JSON_HDR, seconds=secs, conns=conns)
-    port = bl.free_port()
-    with bl.server(predictd_argv(port, [paths["seed"][0]], ["--inline-below-us", "0"]), port):
-        res["predictd /predict (inline off)"] = bl.wrk(
-            f"http://127.0.0.1:{port}/predict", "POST", BODY, JSON_HDR, seconds=secs, conns=conns)
-    port = bl.free_port()
-    with bl.server(fastapi_argv(port), port, env=fastapi_env(paths["seed"][1])):
-        res["FastAPI /predict_non_blocking"] = bl.wrk(
-            f"http://127.0.0.1:{port}/predict_non_blocking", "POST", BODY, JSON_HDR,
-            seconds=secs, conns=conns)
-    return res
+def _median_run(targets, rounds, secs, conns):
+    """targets: {label: (url, method, body)}; runs wrk on each in turn, `rounds` times
+    (alternating, so that drifts of the machine hit every server alike), and keeps the
+    round with the median requests/s for each label."""
+    runs = {k: [] for k in targets}
+    for _ in range(rounds):
+        for label, (url, method, body) in targets.items():
+            hdr = JSON_HDR if body else None
+            runs[label].append(bl.wrk(url, method, body, hdr, seconds=secs, conns=conns))
+    return {k: sorted(v, key=lambda r: r["rps"])[len(v) // 2] for k, v in runs.items()}
+
+
+def scenario_tiny(paths, secs, conns, rounds):
+    seed_js, seed_pk = paths["seed"]
+    p1, p2, pf = bl.free_port(), bl.free_port(), bl.free_port()
+    with bl.nginx_fixed_200() as (pn, _), \
+            bl.server(predictd_argv(p1, [seed_js]), p1), \
+            bl.server(predictd_argv(p2, [seed_js], ["--inline-below-us", "0"]), p2), \
+            bl.server(fastapi_argv(pf), pf, env=fastapi_env(seed_pk)):
+        u = "http://127.0.0.1:{}{}".format
+        return _median_run({
+            "nginx 200": (u(pn, "/"), "GET", None),
+            "predictd /predict": (u(p1, "/predict"), "POST", BODY),
+            "predictd /predict_non_blocking": (u(p1, "/predict_non_blocking"), "POST", BODY),
+            "predictd /predict (inline off)": (u(p2, "/predict"), "POST", BODY),
+            "FastAPI /predict_non_blocking": (u(pf, "/predict_non_blocking"), "POST", BODY),
+        }, rounds, secs, conns)
 
 
 def scenario_heavy(paths, secs, conns):
@@ -137,7 +143,8 @@ def write_results(tiny, heavy, resp, args):
     ngx = tiny["nginx 200"]["rps"]
     lines = ["# predictd benchmark", "",
              f"One run of `make bench` on this machine ({os.cpu_count()} CPUs); wrk "
-             f"{args.seconds}s, {args.conns} connections, 1 thread per run.", "",
+             f"{args.seconds}s, {args.conns} connections, 1 thread per run; scenario 1 is the "
+             f"median of {args.rounds} alternating rounds.", "",
              "## 1. Tiny model (seed: 2 features, logistic regression)", "",
              "| server | requests/s | p50 ms | p99 ms | × FastAPI | × nginx |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
@@ -208,13 +215,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=5, help="wrk duration per run")
     ap.add_argument("--conns", type=int, default=64, help="wrk connections")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (median kept)")
     ap.add_argument("--heavy-trees", type=int, default=300)
     ap.add_argument("--heavy-depth", type=int, default=12)
     args = ap.parse_args()
     bl.raise_nofile()
     with tempfile.TemporaryDirectory(prefix="pd-bench-") as tmp:
         paths = prepare_models(tmp, args.heavy_trees, args.heavy_depth)
-        tiny = scenario_tiny(paths, args.seconds, args.conns)
+        tiny = scenario_tiny(paths, args.seconds, args.conns, args.rounds)
         heavy = scenario_heavy(paths, args.seconds, args.conns)
         resp = scenario_responsive(paths, args.seconds + 1, 16)
     write_results(tiny, heavy, resp, args)
