@@ -193,3 +193,22 @@ def percentile(values, q):
     v = sorted(values)
     k = min(len(v) - 1, max(0, int(round(q / 100.0 * (len(v) - 1)))))
     return v[k]
+
+
+def histogram_bound(metrics_text, name, label, q):
+    """The upper bound (in the metric's unit) of the histogram bucket holding quantile q of
+    the series `name` whose labels contain `label` (e.g. 'route="/health"'), from a
+    Prometheus text scrape; None if the series is absent."""
+    buckets = []
+    for line in metrics_text.splitlines():
+        if line.startswith(name + "_bucket{") and label in line:
+            le = re.search(r'le="([^"]+)"', line).group(1)
+            buckets.append((float("inf") if le == "+Inf" else float(le),
+                            float(line.rsplit(" ", 1)[1])))
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    total = buckets[-1][1]
+    for bound, count in buckets:
+        if count >= q * total:
+            return bound
+    return None

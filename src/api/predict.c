@@ -175,11 +175,14 @@ static void handle(pd_http_request_t *req, void *arg)
     if (rc == PD_EINVAL || rc == PD_EFORMAT) {
         pd_http_respond(req, rc == PD_EINVAL ? 422 : 400, k_json, NULL, ctx->err.data,
                         ctx->err.len);
+        if (ctx->err.cap > PD_PREDICT_ERR_KEEP) /* a huge echo of a malformed body */
+            pd_buf_free(&ctx->err);
         return;
     }
     if (rc < 0) {
-        respond_detail(req, rc == PD_ETOOBIG ? 413 : 500, NULL,
-                       rc == PD_ETOOBIG ? "too many validation errors" : "out of memory");
+        respond_detail(req, 500, NULL, rc == PD_ETOOBIG ? "the model has too many features "
+                                                          "or the error is too large to report"
+                                                        : "out of memory");
         return;
     }
     int on_loop = route->where == PD_PREDICT_LOOP ||
@@ -243,7 +246,7 @@ int pd_predict_init(pd_predict_ctx_t *ctx, pd_registry_t *reg, pd_pool_t *pool,
     ctx->reg = reg;
     ctx->pool = pool;
     ctx->queue_timeout_ns = (uint64_t)queue_timeout_ms * 1000000u;
-    pd_buf_init(&ctx->err, PD_PREDICT_MAX_BODY_ERROR);
+    pd_buf_init(&ctx->err, 0);
     pd_buf_init(&ctx->out, 0);
     size_t width = 1;
     for (size_t i = 0; i < reg->n; i++)

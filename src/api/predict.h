@@ -25,7 +25,7 @@
 #include "util/buf.h"
 
 #define PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS 30000
-#define PD_PREDICT_MAX_BODY_ERROR (64u * 1024u) /* cap of a 422 body */
+#define PD_PREDICT_ERR_KEEP (256u * 1024u) /* a larger 422/400 body's buffer is freed */
 
 typedef enum { PD_PREDICT_POOL = 0, PD_PREDICT_LOOP = 1, PD_PREDICT_AUTO = 2 } pd_predict_where_t;
 

@@ -188,6 +188,23 @@ def test_validation_errors_reach_the_client(spawn_server, path):
     assert r.status == 200 and r.json()["prediction"] in (0, 1)
 
 
+def test_large_malformed_body_gets_the_full_json_error(spawn_server):
+    # FastAPI echoes the whole document in a jsondecode error's ctx; a 240 KB body of
+    # escaped backslashes, whose echo is twice as long, must still get its 422 (here for
+    # the missing closing brace), not a size error
+    srv = spawn_server("--default-model", "seed", MODELS)
+    body = b'{"feature1": 1, "feature2": 2, "pad": "' + b"\\\\" * 120000 + b'"'
+    r = request(srv.port, "POST", "/predict", body=body,
+                headers={"Content-Type": "application/json"})
+    assert r.status == 422, r.body[:200]
+    (err,) = r.json()["detail"]
+    assert err["type"] == "value_error.jsondecode"
+    assert err["loc"] == ["body", len(body)]
+    assert err["ctx"]["doc"] == body.decode()
+    r = request(srv.port, "POST", "/predict", body=b'{"feature1": 12.5, "feature2": 20}')
+    assert r.status == 200
+
+
 def test_validation_lists_every_missing_field_in_order(spawn_server):
     srv = spawn_server(MODELS)
     r = request(srv.port, "POST", "/models/iris/predict", body=b'{"sepal width (cm)": 3}')
