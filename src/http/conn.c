@@ -166,7 +166,9 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 {
     pd_http_conn_t *c = req->data;
     free(req);
-    if (status < 0 && !c->closed)
+    /* Draining: the last answer is out and the FIN sent; do not linger for the client's
+     * EOF (it may keep the connection open until its own timeout). */
+    if (!c->closed && (status < 0 || c->srv->draining))
         pd__conn_close(c);
 }
 

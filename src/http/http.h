@@ -89,7 +89,7 @@ typedef struct {
                            size_t bytes_out, uint64_t duration_ns);
     /* Shutdown began (listener closed, readiness is now false). */
     void (*on_drain_start)(void *ud);
-    /* Shutdown finished; cut_off counts requests and connections closed unfinished
+    /* Shutdown finished; cut_off counts requests closed unanswered or half received
      * because --shutdown-timeout passed (0 on a clean drain). */
     void (*on_drained)(void *ud, unsigned cut_off);
 } pd_http_hooks_t;

@@ -195,7 +195,7 @@ void pd__srv_check_drained(pd_http_server_t *srv)
     close_handle((uv_handle_t *)&srv->shutdown_timer);
     close_handle((uv_handle_t *)&srv->flush_check);
     if (srv->cut_off)
-        pd_log_warn("shutdown timeout: cut off %u unfinished requests/connections", srv->cut_off);
+        pd_log_warn("shutdown timeout: cut off %u unfinished requests", srv->cut_off);
     else
         pd_log_info("shutdown complete: every request answered");
     if (srv->hooks.on_drained)
@@ -205,7 +205,11 @@ void pd__srv_check_drained(pd_http_server_t *srv)
 static void on_shutdown_timeout(uv_timer_t *t)
 {
     pd_http_server_t *srv = t->data;
-    unsigned n = (unsigned)(srv->stats.requests_in_flight + srv->stats.open_connections);
+    /* Cut off: requests parsed and not answered, plus requests still arriving. Idle and
+     * lingering connections lose nothing and are not counted. */
+    unsigned n = (unsigned)srv->stats.requests_in_flight;
+    for (pd_http_conn_t *c = srv->conns; c; c = c->next)
+        n += pd__parser_busy(&c->parser) ? 1u : 0u;
     srv->cut_off = n ? n : 1;
     while (srv->conns)
         pd__conn_close(srv->conns);
