@@ -35,6 +35,8 @@ static void respond_detail(pd_http_request_t *req, int status, const char *extra
 {
     char body[256];
     int n = snprintf(body, sizeof body, "{\"detail\":\"%s\"}", detail);
+    if (n < 0 || (size_t)n >= sizeof body) /* details are short literals; never cut JSON */
+        n = snprintf(body, sizeof body, "{\"detail\":\"error\"}");
     pd_http_respond(req, status, k_json, extra, body, (size_t)n);
 }
 
@@ -157,8 +159,10 @@ static void submit(pd_predict_ctx_t *ctx, pd_http_request_t *req, pd_served_mode
         free(pj);
         if (rc == PD_EFULL)
             respond_detail(req, 503, "Retry-After: 1\r\n", "the model's queue is full");
-        else
+        else if (rc == PD_ESHUTDOWN)
             respond_detail(req, 503, "Retry-After: 1\r\n", "the server is shutting down");
+        else
+            respond_detail(req, 500, NULL, "the request could not be queued");
         return;
     }
     pd_http_request_on_abort(req, on_abort, pj);

@@ -8,17 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <uv.h>
 
+#include "api/features.h"
 #include "common.h"
 #include "obs/log.h"
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -44,9 +38,9 @@ static int measure_cost(pd_served_model_t *sm, void *scratch)
     double val;
     pd_predict_out_t out = {&cls, &val, NULL};
     for (size_t i = 0; i < PD_REGISTRY_COST_RUNS; i++) {
-        uint64_t t0 = now_ns();
+        uint64_t t0 = uv_hrtime();
         pd_model_predict(sm->model, row, 1, scratch, &out);
-        times[i] = (double)(now_ns() - t0) / 1000.0;
+        times[i] = (double)(uv_hrtime() - t0) / 1000.0;
     }
     qsort(times, PD_REGISTRY_COST_RUNS, sizeof times[0], cmp_double);
     sm->cost_us = times[PD_REGISTRY_COST_RUNS / 2];
@@ -66,6 +60,13 @@ static int add_file(pd_registry_t *r, const char *path, char *err, size_t errlen
     if (rc < 0)
         return rc;
     sm->schema = pd_model_schema(sm->model);
+    if (sm->schema->n_features > PD_FEATURES_MAX) {
+        snprintf(err, errlen, "%s: %zu features; a served model takes at most %d (the "
+                              "request decoder's limit)", path, sm->schema->n_features,
+                 PD_FEATURES_MAX);
+        pd_model_free(sm->model);
+        return PD_ETOOBIG;
+    }
     if (pd_registry_find(r, sm->schema->name) != NULL) {
         snprintf(err, errlen, "%s: a model named '%s' is already loaded", path,
                  sm->schema->name);

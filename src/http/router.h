@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define PD_ROUTER_MAX_ROUTES 64
+#define PD_ROUTER_MAX_ROUTES 512 /* room for a predict route per model (registry: 256) */
 #define PD_ROUTER_MAX_PATH 256
 #define PD_ROUTER_MAX_METHOD 16
 

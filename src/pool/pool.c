@@ -69,11 +69,10 @@ static pd_pool_queue_t *ring_pop(pd_pool_t *pool)
 static void worker_lower_priority(pd_pool_worker_t *w)
 {
     const pd_pool_options_t *opt = &w->pool->opt;
-    int failed = 0;
+    int err = 0; /* the first failure's error number */
     if (opt->sched_batch) {
         struct sched_param sp = {0};
-        if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) != 0)
-            failed = 1;
+        err = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp); /* returns, not errno */
     }
     if (opt->worker_nice > 0) {
         pid_t tid = gettid();
@@ -82,12 +81,12 @@ static void worker_lower_priority(pd_pool_worker_t *w)
         if (errno != 0)
             cur = 0;
         int target = PD_MIN(cur + opt->worker_nice, 19);
-        if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0)
-            failed = 1;
+        if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0 && err == 0)
+            err = errno;
     }
-    if (failed && w->index == 0)
+    if (err != 0 && w->index == 0)
         pd_log_warn("pool: could not lower worker priority (nice %d, SCHED_BATCH %s): %s",
-                    opt->worker_nice, opt->sched_batch ? "on" : "off", strerror(errno));
+                    opt->worker_nice, opt->sched_batch ? "on" : "off", strerror(err));
 }
 
 /* Counts of one batch's outcome, added to the queue's stats under the lock. */

@@ -35,7 +35,7 @@
 #define PD_POOL_DEFAULT_MAX_QUEUE 1024 /* jobs waiting per queue */
 #define PD_POOL_MAX_QUEUE_LIMIT (1u << 20)
 #define PD_POOL_DEFAULT_MAX_QUEUES 256 /* queues (models) per pool */
-#define PD_POOL_QUEUE_NAME_MAX 128     /* bytes, including the NUL */
+#define PD_POOL_QUEUE_NAME_MAX 256     /* bytes, including the NUL (model names: 128) */
 #define PD_POOL_DEFAULT_NICE 10
 #define PD_POOL_SCRATCH_MAX ((size_t)1 << 30) /* largest worker scratch area */
 

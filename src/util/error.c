@@ -7,7 +7,7 @@ const char *pd_strerror(int err)
     case 0: return "ok";
     case PD_ENOMEM: return "out of memory";
     case PD_EINVAL: return "invalid argument";
-    case PD_EFULL: return "queue full";
+    case PD_EFULL: return "no room left (a bounded queue or table is full)";
     case PD_ESHUTDOWN: return "shutting down";
     case PD_ECANCELED: return "canceled";
     case PD_ETIMEDOUT: return "timed out";
