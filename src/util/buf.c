@@ -1,6 +1,7 @@
 /* buf.c - growable byte buffer (see buf.h for the invariants). */
 #include "util/buf.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,15 +145,28 @@ int pd_buf_json_double(pd_buf_t *b, double v)
     if (isinf(v))
         return pd_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
     /* Python's repr(float): the shortest digit string that round-trips, printed in fixed
-     * notation when the decimal exponent is in [-4, 16), else as d.ddde+XX. */
+     * notation when the decimal exponent is in [-4, 16), else as d.ddde+XX. Every decimal
+     * of up to 15 significant digits survives a round trip through a double, so the
+     * shortest form has 15 or fewer digits exactly when %.15e round-trips (its trailing
+     * zeros are then not significant); else it has 16 or 17. Subnormals carry fewer
+     * digits, so for them every precision is tried. */
     char sci[40];
     int prec;
-    for (prec = 1; prec < 17; prec++) {
+    for (prec = fabs(v) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
         snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
         if (strtod(sci, NULL) == v)
             break;
     }
     snprintf(sci, sizeof sci, "%.*e", prec - 1, v);
+    char *e = strchr(sci, 'e');
+    char *last = e - 1;
+    while (prec > 1 && *last == '0') { /* drop insignificant zeros: 1.500e+00 -> 1.5e+00 */
+        last--;
+        prec--;
+    }
+    if (*last == '.')
+        last--;
+    memmove(last + 1, e, strlen(e) + 1);
     int exp10 = atoi(strchr(sci, 'e') + 1);
     char out[400];
     if (exp10 >= -4 && exp10 < 16) {

@@ -116,10 +116,11 @@ static void test_blocking_section_warns(void **state)
     uv_run(&loop, UV_RUN_DEFAULT);
     print_message("captured: %s\n", CAP.n ? CAP.lines[0] : "(none)");
     assert_int_equal(count_blocked("(POST /predict_blocking)"), 1);
-    assert_int_equal(CAP.n, 1);
+    /* a host that stalls this process for 100 ms could add an unlabeled warning: allowed */
     pd_looplag_stats_t st;
     pd_looplag_stats(g_mon, &st);
-    assert_int_equal(st.slow_iterations, 1);
+    assert_true(st.slow_iterations >= 1);
+    assert_int_equal(st.slow_iterations, (uint64_t)CAP.n);
     assert_true(st.iterations >= 2);
     assert_true(st.lag_samples >= 1);
     assert_true(st.utilization >= 0 && st.utilization <= 1);
@@ -128,8 +129,10 @@ static void test_blocking_section_warns(void **state)
     assert_int_equal(pd_metrics_render(reg, &b), 0);
     assert_non_null(strstr(b.data, "# TYPE predictd_event_loop_lag_seconds histogram\n"));
     assert_non_null(strstr(b.data, "# TYPE predictd_event_loop_utilization gauge\n"));
-    assert_non_null(strstr(b.data, "\npredictd_event_loop_slow_iterations_total 1\n"));
     char want[96];
+    snprintf(want, sizeof want, "\npredictd_event_loop_slow_iterations_total %llu\n",
+             (unsigned long long)st.slow_iterations);
+    assert_non_null(strstr(b.data, want));
     snprintf(want, sizeof want, "\npredictd_event_loop_lag_seconds_count %llu\n",
              (unsigned long long)st.lag_samples);
     assert_non_null(strstr(b.data, want));
