@@ -137,6 +137,8 @@ def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds
     finally:
         os.unlink(script)
     res = {"rps": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan"), "errors": 0, "non2xx": 0}
+    m = re.search(r"(\d+) requests in", out)
+    res["requests"] = int(m.group(1)) if m else 0
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if m:
         res["rps"] = float(m.group(1))
@@ -185,6 +187,13 @@ def probe_health(port, seconds, interval=0.01, path="/health", timeout=10.0):
             if rest > 0:
                 time.sleep(rest)
     return samples
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds used so far by process pid (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values, q):

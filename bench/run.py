@@ -64,14 +64,19 @@ def fastapi_env(pickle_path):
 
 
 def _median_run(targets, rounds, secs, conns):
-    """targets: {label: (url, method, body)}; runs wrk on each in turn, `rounds` times
-    (alternating, so that drifts of the machine hit every server alike), and keeps the
-    round with the median requests/s for each label."""
+    """targets: {label: (url, method, body, pid or None)}; runs wrk on each in turn,
+    `rounds` times (alternating, so that drifts of the machine hit every server alike),
+    and keeps the round with the median requests/s for each label. With a pid, the
+    server's CPU time per answered request is measured too (cpu_us_per_req)."""
     runs = {k: [] for k in targets}
     for _ in range(rounds):
-        for label, (url, method, body) in targets.items():
+        for label, (url, method, body, pid) in targets.items():
             hdr = JSON_HDR if body else None
-            runs[label].append(bl.wrk(url, method, body, hdr, seconds=secs, conns=conns))
+            cpu0 = bl.cpu_seconds(pid) if pid else 0.0
+            r = bl.wrk(url, method, body, hdr, seconds=secs, conns=conns)
+            if pid and r["requests"]:
+                r["cpu_us_per_req"] = (bl.cpu_seconds(pid) - cpu0) * 1e6 / r["requests"]
+            runs[label].append(r)
     return {k: sorted(v, key=lambda r: r["rps"])[len(v) // 2] for k, v in runs.items()}
 
 
@@ -79,16 +84,18 @@ def scenario_tiny(paths, secs, conns, rounds):
     seed_js, seed_pk = paths["seed"]
     p1, p2, pf = bl.free_port(), bl.free_port(), bl.free_port()
     with bl.nginx_fixed_200() as (pn, _), \
-            bl.server(predictd_argv(p1, [seed_js]), p1), \
-            bl.server(predictd_argv(p2, [seed_js], ["--inline-below-us", "0"]), p2), \
-            bl.server(fastapi_argv(pf), pf, env=fastapi_env(seed_pk)):
+            bl.server(predictd_argv(p1, [seed_js]), p1) as s1, \
+            bl.server(predictd_argv(p2, [seed_js], ["--inline-below-us", "0"]), p2) as s2, \
+            bl.server(fastapi_argv(pf), pf, env=fastapi_env(seed_pk)) as sf:
         u = "http://127.0.0.1:{}{}".format
         return _median_run({
-            "nginx 200": (u(pn, "/"), "GET", None),
-            "predictd /predict": (u(p1, "/predict"), "POST", BODY),
-            "predictd /predict_non_blocking": (u(p1, "/predict_non_blocking"), "POST", BODY),
-            "predictd /predict (inline off)": (u(p2, "/predict"), "POST", BODY),
-            "FastAPI /predict_non_blocking": (u(pf, "/predict_non_blocking"), "POST", BODY),
+            "nginx 200": (u(pn, "/"), "GET", None, None),
+            "predictd /predict": (u(p1, "/predict"), "POST", BODY, s1.pid),
+            "predictd /predict_non_blocking": (u(p1, "/predict_non_blocking"), "POST", BODY,
+                                               s1.pid),
+            "predictd /predict (inline off)": (u(p2, "/predict"), "POST", BODY, s2.pid),
+            "FastAPI /predict_non_blocking": (u(pf, "/predict_non_blocking"), "POST", BODY,
+                                              sf.pid),
         }, rounds, secs, conns)
 
 
@@ -153,10 +160,13 @@ def write_results(tiny, heavy, resp, args):
              f"{args.seconds}s, {args.conns} connections, 1 thread per run; scenario 1 is the "
              f"median of {args.rounds} alternating rounds.", "",
              "## 1. Tiny model (seed: 2 features, logistic regression)", "",
-             "| server | requests/s | p50 ms | p99 ms | × FastAPI | × nginx |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| server | requests/s | p50 ms | p99 ms | server CPU µs/request | × FastAPI | "
+             "× nginx |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for k, r in tiny.items():
+        cpu = r.get("cpu_us_per_req")
         lines.append(f"| {k} | {r['rps']:.0f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
+                     f"{'-' if cpu is None else f'{cpu:.1f}'} | "
                      f"{ratio(r['rps'], fa_tiny):.1f} | {ratio(r['rps'], ngx):.2f} |")
     fa_heavy = heavy["FastAPI /predict_non_blocking"]["rps"]
     lines += ["", f"## 2. Heavy model (random forest, {args.heavy_trees} trees, depth "
