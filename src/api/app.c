@@ -1,7 +1,7 @@
 /* app.c - wires models, pool, metrics and the loop monitor into routes (see app.h).
  *
  * Owns: the model registry, the pool, the metrics registry, the loop monitor, the
- * prediction context, and the two bodies computed once (GET /models never changes while
+ * prediction context, and the GET /models body, computed once (models never change while
  * the server runs). Invariant: the loop thread is the only thread that touches any of it,
  * except models through the pool's run_batch. */
 #include "api/app.h"
@@ -23,7 +23,6 @@
 #define PD_APP_METRICS_MAX (1u << 20) /* largest /metrics body */
 
 struct pd_app_s {
-    uv_loop_t *loop;
     pd_router_t *router;
     pd_http_server_t *srv;
     pd_metrics_t *metrics;
@@ -153,12 +152,16 @@ static int app_metrics(pd_app_t *app)
 }
 
 /* The route label of a request: its path when a route matched, else "unmatched", so
- * that scanning clients cannot create one series per random path. */
+ * that scanning clients cannot create one series per random path. Every route of the app
+ * has a non-NULL context, so a set route_ctx means the server matched it already; only
+ * 404/405 and the server's own 4xx answers look the path up again. */
 static const char *route_label(const pd_app_t *app, const pd_http_request_t *req)
 {
+    if (req->route_ctx != NULL)
+        return req->path;
     const pd_route_t *route = NULL;
     if (req->path && pd_router_match(app->router, req->method ? req->method : "", req->path,
-                                     &route, NULL, 0) != PD_ROUTE_NOT_FOUND)
+                                     &route, NULL, 0) == PD_ROUTE_BAD_METHOD)
         return req->path;
     return "unmatched";
 }
@@ -232,7 +235,6 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
         snprintf(err, errlen, "out of memory");
         return PD_ENOMEM;
     }
-    app->loop = loop;
     app->router = router;
     pd_buf_init(&app->scrape, PD_APP_METRICS_MAX);
     const char *what = "";
