@@ -21,7 +21,8 @@ enum {
 
 /* Largest number of recycled request objects kept, and largest buffer kept per object. */
 #define PD__REQ_POOL_MAX 1024
-#define PD__REQ_KEEP_BUF (64u * 1024u)
+#define PD__REQ_KEEP_BUF (4u * 1024u) /* typical request + answer fit; bounds what
+                                        * 1,024 recycled objects retain to ~12 MiB */
 /* Responses gathered into one write. */
 #define PD__WRITE_BATCH 64
 /* Size of the loop-wide read buffer every connection reads into. */
