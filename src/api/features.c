@@ -81,21 +81,110 @@ int pd_features_is_json(const char *content_type)
            (sub_len >= 5 && strncasecmp(sub + sub_len - 5, "+json", 5) == 0);
 }
 
+/* Keys are matched against the names linearly up to this many features (the hint makes
+ * in-order keys cost one compare); wider models get a hash index built per call, so that a
+ * body of many unknown keys costs O(keys + n), not O(keys * n), on the loop. */
+#define PD__FEATURES_LINEAR_MAX 16
+#define PD__FNV_OFFSET 2166136261u
+#define PD__FNV_PRIME 16777619u
+
+/* Index slots for n names: a power of two >= 2n. */
+static uint32_t index_slots(size_t n)
+{
+    uint32_t slots = 64;
+    while (slots < 2 * n)
+        slots *= 2;
+    return slots;
+}
+
+/* Fills tab (index_slots(c->n) entries) with the names' hashes and attaches it to c. */
+static void index_build(pd__fctx_t *c, uint32_t *tab, uint32_t slots)
+{
+    memset(tab, 0, slots * sizeof *tab);
+    c->max_name = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const unsigned char *p = (const unsigned char *)c->names[i];
+        uint32_t h = PD__FNV_OFFSET;
+        size_t l = 0;
+        for (; p[l]; l++)
+            h = (h ^ p[l]) * PD__FNV_PRIME;
+        c->max_name = PD_MAX(c->max_name, l);
+        uint32_t j = h & (slots - 1);
+        while (tab[j] != 0)
+            j = (j + 1) & (slots - 1);
+        tab[j] = (uint32_t)i + 1;
+    }
+    c->tab = tab;
+    c->tab_mask = slots - 1;
+}
+
+/* FNV-1a of the key's decoded UTF-8 bytes into *h. Returns 0 when the key is longer than
+ * every name (it cannot match), 1 otherwise. */
+static int key_hash(const pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *key,
+                    uint32_t *h)
+{
+    uint32_t x = PD__FNV_OFFSET;
+    size_t len = 0;
+    if (!key->escaped) {
+        len = key->end - key->start;
+        if (len > c->max_name)
+            return 0;
+        for (size_t i = key->start; i < key->end; i++)
+            x = (x ^ s->doc[i]) * PD__FNV_PRIME;
+    } else {
+        size_t i = key->start;
+        uint32_t cp;
+        while (pd__json_str_next(s->doc, &i, key->end, &cp)) {
+            unsigned char enc[4];
+            size_t k = pd__utf8_put(cp, enc);
+            if ((len += k) > c->max_name)
+                return 0;
+            for (size_t b = 0; b < k; b++)
+                x = (x ^ enc[b]) * PD__FNV_PRIME;
+        }
+    }
+    *h = x;
+    return 1;
+}
+
+static int key_is(const pd__jscan_t *s, const pd__jval_t *key, const char *name)
+{
+    if (!key->escaped) {
+        size_t kl = key->end - key->start;
+        return strncmp(name, (const char *)s->doc + key->start, kl) == 0 && name[kl] == '\0';
+    }
+    return pd__json_str_eq(s, key, name, strlen(name));
+}
+
+static long index_find(const pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *key)
+{
+    uint32_t h;
+    if (!key_hash(c, s, key, &h))
+        return -1;
+    for (uint32_t j = h & c->tab_mask; c->tab[j] != 0; j = (j + 1) & c->tab_mask) {
+        size_t i = c->tab[j] - 1;
+        if (key_is(s, key, c->names[i]))
+            return (long)i;
+    }
+    return -1;
+}
+
 long pd__features_match(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *key)
 {
-    for (size_t k = 0; k < c->n; k++) {
-        size_t i = c->hint + k < c->n ? c->hint + k : c->hint + k - c->n;
-        const char *name = c->names[i];
-        int eq;
-        if (!key->escaped) {
-            size_t kl = key->end - key->start;
-            eq = strncmp(name, (const char *)s->doc + key->start, kl) == 0 && name[kl] == '\0';
-        } else
-            eq = pd__json_str_eq(s, key, name, strlen(name));
-        if (eq) {
-            c->hint = i + 1 < c->n ? i + 1 : 0;
-            return (long)i;
+    long found = -1;
+    if (c->tab != NULL) {
+        found = c->hint < c->n && key_is(s, key, c->names[c->hint]) ? (long)c->hint
+                                                                      : index_find(c, s, key);
+    } else {
+        for (size_t k = 0; k < c->n && found < 0; k++) {
+            size_t i = c->hint + k < c->n ? c->hint + k : c->hint + k - c->n;
+            if (key_is(s, key, c->names[i]))
+                found = (long)i;
         }
+    }
+    if (found >= 0) {
+        c->hint = (size_t)found + 1 < c->n ? (size_t)found + 1 : 0;
+        return found;
     }
     if (pd__json_str_eq(s, key, SELF_KEY, sizeof SELF_KEY - 1))
         c->kw_self = 1;
@@ -385,15 +474,28 @@ int pd_features_decode(const char *const *names, size_t n, const char *content_t
     if (rc < 0)
         return rc;
     pd__fctx_t c = {.names = names, .n = n, .out = out};
-    c.st = n <= PD_FEATURES_STACK ? stack_st : malloc(n);
+    uint32_t stack_tab[2 * PD_FEATURES_STACK];
+    uint32_t slots = n > PD__FEATURES_LINEAR_MAX ? index_slots(n) : 0;
+    unsigned char *heap = NULL; /* st and the index, for models wider than the stack */
+    if (n <= PD_FEATURES_STACK) {
+        c.st = stack_st;
+    } else {
+        heap = malloc(n + slots * sizeof(uint32_t) + sizeof(uint32_t));
+        c.st = heap;
+    }
     if (c.st == NULL) {
         free(owned);
         return PD_ENOMEM;
     }
     memset(c.st, PD__F_MISSING, n);
+    if (slots != 0) {
+        uint32_t *tab = stack_tab;
+        if (heap != NULL) /* after st, aligned up for uint32_t */
+            tab = (uint32_t *)(heap + ((n + sizeof(uint32_t) - 1) & ~(sizeof(uint32_t) - 1)));
+        index_build(&c, tab, slots);
+    }
     rc = decode_text(&c, doc, dlen, err_body);
-    if (c.st != stack_st)
-        free(c.st);
+    free(heap);
     free(owned);
     return rc;
 }

@@ -37,6 +37,9 @@ typedef struct pd__fctx_s {
     int body;          /* PD__B_* */
     int kw_nonstr;     /* a non-string key seen (array bodies) */
     int kw_self;       /* "__pydantic_self__" seen as a key */
+    const uint32_t *tab; /* wide models: hash of names -> index + 1 (0: empty), or NULL */
+    uint32_t tab_mask;   /* slots - 1 (a power of two minus one) */
+    size_t max_name;     /* longest name in bytes: longer keys cannot match */
 } pd__fctx_t;
 
 /* The index of the field named by string value key, or -1; notes "__pydantic_self__". */

@@ -166,6 +166,43 @@ static void test_many_features(void **state)
     pd_buf_free(&err);
 }
 
+/* A model wide enough for the hashed name index (but within the stack): keys out of order,
+ * escaped, unknown, longer than any name, and duplicated (the last one wins, as in
+ * Python's json) all resolve as the linear match does. */
+static void test_name_index(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    static char store[N][16];
+    const char *names[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(store[i], sizeof store[i], i == 7 ? "caf\xc3\xa9%d" : "f%d", i);
+        names[i] = store[i];
+    }
+    pd_buf_t body = PD_BUF_INIT, err = PD_BUF_INIT;
+    assert_int_equal(pd_buf_puts(&body, "{\"f1\": \"not a number\", \"zzz\": 1, "
+                                        "\"a-key-longer-than-every-name\": 2, \"\\u0066oo\": 3"), 0);
+    for (int i = N - 1; i >= 0; i--)
+        assert_int_equal(i == 7 ? pd_buf_printf(&body, ", \"caf\\u00e9%d\": %d", i, i)
+                                : pd_buf_printf(&body, ", \"\\u0066%s\": %d.25", names[i] + 1, i),
+                         0);
+    assert_int_equal(pd_buf_puts(&body, "}"), 0);
+    double out[N];
+    assert_int_equal(pd_features_decode(names, N, NULL, body.data, body.len, out, &err), 0);
+    for (int i = 0; i < N; i++)
+        assert_true(out[i] == (i == 7 ? 7.0 : i + 0.25));
+    /* without the later f1, the first (a string) is reported, and only it */
+    char *late = strstr(body.data, "\"\\u0066" "1\"");
+    assert_non_null(late);
+    memcpy(late + 1, "\\u0067", 6); /* \u0066 (f) -> \u0067 (g): an unknown key */
+    assert_int_equal(pd_features_decode(names, N, NULL, body.data, body.len, out, &err),
+                     PD_EINVAL);
+    assert_string_equal(err.data, "{\"detail\":[{\"loc\":[\"body\",\"f1\"],\"msg\":\"value is not "
+                                  "a valid float\",\"type\":\"type_error.float\"}]}");
+    pd_buf_free(&body);
+    pd_buf_free(&err);
+}
+
 /* A tiny PRNG so the fuzz loop is reproducible. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void)
@@ -246,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_golden_cases),
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_many_features),
+        cmocka_unit_test(test_name_index),
         cmocka_unit_test(test_fuzz_invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
