@@ -122,8 +122,9 @@ typedef struct {
 /* Fills *o with the defaults above. */
 void pd_http_options_default(pd_http_options_t *o);
 
-/* Creates a server on `loop` (not yet listening). `router` and `hooks` (may be NULL) are
- * borrowed and must outlive the server; routes may be added until pd_http_server_listen.
+/* Creates a server on `loop` (not yet listening). `router` is borrowed and must outlive the
+ * server; routes may be added until pd_http_server_listen. `opts` and `hooks` (may be
+ * NULL) are copied; hooks->ud must outlive the server.
  * Returns 0 or PD_ENOMEM/PD_EINVAL. */
 int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http_options_t *opts,
                           const pd_router_t *router, const pd_http_hooks_t *hooks);

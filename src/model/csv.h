@@ -16,7 +16,8 @@
 typedef struct pd_csv_s pd_csv_t;
 
 /* Reads the header line from f (borrowed: must stay open until pd_csv_close; not closed
- * by it). label names the file in messages. Returns 0, PD_EFORMAT/PD_ETOOBIG/PD_EIO with a
+ * by it). label names the file in messages and is kept: it must stay valid until
+ * pd_csv_close. Returns 0, PD_EFORMAT/PD_ETOOBIG/PD_EIO with a
  * message "LABEL: line N: reason" in err, or PD_ENOMEM. *out is freed by pd_csv_close. */
 int pd_csv_open(FILE *f, const char *label, pd_csv_t **out, char *err, size_t errlen);
 
