@@ -64,53 +64,67 @@ typedef struct {
 #define F(field) offsetof(serve_config_t, field)
 static const opt_t k_opts[] = {
     {"--host", OPT_STR, F(host), sizeof(((serve_config_t *)0)->host), 0, 0, "ADDR",
-     "address to listen on (default 127.0.0.1)"},
-    {"--port", OPT_INT, F(port), 0, 0, 65535, "N", "TCP port, 0 = any free one (default 8000)"},
+     "address to listen on"},
+    {"--port", OPT_INT, F(port), 0, 0, 65535, "N", "TCP port, 0 = any free one"},
     {"--max-connections", OPT_INT, F(max_connections), 0, 1, 1000000, "N",
-     "open connections; more are answered 503 and closed (default 20000)"},
+     "open connections; more are answered 503 and closed"},
     {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
-     "largest request body; larger -> 413 (default 1048576)"},
+     "largest request body; larger -> 413"},
     {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
-     "largest request line + headers; larger -> 431 (default 16384)"},
+     "largest request line + headers; larger -> 431"},
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
-     "close idle keep-alive connections after this (default 5)"},
+     "close idle keep-alive connections after this"},
     {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
-     "a request must arrive completely within this -> else 408 (default 10)"},
+     "a request must arrive completely within this -> else 408"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
-     "on SIGTERM/SIGINT wait this long for requests in flight (default 30)"},
+     "on SIGTERM/SIGINT wait this long for requests in flight"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
-     "LEVEL", "debug, info, warning, error or off (default info)"},
+     "LEVEL", "debug, info, warning, error or off"},
     {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
      "log one line per request: method, path, status, bytes, microseconds"},
     {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
      0, 0, "NAME", "the model /predict* serve (default: the first loaded)"},
     {"--workers", OPT_INT, F(workers), 0, 0, PD_POOL_MAX_WORKERS, "N",
-     "inference worker threads, 0 = online CPUs (default 0)"},
+     "inference worker threads, 0 = online CPUs"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, PD_POOL_MAX_QUEUE_LIMIT, "N",
-     "jobs waiting per model; more are answered 503 (default 1024)"},
+     "jobs waiting per model; more are answered 503"},
     {"--max-batch", OPT_INT, F(max_batch), 0, 1, PD_POOL_MAX_BATCH_LIMIT, "N",
-     "queued jobs of one model a worker runs as one batch (default 64)"},
+     "queued jobs of one model a worker runs as one batch"},
     {"--inline-below-us", OPT_INT, F(inline_below_us), 0, 0, 1000000, "US",
-     "/predict runs models cheaper per row than this on the loop, 0 = never (default 10)"},
+     "/predict runs models cheaper per row than this on the loop, 0 = never"},
     {"--queue-timeout", OPT_SECONDS, F(queue_timeout_ms), 0, 0, 3600000, "SEC",
-     "a job still queued after this is answered 504, 0 = never (default 30)"},
+     "a job still queued after this is answered 504, 0 = never"},
     {"--slow-callback-ms", OPT_INT, F(slow_callback_ms), 0, 1, PD_LOOPLAG_MAX_MS, "MS",
-     "warn when one event-loop iteration works this long (default 100)"},
+     "warn when one event-loop iteration works this long"},
     {"--worker-nice", OPT_INT, F(worker_nice), 0, 0, 19, "N",
-     "workers run this much nicer than the loop, 0 = same priority (default 10)"},
+     "workers run this much nicer than the loop, 0 = same priority"},
 };
 #undef F
+
+static void config_default(serve_config_t *c);
 
 static void serve_usage(FILE *f)
 {
     fputs("usage: predictd serve [options] [MODEL_FILE|MODEL_DIR ...]\n\n"
           "Serves the models in the files and directories given (default: ./models).\n\n"
           "options:\n", f);
+    serve_config_t def;
+    config_default(&def); /* defaults are printed from the config, never restated by hand */
     for (size_t i = 0; i < PD_ARRAY_SIZE(k_opts); i++) {
-        char left[48];
-        snprintf(left, sizeof left, "%s%s%s", k_opts[i].name, k_opts[i].metavar ? " " : "",
-                 k_opts[i].metavar ? k_opts[i].metavar : "");
-        fprintf(f, "  %-28s %s\n", left, k_opts[i].help);
+        const opt_t *o = &k_opts[i];
+        const char *field = (const char *)&def + o->off;
+        long long v;
+        memcpy(&v, field, sizeof v);
+        char left[48], dflt[64] = "";
+        snprintf(left, sizeof left, "%s%s%s", o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
+        if (o->kind == OPT_STR && field[0] != '\0')
+            snprintf(dflt, sizeof dflt, " (default %s)", field);
+        else if (o->kind == OPT_INT)
+            snprintf(dflt, sizeof dflt, " (default %lld)", v);
+        else if (o->kind == OPT_SECONDS)
+            snprintf(dflt, sizeof dflt, " (default %g)", (double)v / 1000.0);
+        fprintf(f, "  %-28s %s%s\n", left, o->help, dflt);
     }
     fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 }
@@ -120,12 +134,14 @@ static void config_default(serve_config_t *c)
     memset(c, 0, sizeof *c);
     snprintf(c->host, sizeof c->host, "127.0.0.1");
     c->port = 8000;
-    c->max_connections = PD_HTTP_DEFAULT_MAX_CONNECTIONS;
-    c->max_body_size = PD_HTTP_DEFAULT_MAX_BODY_SIZE;
-    c->max_header_size = PD_HTTP_DEFAULT_MAX_HEADER_SIZE;
-    c->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
-    c->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
-    c->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    pd_http_options_t ho; /* the server's own defaults */
+    pd_http_options_default(&ho);
+    c->max_connections = ho.max_connections;
+    c->max_body_size = ho.max_body_size;
+    c->max_header_size = ho.max_header_size;
+    c->keepalive_ms = ho.keepalive_ms;
+    c->header_timeout_ms = ho.header_timeout_ms;
+    c->shutdown_timeout_ms = ho.shutdown_timeout_ms;
     snprintf(c->log_level, sizeof c->log_level, "info");
     pd_app_options_t ao;
     pd_app_options_default(&ao);
