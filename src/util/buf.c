@@ -111,31 +111,34 @@ int pd_buf_json_str(pd_buf_t *b, const char *s, size_t n)
     if (rc < 0)
         return rc;
     b->data[b->len++] = '"';
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0; /* start of the bytes not yet copied: they need no escape */
+    for (size_t i = 0; i < n && rc == 0; i++) {
         unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t elen = 0;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[7] = {'\\', (char)c, 0};
+        size_t elen = 2;
         switch (c) {
-        case '"': memcpy(esc, "\\\"", 2); elen = 2; break;
-        case '\\': memcpy(esc, "\\\\", 2); elen = 2; break;
-        case '\n': memcpy(esc, "\\n", 2); elen = 2; break;
-        case '\r': memcpy(esc, "\\r", 2); elen = 2; break;
-        case '\t': memcpy(esc, "\\t", 2); elen = 2; break;
-        case '\b': memcpy(esc, "\\b", 2); elen = 2; break;
-        case '\f': memcpy(esc, "\\f", 2); elen = 2; break;
+        case '"': case '\\': break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
         default:
-            if (c < 0x20) {
-                memcpy(esc, "\\u00", 4);
-                esc[4] = hex[c >> 4];
-                esc[5] = hex[c & 15];
-                elen = 6;
-            }
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
         }
-        rc = elen ? pd_buf_append(b, esc, elen) : pd_buf_append(b, &s[i], 1);
-        if (rc < 0)
-            return rc;
+        rc = pd_buf_append(b, s + run, i - run);
+        if (rc == 0)
+            rc = pd_buf_append(b, esc, elen);
+        run = i + 1;
     }
-    return pd_buf_append(b, "\"", 1);
+    if (rc == 0)
+        rc = pd_buf_append(b, s + run, n - run);
+    return rc < 0 ? rc : pd_buf_append(b, "\"", 1);
 }
 
 int pd_buf_json_double(pd_buf_t *b, double v)
