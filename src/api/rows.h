@@ -1,0 +1,72 @@
+/* rows.h - one decoded prediction request: a matrix of rows x the model's input columns
+ * (NaN where a value is missing), what the client asked for, and the results.
+ *
+ * Every codec decodes into a pd_rows_t and encodes from one, so the protocols share one
+ * request pipeline (api/predict.c): decode -> chunks of rows on the pool -> encode.
+ *
+ * Ownership and threads: a pd_rows_t belongs to one request. It is filled by a codec's
+ * decode (on the loop thread, or on a worker for a big body), then read by workers, each
+ * chunk its own disjoint row range of x and of the results, then read by encode. Only one
+ * thread touches it at a time, except those disjoint ranges. Small requests (a few rows
+ * of a narrow model) live entirely in the struct's inline storage: no allocation. */
+#ifndef PD_API_ROWS_H
+#define PD_API_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Rows per request unless --max-rows says otherwise. */
+#define PD_ROWS_DEFAULT_MAX 10000
+/* Largest --max-rows accepted. */
+#define PD_ROWS_MAX_LIMIT 10000000
+/* Doubles of inline storage for x and for the results (each). */
+#define PD_ROWS_INLINE 32
+
+/* What a request asks for (bits). */
+enum {
+    PD_OUT_LABEL = 1u, /* the label (classifiers) or the value (regressors) */
+    PD_OUT_PROBA = 2u  /* the probability of every class (classifiers only) */
+};
+
+typedef struct pd_rows_s {
+    size_t n_cols;     /* values per row: the model's features */
+    size_t n_rows;     /* rows decoded */
+    size_t max_rows;   /* pd_rows_add refuses more (PD_ETOOBIG) */
+    double *x;         /* n_rows * n_cols, row-major, NaN = missing */
+    size_t cap_rows;   /* rows x can hold */
+    unsigned outputs;  /* PD_OUT_* bits: set by the route, a codec may change them */
+    int single;        /* the body held one object, not a list: answer one result */
+    /* Results, allocated by pd_rows_results; row i's are cls[i], val[i] and
+     * proba[i * n_classes ...]. Written by the workers, read by encode. */
+    size_t n_classes;
+    int32_t *cls;      /* classifiers: index into the model's classes */
+    double *val;       /* regressors: the predicted value */
+    double *proba;     /* classifiers asked for PD_OUT_PROBA: n_rows * n_classes, or NULL */
+    /* private */
+    double *x_heap, *res_heap;
+    double x_inline[PD_ROWS_INLINE];
+    double res_inline[PD_ROWS_INLINE];
+} pd_rows_t;
+
+/* Prepares an empty matrix of n_cols columns that accepts at most max_rows rows
+ * (0: PD_ROWS_DEFAULT_MAX). outputs starts as PD_OUT_LABEL. Allocates nothing. */
+void pd_rows_init(pd_rows_t *r, size_t n_cols, size_t max_rows);
+
+/* Appends one row, every value NaN (missing), and points *row at its n_cols values, valid
+ * until the next pd_rows_add. Returns 0, PD_ETOOBIG (max_rows rows already: the request
+ * is refused with 413) or PD_ENOMEM. */
+int pd_rows_add(pd_rows_t *r, double **row);
+
+/* Makes room for n_rows rows at once (the codec knows the count, e.g. from a tensor's
+ * shape), all NaN; rows already added are kept. Returns 0, PD_ETOOBIG or PD_ENOMEM. */
+int pd_rows_resize(pd_rows_t *r, size_t n_rows);
+
+/* Allocates the results for the n_rows rows decoded: cls and val always, proba when
+ * outputs has PD_OUT_PROBA and n_classes > 0. Returns 0 or PD_ENOMEM. */
+int pd_rows_results(pd_rows_t *r, size_t n_classes);
+
+/* Frees what r allocated and leaves it empty (as after pd_rows_init with the same n_cols
+ * and max_rows). Accepts NULL. */
+void pd_rows_free(pd_rows_t *r);
+
+#endif
