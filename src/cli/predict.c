@@ -27,13 +27,31 @@ typedef struct {
     long threads;
 } args_t;
 
+#define PD_PREDICT_USAGE                                                                    \
+    "usage: predictd predict MODEL --input X.csv [--output Y.csv] [--proba] [--threads N]\n"
+
 static int usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "predictd predict: %s%s%s\n"
-                    "usage: predictd predict MODEL --input X.csv [--output Y.csv] [--proba] "
-                    "[--threads N]\n",
-            msg, arg ? " " : "", arg ? arg : "");
+    fprintf(stderr, "predictd predict: %s%s%s\n" PD_PREDICT_USAGE, msg, arg ? " " : "",
+            arg ? arg : "");
     return 2;
+}
+
+/* --help: usage and what each option does, on stdout. Returns -1 (exit 0). */
+static int help(void)
+{
+    fputs(PD_PREDICT_USAGE
+          "\nPredicts every row of a CSV file (header row of feature names, any column order;\n"
+          "extra columns ignored; an empty cell or nan is a missing value).\n\n"
+          "options:\n"
+          "  --input X.csv     the rows to predict (required)\n"
+          "  --output Y.csv    where to write the predictions (default: stdout)\n"
+          "  --proba           classifiers: also write the probability of every class\n"
+          "                    (a regressor writes its values and a note on stderr)\n"
+          "  --threads N       split each chunk of rows among N threads (1..64, default 1)\n"
+          "  -h, --help        show this help\n",
+          stdout);
+    return -1;
 }
 
 static int parse_args(int argc, char **argv, args_t *a)
@@ -42,6 +60,8 @@ static int parse_args(int argc, char **argv, args_t *a)
     a->threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)
+            return help();
         if (strcmp(s, "--proba") == 0) {
             a->proba = 1;
         } else if (strcmp(s, "--input") == 0 || strcmp(s, "--output") == 0 ||
@@ -244,7 +264,7 @@ int pd_cli_predict(int argc, char **argv)
     args_t a;
     int rc = parse_args(argc, argv, &a);
     if (rc)
-        return rc;
+        return rc < 0 ? 0 : rc; /* -1: --help was printed */
     char err[PD_PREDICT_ERRLEN] = "";
     pd_model_t *m = NULL;
     if (pd_model_load(a.model, &m, err, sizeof err)) {
@@ -252,8 +272,9 @@ int pd_cli_predict(int argc, char **argv)
         return 1;
     }
     if (a.proba && pd_model_schema(m)->task != PD_TASK_CLASSIFICATION) {
-        pd_model_free(m);
-        return usage("--proba needs a classifier; this model is a regressor:", a.model);
+        fprintf(stderr, "predictd predict: note: %s is a regressor, which has no "
+                        "probabilities; writing its values\n", a.model);
+        a.proba = 0;
     }
     FILE *in = fopen(a.input, "rb");
     FILE *out = a.output ? fopen(a.output, "wb") : stdout;

@@ -256,6 +256,23 @@ static int load_steps(pd__jctx_t *c, const json_t *steps, pd_model_t *m)
     return 0;
 }
 
+/* "missing_values" (optional boolean): whether the model takes missing values. Its default
+ * is whether a tree gave a missing-value direction; only tree ensembles may say true
+ * (a linear model or an MLP would turn NaN into a NaN prediction). */
+static int load_missing_values(pd__jctx_t *c, const json_t *root, pd_model_t *m)
+{
+    const json_t *v = json_object_get(root, "missing_values");
+    m->schema.missing_ok = m->missing_left_seen;
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v))
+        return pd__jfail(c, "$.missing_values", "expected true or false");
+    if (json_is_true(v) && m->est != PD__EST_TREES)
+        return pd__jfail(c, "$.missing_values", "only tree ensembles take missing values");
+    m->schema.missing_ok = json_is_true(v);
+    return 0;
+}
+
 int pd__load_predictd(pd__jctx_t *c, const void *rootv, pd_model_t *m)
 {
     const json_t *root = rootv;
@@ -298,7 +315,8 @@ int pd__load_predictd(pd__jctx_t *c, const void *rootv, pd_model_t *m)
         return pd__jfail(c, "$.classes", "a regression model has no classes");
     if (v && (rc = load_classes(c, v, m)))
         return rc;
-    if ((rc = pd__jget(c, root, "$", "steps", PD__J_ARR, 1, &v, NULL)))
+    if ((rc = pd__jget(c, root, "$", "steps", PD__J_ARR, 1, &v, NULL)) ||
+        (rc = load_steps(c, v, m)))
         return rc;
-    return load_steps(c, v, m);
+    return load_missing_values(c, root, m);
 }

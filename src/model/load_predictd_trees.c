@@ -71,6 +71,7 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
         for (size_t i = 0; i < n; i++)
             b->miss[i] = (uint8_t)b->miss32[i];
         in.miss_left = b->miss;
+        m->missing_left_seen = 1;
     }
     return pd__tree_add(c, m, &in);
 }

@@ -144,6 +144,7 @@ static int setup_objective(pd__jctx_t *c, pd_model_t *m, int obj, double base, s
     t->label_by_margin = obj == OBJ_SOFTMAX;
     t->aggregate_sum = 1;
     t->f32acc = 1;
+    m->schema.missing_ok = 1; /* every split has its default direction for NaN */
     if (obj == OBJ_BINLOG || obj >= OBJ_SOFTPROB) {
         m->schema.task = PD_TASK_CLASSIFICATION;
         int rc = pd__gen_int_classes(c, m, obj == OBJ_BINLOG ? 2 : ncls);

@@ -28,6 +28,9 @@ typedef struct pd_model_schema_s {
     int labels_are_strings;           /* classification: 1 if class_labels_str is used */
     const char *const *class_labels_str; /* n_classes labels, or NULL */
     const int64_t *class_labels_int;     /* n_classes labels, or NULL */
+    int missing_ok;      /* the model takes missing values (NaN): XGBoost, trees whose file
+                            gives a missing-value direction (HistGradientBoosting), or a
+                            file that says "missing_values": true */
 } pd_model_schema_t;
 
 typedef struct pd_model_stats_s {

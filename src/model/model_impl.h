@@ -141,6 +141,8 @@ struct pd_model_s {
     pd__mlp_t mlp;
     size_t n_params;
     size_t bytes; /* heap bytes held (tracked by pd__model_alloc) */
+    int missing_left_seen; /* a tree gave missing_left (the loader's default for
+                              schema.missing_ok) */
 };
 
 /* Allocates n*size zeroed bytes charged to m->bytes; NULL on overflow or failure. */

@@ -139,7 +139,7 @@ def test_usage_errors_exit_2(args):
     assert r.returncode == 2
 
 
-def test_proba_on_regressor_is_usage_error(tmp_path):
+def test_proba_on_regressor_writes_values_and_a_note(tmp_path):
     doc = json.loads(json.dumps(GOOD))
     doc.update(task="regression")
     del doc["classes"]
@@ -149,6 +149,15 @@ def test_proba_on_regressor_is_usage_error(tmp_path):
     model.write_text(json.dumps(doc))
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,0.2\n1,0.9\n")
-    assert run("predict", str(model), "--input", str(csv), "--proba").returncode == 2
+    r = run("predict", str(model), "--input", str(csv), "--proba")
+    assert r.returncode == 0 and r.stdout.splitlines() == ["prediction", "1", "2"]
+    assert r.stderr.count("\n") == 1 and "regressor" in r.stderr, r.stderr
     r = run("predict", str(model), "--input", str(csv))
     assert r.returncode == 0 and r.stdout.splitlines() == ["prediction", "1", "2"]
+    assert r.stderr == ""
+
+
+def test_predict_help_exits_0():
+    r = run("predict", "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: predictd predict MODEL")
+    assert "--proba" in r.stdout and r.stderr == ""
