@@ -1,7 +1,8 @@
 # Thin wrapper around CMake. `make run` serves the demo models on 127.0.0.1:8000;
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
 # end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
-# (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI).
+# (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, and
+# many rows per request).
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -45,13 +46,14 @@ test-e2e: $(ASAN)/Makefile
 	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
-# Three side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Four side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
 	$(PY) bench/server_core.py --bin $(RELEASE)/predictd | tee bench/results/server_core.txt
 	$(PY) bench/kernels/run.py --build-dir $(RELEASE) | tee bench/results/kernels.txt
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 
 clean:
 	rm -rf build

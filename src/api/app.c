@@ -14,6 +14,7 @@
 #include "api/health.h"
 #include "api/predict.h"
 #include "api/registry.h"
+#include "api/rows.h"
 #include "common.h"
 #include "obs/log.h"
 #include "obs/looplag.h"
@@ -29,7 +30,7 @@ struct pd_app_s {
     pd_looplag_t *lag;
     pd_pool_t *pool;
     pd_registry_t reg;
-    pd_predict_ctx_t predict;
+    pd_predict_ctx_t *predict;
     pd_health_t health;
     char *models_body;   /* GET /models, built once */
     size_t models_len;
@@ -44,9 +45,44 @@ struct pd_app_s {
 void pd_app_options_default(pd_app_options_t *o)
 {
     memset(o, 0, sizeof *o);
+    o->max_queue = PD_POOL_DEFAULT_MAX_QUEUE;
+    o->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    o->max_rows = PD_ROWS_DEFAULT_MAX;
+    o->decode_on_worker_above = PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE;
     o->inline_below_us = PD_APP_DEFAULT_INLINE_BELOW_US;
     o->queue_timeout_ms = PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS;
+    o->slow_callback_ms = PD_LOOPLAG_DEFAULT_SLOW_MS;
     o->worker_nice = PD_POOL_DEFAULT_NICE;
+}
+
+/* Each input with its type and whether it may be missing (null or omitted). */
+static json_t *inputs_json(const pd_model_schema_t *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->n_features; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", s->feature_names[i],
+                                             "type", "number", "optional", s->missing_ok));
+    return arr;
+}
+
+/* "POST /models/iris/predict", ... : every route of the table that serves this model. */
+static json_t *routes_json(const pd_model_schema_t *s, int is_default)
+{
+    size_t n;
+    const pd_predict_route_t *t = pd_predict_routes(&n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].model == PD_PREDICT_MODEL_DEFAULT && !is_default)
+            continue;
+        if ((t[i].outputs & PD_OUT_PROBA) && s->task != PD_TASK_CLASSIFICATION)
+            continue;
+        const char *at = strstr(t[i].path, "{name}");
+        json_t *r = at ? json_sprintf("%s %.*s%s%s", t[i].method, (int)(at - t[i].path),
+                                      t[i].path, s->name, at + 6)
+                       : json_sprintf("%s %s", t[i].method, t[i].path);
+        json_array_append_new(arr, r);
+    }
+    return arr;
 }
 
 static json_t *schema_json(const pd_served_model_t *sm, int is_default)
@@ -64,6 +100,8 @@ static json_t *schema_json(const pd_served_model_t *sm, int is_default)
     json_object_set_new(m, "task", json_string(s->task == PD_TASK_CLASSIFICATION
                                                    ? "classification" : "regression"));
     json_object_set_new(m, "features", feats);
+    json_object_set_new(m, "inputs", inputs_json(s));
+    json_object_set_new(m, "missing_values", json_boolean(s->missing_ok));
     if (s->task == PD_TASK_CLASSIFICATION) {
         json_t *cls = json_array();
         for (size_t i = 0; i < s->n_classes; i++)
@@ -73,9 +111,10 @@ static json_t *schema_json(const pd_served_model_t *sm, int is_default)
         json_object_set_new(m, "classes", cls);
     }
     json_object_set_new(m, "default", json_boolean(is_default));
-    json_object_set_new(m, "predict_path", json_sprintf("/models/%s/predict", s->name));
+    json_object_set_new(m, "routes", routes_json(s, is_default));
     json_object_set_new(m, "cost_us_per_row", json_real(sm->cost_us));
     json_object_set_new(m, "predict_runs_on", json_string(sm->inline_ok ? "loop" : "pool"));
+    json_object_set_new(m, "loop_max_rows", json_integer((json_int_t)sm->loop_max_rows));
     json_object_set_new(m, "trees", json_integer((json_int_t)st.n_trees));
     json_object_set_new(m, "nodes", json_integer((json_int_t)st.n_nodes));
     json_object_set_new(m, "bytes", json_integer((json_int_t)st.bytes));
@@ -100,6 +139,25 @@ static void models_handler(pd_http_request_t *req, void *ctx)
 {
     pd_app_t *app = ctx;
     pd_http_respond_json(req, 200, app->models_body, app->models_len);
+}
+
+/* GET /v1/models/{name}: KServe V1 model metadata. */
+static void v1_model_handler(pd_http_request_t *req, void *ctx)
+{
+    pd_app_t *app = ctx;
+    const char *name = pd_http_request_param(req, "name");
+    pd_served_model_t *sm = name ? pd_registry_find(&app->reg, name) : NULL;
+    json_t *body = sm ? json_pack("{s:s,s:b}", "name", sm->schema->name, "ready", 1)
+                      : json_pack("{s:s+}", "error", "no model named ", name ? name : "");
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        static const char e[] = "{\"error\":\"out of memory\"}";
+        pd_http_respond_json(req, 500, e, sizeof e - 1);
+        return;
+    }
+    pd_http_respond_json(req, sm ? 200 : 404, text, strlen(text));
+    free(text);
 }
 
 static void metrics_handler(pd_http_request_t *req, void *ctx)
@@ -224,6 +282,8 @@ static int app_routes(pd_app_t *app, pd_router_t *router)
         rc = pd_router_add(router, "GET", "/models", models_handler, app);
     if (rc == 0)
         rc = pd_router_add(router, "GET", "/metrics", metrics_handler, app);
+    if (rc == 0)
+        rc = pd_router_add(router, "GET", "/v1/models/{name}", v1_model_handler, app);
     return rc;
 }
 
@@ -239,7 +299,7 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     pd_buf_init(&app->scrape, PD_APP_METRICS_MAX);
     const char *what = "";
     int rc = pd_registry_load(&app->reg, o->model_paths, o->n_model_paths, o->default_model,
-                              o->inline_below_us, err, errlen);
+                              o->inline_below_us, PD_ROWS_MAX_COLS, err, errlen);
     if (rc < 0)
         goto fail; /* err says which file and why */
     what = "metrics";
@@ -258,8 +318,10 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     if ((rc = pd_pool_init(&app->pool, loop, &po)) < 0 ||
         (rc = pd_pool_metrics_attach(app->pool, app->metrics)) < 0)
         goto fail_what;
-    if ((rc = pd_predict_init(&app->predict, &app->reg, app->pool, router, app->metrics,
-                              o->max_queue, o->queue_timeout_ms, err, errlen)) < 0)
+    pd_predict_options_t pro = {o->max_queue, o->max_batch, o->max_rows, o->queue_timeout_ms,
+                                o->inline_below_us, o->decode_on_worker_above};
+    if ((rc = pd_predict_create(&app->predict, &app->reg, app->pool, router, app->metrics,
+                                &pro, err, errlen)) < 0)
         goto fail;
     what = "routes";
     if ((rc = build_models_body(app)) < 0 || (rc = app_routes(app, router)) < 0)
@@ -278,7 +340,7 @@ void pd_app_destroy(pd_app_t *app)
     if (app == NULL)
         return;
     pd_pool_destroy(app->pool);
-    pd_predict_fini(&app->predict);
+    pd_predict_destroy(app->predict);
     pd_looplag_destroy(app->lag);
     pd_metrics_destroy(app->metrics);
     pd_registry_free(&app->reg);

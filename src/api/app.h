@@ -21,7 +21,10 @@ typedef struct pd_app_options_s {
     const char *default_model;      /* NULL: the only model */
     unsigned workers;               /* 0: online CPUs */
     size_t max_queue;               /* jobs waiting per model; 0: default */
-    size_t max_batch;               /* jobs per worker batch; 0: default */
+    size_t max_batch;               /* rows per worker batch (and per chunk); 0: default */
+    size_t max_rows;                /* rows per request; 0: default */
+    size_t decode_on_worker_above;  /* bodies larger than this many bytes are decoded on
+                                       a worker; 0: default */
     double inline_below_us;         /* 0: /predict never runs a model on the loop */
     uint32_t queue_timeout_ms;      /* 0: jobs wait for ever */
     uint32_t slow_callback_ms;      /* loop-iteration warning threshold */
@@ -30,7 +33,8 @@ typedef struct pd_app_options_s {
 
 typedef struct pd_app_s pd_app_t;
 
-/* Fills *o with the defaults (no model paths). */
+/* Fills *o with the defaults (no model paths): the single source of each default, which
+ * `predictd serve` shows in its help. */
 void pd_app_options_default(pd_app_options_t *o);
 
 /* Loads the models, starts the pool and the loop monitor (call before the loop first

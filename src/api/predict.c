@@ -1,11 +1,15 @@
-/* predict.c - the prediction endpoints (see predict.h).
+/* predict.c - the request pipeline (see predict.h): one pd__preq_t per request carries it
+ * from decode through its chunks to the answer.
  *
- * The path of one request: the handler validates the body into a feature row on the
- * loop thread; then either predicts right there (blocking, or /predict on a cheap model)
- * or copies the row into a job and submits it to the model's pool queue. A worker runs a
- * whole batch of jobs of one model in one pd_model_predict call (run_batch); the loop
- * gets the job back in done() and answers. Invariant: every request that reaches a
- * handler is answered exactly once, whatever happens to its job. */
+ * States of a request, all driven from the loop thread:
+ *   DECODE   decoding (on the loop, or as a task on the codec queue for a big body)
+ *   PREDICT  its chunks are on the model's queue; `pending` counts those not yet back
+ *   ENCODE   encoding its answer as a task on the codec queue (big answers)
+ *   then answer() responds and frees it.
+ * Invariants: a request has at most one kind of job queued at a time (one task, or its
+ * chunks), so a worker never shares its state with another thread except chunks, which
+ * touch disjoint row ranges; every job's done() runs on the loop, and the request is
+ * answered exactly once, after the last of its jobs came back. */
 #include "api/predict.h"
 
 #include <math.h>
@@ -13,290 +17,542 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/features.h"
+#include "api/codec.h"
+#include "api/rows.h"
 #include "common.h"
 #include "obs/log.h"
 
-typedef struct predict_job_s {
-    pd_job_t job;                /* first: the pool hands back &job */
-    pd_http_request_t *req;      /* answered in done() */
-    pd_served_model_t *sm;
+/* Chunks of fewer rows than this are gathered with others into one kernel call. */
+#define PD__GATHER_ROWS 16
+/* A larger answer or error body is freed, not kept for reuse. */
+#define PD__OUT_KEEP (64u * 1024u)
+
+struct pd_predict_ctx_s {
+    pd_registry_t *reg;
+    pd_pool_t *pool;
+    pd_pool_queue_t *codec_q;     /* decode/encode tasks */
+    pd_predict_options_t o;       /* resolved: no zeros left */
+    uint64_t queue_timeout_ns;
+    pd_metrics_family_t *predictions, *rows_total;
+    struct pd__route_ctx_s *route_ctxs; /* one per route of the table */
+};
+
+typedef struct pd__preq_s pd__preq_t;
+
+/* One chunk of a request's rows on the model's queue. */
+typedef struct {
+    pd_job_t job; /* first: the pool hands back &job */
+    pd__preq_t *p;
+    size_t row0, n;
+    int failed;   /* set by the worker: no scratch memory for the kernel */
+} pd__chunk_t;
+
+/* A decode or encode task on the codec queue. */
+typedef struct {
+    pd_job_t job;
+    pd__preq_t *p;
+    void (*run)(pd__preq_t *p);
+} pd__task_t;
+
+struct pd__preq_s {
     pd_predict_ctx_t *ctx;
-    int failed;                  /* set by the worker when it could not predict */
-    int32_t class_index;         /* result, written by the worker */
-    double value;
-    double x[];                  /* the row, n_features */
-} predict_job_t;
+    pd_http_request_t *req;
+    const pd_predict_route_t *route;
+    pd_served_model_t *sm;
+    pd_rows_t rows;
+    pd_buf_t out;            /* the answer's body (success or error) */
+    int rc;                  /* decode: 0 or an HTTP status / negative code */
+    int status;              /* an error status to answer, 0 while all is well */
+    const char *message;     /* its message (static storage) */
+    const char *extra;       /* extra header lines of the answer, or NULL */
+    int failed;              /* a chunk failed (out of scratch memory) */
+    int on_worker;           /* decoded on a worker: encode there too */
+    size_t pending;          /* jobs queued and not yet back */
+    size_t n_chunks;
+    pd__chunk_t *chunks;     /* n_chunks; &chunk1 when there is one */
+    pd__chunk_t chunk1;
+    pd__task_t task;
+};
 
-static const char k_json[] = "application/json";
+/* ---- answering ---- */
 
-static void respond_detail(pd_http_request_t *req, int status, const char *extra,
-                           const char *detail)
+static void preq_free(pd__preq_t *p)
 {
-    char body[256];
-    int n = snprintf(body, sizeof body, "{\"detail\":\"%s\"}", detail);
-    if (n < 0 || (size_t)n >= sizeof body) /* details are short literals; never cut JSON */
-        n = snprintf(body, sizeof body, "{\"detail\":\"error\"}");
-    pd_http_respond(req, status, k_json, extra, body, (size_t)n);
+    pd_rows_free(&p->rows);
+    pd_buf_free(&p->out);
+    if (p->chunks != &p->chunk1)
+        free(p->chunks);
+    free(p);
 }
 
-int pd_predict_encode(pd_buf_t *out, const pd_model_schema_t *s, int32_t class_index,
-                      double value)
+/* Sends p->out with `status` and frees p. */
+static void answer(pd__preq_t *p, int status)
 {
-    int rc = pd_buf_puts(out, "{\"prediction\":");
-    if (rc < 0)
-        return rc;
-    if (s->task == PD_TASK_CLASSIFICATION) {
-        if (class_index < 0 || (size_t)class_index >= s->n_classes)
-            return PD_EINVAL;
-        if (s->labels_are_strings) {
-            const char *l = s->class_labels_str[class_index];
-            rc = pd_buf_json_str(out, l, strlen(l));
-        } else {
-            rc = pd_buf_printf(out, "%lld", (long long)s->class_labels_int[class_index]);
-        }
-    } else {
-        if (!isfinite(value))
-            return PD_EINVAL;
-        rc = pd_buf_json_double(out, value);
+    const pd_codec_t *codec = p->route->codec;
+    pd_http_respond(p->req, status, codec->content_type, p->extra, p->out.data, p->out.len);
+    preq_free(p);
+}
+
+/* Answers an error in the route's protocol. */
+static void answer_error(pd__preq_t *p, int status, const char *extra, const char *message)
+{
+    pd_buf_reset(&p->out);
+    p->extra = extra;
+    if (p->route->codec->error(status, message, &p->out) < 0) {
+        pd_buf_reset(&p->out);
+        status = 500;
     }
-    return rc < 0 ? rc : pd_buf_puts(out, "}");
+    answer(p, status);
 }
 
-static void answer_result(pd_predict_ctx_t *ctx, pd_http_request_t *req,
-                          const pd_model_schema_t *s, int32_t class_index, double value)
+static void count(pd__preq_t *p, const char *where)
 {
-    pd_buf_reset(&ctx->out);
-    if (pd_predict_encode(&ctx->out, s, class_index, value) < 0) {
-        respond_detail(req, 500, NULL, "the model produced no valid prediction");
-        return;
+    pd_predict_ctx_t *ctx = p->ctx;
+    const char *labels[2] = {p->sm->schema->name, where};
+    if (ctx->predictions != NULL)
+        pd_metrics_inc(pd_metrics_series(ctx->predictions, labels), 1);
+    if (ctx->rows_total != NULL)
+        pd_metrics_inc(pd_metrics_series(ctx->rows_total, labels), (double)p->rows.n_rows);
+}
+
+/* Encodes the results into p->out; on failure leaves an error status in p->status. */
+static void encode(pd__preq_t *p)
+{
+    pd_buf_reset(&p->out);
+    int rc = p->route->codec->encode(p->sm->schema, &p->rows, &p->out);
+    if (rc < 0) {
+        p->status = 500;
+        p->message = rc == PD_EINVAL ? "the model produced no valid prediction"
+                                     : "the answer could not be encoded: out of memory";
     }
-    pd_http_respond(req, 200, k_json, NULL, ctx->out.data, ctx->out.len);
 }
 
-static void count(pd_predict_ctx_t *ctx, const pd_served_model_t *sm, const char *where)
+/* Answers the encoded results (or the error encode left). */
+static void answer_encoded(pd__preq_t *p)
 {
-    if (ctx->predictions == NULL)
-        return;
-    const char *labels[2] = {sm->schema->name, where};
-    pd_metrics_inc(pd_metrics_series(ctx->predictions, labels), 1);
+    if (p->status != 0)
+        answer_error(p, p->status, NULL, p->message);
+    else
+        answer(p, 200);
 }
 
-/* Worker thread: predicts n jobs of one model as one batch. */
-static void run_batch(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
+/* ---- tasks on the codec queue (worker threads) ---- */
+
+static void run_tasks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
 {
-    pd_served_model_t *sm = ud;
-    size_t nf = sm->schema->n_features;
-    size_t xbytes = n * nf * sizeof(double);
-    size_t vbytes = n * sizeof(double);
-    size_t cbytes = (n * sizeof(int32_t) + 7) & ~(size_t)7;
-    size_t mbytes = pd_model_scratch_size(sm->model, n);
-    char *s = pd_pool_worker_scratch(w, xbytes + vbytes + cbytes + mbytes);
-    int rc = PD_ENOMEM;
-    if (s != NULL) {
-        double *x = (double *)s;
-        double *values = (double *)(s + xbytes);
-        int32_t *classes = (int32_t *)(s + xbytes + vbytes);
-        for (size_t i = 0; i < n; i++) {
-            predict_job_t *pj = (predict_job_t *)jobs[i];
-            memcpy(x + i * nf, pj->x, nf * sizeof(double));
-        }
-        pd_predict_out_t out = {classes, values, NULL};
-        rc = pd_model_predict(sm->model, x, n, s + xbytes + vbytes + cbytes, &out);
-        for (size_t i = 0; rc == 0 && i < n; i++) {
-            predict_job_t *pj = (predict_job_t *)jobs[i];
-            pj->class_index = classes[i];
-            pj->value = values[i];
-        }
+    (void)ud;
+    (void)w;
+    for (size_t i = 0; i < n; i++) {
+        pd__task_t *t = (pd__task_t *)jobs[i];
+        t->run(t->p);
     }
-    for (size_t i = 0; rc < 0 && i < n; i++)
-        ((predict_job_t *)jobs[i])->failed = 1;
 }
 
-/* Loop thread: the job came back from the pool. */
-static void job_done(pd_job_t *job, int status)
-{
-    predict_job_t *pj = (predict_job_t *)job;
-    pd_http_request_t *req = pj->req;
-    if (status == PD_ETIMEDOUT)
-        respond_detail(req, 504, NULL, "the request waited too long for a worker");
-    else if (status != 0)
-        respond_detail(req, 503, NULL, "the request was canceled"); /* client gone */
-    else if (pj->failed)
-        respond_detail(req, 500, NULL, "inference failed: out of memory");
-    else {
-        count(pj->ctx, pj->sm, "pool");
-        answer_result(pj->ctx, req, pj->sm->schema, pj->class_index, pj->value);
-    }
-    free(pj);
-}
-
-static void on_abort(pd_http_request_t *req, void *arg)
+static void on_abort_task(pd_http_request_t *req, void *arg)
 {
     (void)req;
-    pd_pool_cancel(&((predict_job_t *)arg)->job);
+    pd_pool_cancel(&((pd__task_t *)arg)->job);
 }
 
-static void submit(pd_predict_ctx_t *ctx, pd_http_request_t *req, pd_served_model_t *sm,
-                   const double *row)
+/* Queues fn(p) on a worker; done(job, status) follows on the loop. Returns 0, or answers
+ * 503 itself and returns a negative code (p is freed then). */
+static int submit_task(pd__preq_t *p, void (*fn)(pd__preq_t *),
+                       void (*done)(pd_job_t *, int))
 {
-    size_t nf = sm->schema->n_features;
-    predict_job_t *pj = malloc(sizeof *pj + nf * sizeof(double));
-    if (pj == NULL) {
-        respond_detail(req, 500, NULL, "out of memory");
-        return;
-    }
-    memset(pj, 0, sizeof *pj);
-    memcpy(pj->x, row, nf * sizeof(double));
-    pj->req = req;
-    pj->sm = sm;
-    pj->ctx = ctx;
-    pj->job.done = job_done;
+    pd_predict_ctx_t *ctx = p->ctx;
+    memset(&p->task, 0, sizeof p->task);
+    p->task.p = p;
+    p->task.run = fn;
+    p->task.job.done = done;
+    p->task.job.rows = 1;
     if (ctx->queue_timeout_ns)
-        pj->job.deadline_ns = pd_pool_now_ns() + ctx->queue_timeout_ns;
-    int rc = pd_pool_submit(sm->queue, &pj->job);
+        p->task.job.deadline_ns = pd_pool_now_ns() + ctx->queue_timeout_ns;
+    int rc = pd_pool_submit(ctx->codec_q, &p->task.job);
     if (rc < 0) {
-        free(pj);
-        if (rc == PD_EFULL)
-            respond_detail(req, 503, "Retry-After: 1\r\n", "the model's queue is full");
-        else if (rc == PD_ESHUTDOWN)
-            respond_detail(req, 503, "Retry-After: 1\r\n", "the server is shutting down");
-        else
-            respond_detail(req, 500, NULL, "the request could not be queued");
+        answer_error(p, 503, "Retry-After: 1\r\n",
+                     rc == PD_ESHUTDOWN ? "the server is shutting down"
+                                        : "the server is busy decoding other requests");
+        return rc;
+    }
+    pd_http_request_on_abort(p->req, on_abort_task, &p->task);
+    return 0;
+}
+
+/* Status of a job that did not run, as an answer. */
+static void answer_dropped(pd__preq_t *p, int status)
+{
+    if (status == PD_ETIMEDOUT)
+        answer_error(p, 504, NULL, "the request waited too long for a worker");
+    else
+        answer_error(p, 503, NULL, "the request was canceled"); /* its client is gone */
+}
+
+static void encode_task(pd__preq_t *p)
+{
+    encode(p);
+}
+
+static void encode_done(pd_job_t *job, int status)
+{
+    pd__preq_t *p = ((pd__task_t *)job)->p;
+    pd_http_request_on_abort(p->req, NULL, NULL);
+    if (status != 0)
+        answer_dropped(p, status);
+    else
+        answer_encoded(p);
+}
+
+/* ---- predicting ---- */
+
+/* All rows have results: encode on the loop, or on a worker when the answer is big. */
+static void finish(pd__preq_t *p, const char *where)
+{
+    count(p, where);
+    size_t values = p->rows.n_rows * (1 + (p->rows.proba ? p->rows.n_classes : 0));
+    if (p->route->where != PD_PREDICT_LOOP &&
+        (p->on_worker || values > PD_PREDICT_ENCODE_ON_LOOP_MAX)) {
+        submit_task(p, encode_task, encode_done);
         return;
     }
-    pd_http_request_on_abort(req, on_abort, pj);
+    encode(p);
+    answer_encoded(p);
 }
+
+/* Predicts rows [row0, row0 + n) of p in place. */
+static int predict_range(pd__preq_t *p, size_t row0, size_t n, void *scratch)
+{
+    pd_rows_t *r = &p->rows;
+    pd_predict_out_t out = {r->cls + row0, r->val + row0,
+                            r->proba ? r->proba + row0 * r->n_classes : NULL};
+    return pd_model_predict(p->sm->model, r->x + row0 * r->n_cols, n, scratch, &out);
+}
+
+/* Worker: several small chunks (of different requests) as one kernel call. */
+static int predict_gathered(pd_served_model_t *sm, pd__chunk_t **cs, size_t k, size_t rows,
+                            pd_pool_worker_t *w)
+{
+    size_t nf = sm->schema->n_features, nc = sm->schema->n_classes;
+    size_t xb = rows * nf * sizeof(double), vb = rows * sizeof(double);
+    size_t cb = (rows * sizeof(int32_t) + 7) & ~(size_t)7, pb = rows * nc * sizeof(double);
+    char *s = pd_pool_worker_scratch(w, xb + vb + cb + pb + sm->scratch_row);
+    if (s == NULL)
+        return PD_ENOMEM;
+    double *x = (double *)(void *)s, *val = (double *)(void *)(s + xb);
+    int32_t *cls = (int32_t *)(void *)(s + xb + vb);
+    double *proba = nc ? (double *)(void *)(s + xb + vb + cb) : NULL;
+    for (size_t i = 0, at = 0; i < k; at += cs[i]->n, i++)
+        memcpy(x + at * nf, cs[i]->p->rows.x + cs[i]->row0 * nf, cs[i]->n * nf * sizeof *x);
+    pd_predict_out_t out = {cls, val, proba};
+    int rc = pd_model_predict(sm->model, x, rows, s + xb + vb + cb + pb, &out);
+    for (size_t i = 0, at = 0; rc == 0 && i < k; at += cs[i]->n, i++) {
+        pd_rows_t *r = &cs[i]->p->rows;
+        memcpy(r->cls + cs[i]->row0, cls + at, cs[i]->n * sizeof *cls);
+        memcpy(r->val + cs[i]->row0, val + at, cs[i]->n * sizeof *val);
+        if (r->proba)
+            memcpy(r->proba + cs[i]->row0 * nc, proba + at * nc, cs[i]->n * nc * sizeof *proba);
+    }
+    return rc;
+}
+
+/* Worker: n chunks of one model. Big chunks run in place; small ones are gathered. */
+static void run_chunks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
+{
+    pd_served_model_t *sm = ud;
+    size_t k = 0, rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        pd__chunk_t *c = (pd__chunk_t *)jobs[i];
+        if (c->n < PD__GATHER_ROWS) {
+            jobs[k++] = jobs[i]; /* compacts the small ones to the front */
+            rows += c->n;
+            continue;
+        }
+        void *scratch = pd_pool_worker_scratch(w, sm->scratch_row);
+        if (scratch == NULL || predict_range(c->p, c->row0, c->n, scratch) < 0)
+            c->failed = 1;
+    }
+    if (k > 0 && predict_gathered(sm, (pd__chunk_t **)jobs, k, rows, w) < 0)
+        for (size_t i = 0; i < k; i++)
+            ((pd__chunk_t *)jobs[i])->failed = 1;
+}
+
+static void chunk_done(pd_job_t *job, int status)
+{
+    pd__preq_t *p = ((pd__chunk_t *)job)->p;
+    p->failed |= ((pd__chunk_t *)job)->failed;
+    if (status == PD_ETIMEDOUT && p->status == 0)
+        p->status = 504, p->message = "the request waited too long for a worker";
+    else if (status != 0 && p->status == 0)
+        p->status = 503, p->message = "the request was canceled";
+    if (--p->pending > 0)
+        return;
+    pd_http_request_on_abort(p->req, NULL, NULL);
+    if (p->status == 0 && p->failed)
+        p->status = 500, p->message = "inference failed: out of memory";
+    if (p->status != 0) {
+        answer_error(p, p->status, NULL, p->message);
+        return;
+    }
+    finish(p, "pool");
+}
+
+static void on_abort_chunks(pd_http_request_t *req, void *arg)
+{
+    pd__preq_t *p = arg;
+    (void)req;
+    for (size_t i = 0; i < p->n_chunks; i++)
+        pd_pool_cancel(&p->chunks[i].job);
+}
+
+/* Queues every chunk of p, or none (503). */
+static void submit_chunks(pd__preq_t *p)
+{
+    pd_predict_ctx_t *ctx = p->ctx;
+    size_t n = p->rows.n_rows, per = ctx->o.max_batch;
+    size_t k = (n + per - 1) / per;
+    if (k > pd_pool_queue_room(p->sm->queue)) {
+        answer_error(p, 503, "Retry-After: 1\r\n", "the model's queue is full");
+        return;
+    }
+    p->chunks = k == 1 ? &p->chunk1 : calloc(k, sizeof *p->chunks);
+    if (p->chunks == NULL) {
+        p->chunks = &p->chunk1;
+        answer_error(p, 500, NULL, "out of memory");
+        return;
+    }
+    uint64_t deadline = ctx->queue_timeout_ns ? pd_pool_now_ns() + ctx->queue_timeout_ns : 0;
+    for (size_t i = 0; i < k; i++) {
+        pd__chunk_t *c = &p->chunks[i];
+        memset(c, 0, sizeof *c);
+        c->p = p;
+        c->row0 = i * per;
+        c->n = PD_MIN(per, n - c->row0);
+        c->job.done = chunk_done;
+        c->job.rows = (uint32_t)c->n;
+        c->job.deadline_ns = deadline;
+        if (pd_pool_submit(p->sm->queue, &c->job) < 0) { /* only when shutting down */
+            p->status = 503, p->message = "the server is shutting down";
+            p->extra = "Retry-After: 1\r\n";
+            break;
+        }
+        p->n_chunks++;
+        p->pending++;
+    }
+    if (p->pending == 0) {
+        answer_error(p, 503, p->extra, "the server is shutting down");
+        return;
+    }
+    if (p->status != 0) /* a partial submit: cancel the rest, answer when they are back */
+        on_abort_chunks(p->req, p);
+    pd_http_request_on_abort(p->req, on_abort_chunks, p);
+}
+
+/* Decoded: predict on the loop or queue the chunks. */
+static void after_decode(pd__preq_t *p)
+{
+    if (p->rc != 0) {
+        int status = p->rc > 0 ? p->rc : 500;
+        if (p->rc < 0) /* out of memory: the codec wrote nothing useful */
+            answer_error(p, 500, NULL, "out of memory");
+        else
+            answer(p, status); /* p->out holds the codec's error body */
+        return;
+    }
+    const pd_model_schema_t *s = p->sm->schema;
+    if (pd_rows_results(&p->rows, s->n_classes) < 0) {
+        answer_error(p, 500, NULL, "out of memory");
+        return;
+    }
+    if (p->rows.n_rows == 0) {
+        finish(p, "loop");
+        return;
+    }
+    const pd_predict_route_t *rt = p->route;
+    int on_loop = rt->where == PD_PREDICT_LOOP ||
+                  (rt->where == PD_PREDICT_AUTO && !p->on_worker &&
+                   (double)p->rows.n_rows * p->sm->cost_us < p->ctx->o.inline_below_us);
+    if (!on_loop) {
+        submit_chunks(p);
+        return;
+    }
+    if (predict_range(p, 0, p->rows.n_rows, p->ctx->reg->loop_scratch) < 0) {
+        answer_error(p, 500, NULL, "inference failed");
+        return;
+    }
+    finish(p, "loop");
+}
+
+/* ---- decoding ---- */
+
+static void decode(pd__preq_t *p)
+{
+    const pd_http_request_t *req = p->req;
+    pd_codec_in_t in = {p->sm->schema, p->sm->schema->missing_ok, req->content_type,
+                        req->query, req->body, req->body_len};
+    p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
+}
+
+static void decode_done(pd_job_t *job, int status)
+{
+    pd__preq_t *p = ((pd__task_t *)job)->p;
+    pd_http_request_on_abort(p->req, NULL, NULL);
+    if (status != 0) {
+        answer_dropped(p, status);
+        return;
+    }
+    after_decode(p);
+}
+
+/* ---- the handler ---- */
+
+static pd_served_model_t *route_model(pd_predict_ctx_t *ctx, const pd_predict_route_t *rt,
+                                      const pd_http_request_t *req)
+{
+    if (rt->model == PD_PREDICT_MODEL_DEFAULT)
+        return &ctx->reg->models[ctx->reg->def];
+    const char *name = pd_http_request_param(req, "name");
+    return name ? pd_registry_find(ctx->reg, name) : NULL;
+}
+
+/* The route's context: one per table entry, pointing back at the pipeline. */
+typedef struct pd__route_ctx_s {
+    pd_predict_ctx_t *ctx;
+    const pd_predict_route_t *route;
+} pd__route_ctx_t;
 
 static void handle(pd_http_request_t *req, void *arg)
 {
-    pd_predict_route_t *route = arg;
-    pd_predict_ctx_t *ctx = route->ctx;
-    pd_served_model_t *sm = route->sm ? route->sm : &ctx->reg->models[ctx->reg->def];
-    const pd_model_schema_t *s = sm->schema;
-    int rc = pd_features_decode(s->feature_names, s->n_features, req->content_type, req->body,
-                                req->body_len, ctx->row, &ctx->err);
-    if (rc == PD_EINVAL || rc == PD_EFORMAT) {
-        pd_http_respond(req, rc == PD_EINVAL ? 422 : 400, k_json, NULL, ctx->err.data,
-                        ctx->err.len);
-        if (ctx->err.cap > PD_PREDICT_ERR_KEEP) /* a huge echo of a malformed body */
-            pd_buf_free(&ctx->err);
+    const pd__route_ctx_t *rc = arg;
+    pd_predict_ctx_t *ctx = rc->ctx;
+    pd__preq_t *p = malloc(sizeof *p);
+    if (p == NULL) {
+        static const char e[] = "{\"detail\":\"out of memory\"}";
+        pd_http_respond_json(req, 500, e, sizeof e - 1);
         return;
     }
-    if (rc < 0) {
-        respond_detail(req, 500, NULL, rc == PD_ETOOBIG ? "the model has too many features "
-                                                          "or the error is too large to report"
-                                                        : "out of memory");
+    memset(p, 0, offsetof(pd__preq_t, rows));
+    memset(&p->chunk1, 0, sizeof p->chunk1);
+    p->ctx = ctx;
+    p->req = req;
+    p->route = rc->route;
+    p->chunks = &p->chunk1;
+    pd_buf_init(&p->out, 0);
+    p->sm = route_model(ctx, rc->route, req);
+    pd_rows_init(&p->rows, p->sm ? p->sm->schema->n_features : 0, ctx->o.max_rows);
+    p->rows.outputs = rc->route->outputs;
+    if (p->sm == NULL) {
+        answer_error(p, 404, NULL, "no model of that name is loaded");
         return;
     }
-    int on_loop = route->where == PD_PREDICT_LOOP ||
-                  (route->where == PD_PREDICT_AUTO && sm->inline_ok);
-    if (!on_loop) {
-        submit(ctx, req, sm, ctx->row);
+    if ((p->rows.outputs & PD_OUT_PROBA) && p->sm->schema->task != PD_TASK_CLASSIFICATION) {
+        answer_error(p, 422, NULL, "this model is a regressor: it has no probabilities");
         return;
     }
-    int32_t cls = -1;
-    double val = NAN;
-    pd_predict_out_t out = {&cls, &val, NULL};
-    if (pd_model_predict(sm->model, ctx->row, 1, ctx->reg->loop_scratch, &out) < 0) {
-        respond_detail(req, 500, NULL, "inference failed");
+    if (rc->route->where != PD_PREDICT_LOOP && req->body_len > ctx->o.decode_on_worker_above) {
+        p->on_worker = 1;
+        submit_task(p, decode, decode_done);
         return;
     }
-    count(ctx, sm, "loop");
-    answer_result(ctx, req, s, cls, val);
+    decode(p);
+    after_decode(p);
 }
 
-static int add_route(pd_predict_ctx_t *ctx, pd_router_t *router, const char *path,
-                     pd_served_model_t *sm, pd_predict_where_t where, char *err, size_t errlen)
-{
-    pd_predict_route_t *r = &ctx->routes[ctx->n_routes];
-    r->ctx = ctx;
-    r->sm = sm;
-    r->where = where;
-    if ((size_t)snprintf(r->path, sizeof r->path, "%s", path) >= sizeof r->path) {
-        snprintf(err, errlen, "route %s: path too long", path);
-        return PD_EINVAL;
-    }
-    int rc = pd_router_add(router, "POST", r->path, handle, r);
-    if (rc < 0) {
-        snprintf(err, errlen, "route %s: %s", path, pd_strerror(rc));
-        return rc;
-    }
-    ctx->n_routes++;
-    return 0;
-}
+/* ---- set-up ---- */
 
 static int add_routes(pd_predict_ctx_t *ctx, pd_router_t *router, char *err, size_t errlen)
 {
-    int rc = add_route(ctx, router, "/predict", NULL, PD_PREDICT_AUTO, err, errlen);
-    if (rc == 0)
-        rc = add_route(ctx, router, "/predict_non_blocking", NULL, PD_PREDICT_POOL, err, errlen);
-    if (rc == 0)
-        rc = add_route(ctx, router, "/predict_blocking", NULL, PD_PREDICT_LOOP, err, errlen);
-    for (size_t i = 0; rc == 0 && i < ctx->reg->n; i++) {
-        char path[160];
-        pd_served_model_t *sm = &ctx->reg->models[i];
-        snprintf(path, sizeof path, "/models/%s/predict", sm->schema->name);
-        rc = add_route(ctx, router, path, sm, PD_PREDICT_AUTO, err, errlen);
+    size_t n;
+    const pd_predict_route_t *t = pd_predict_routes(&n);
+    pd__route_ctx_t *rcs = calloc(n, sizeof *rcs);
+    if (rcs == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return PD_ENOMEM;
     }
-    return rc;
+    ctx->route_ctxs = rcs;
+    for (size_t i = 0; i < n; i++) {
+        rcs[i].ctx = ctx;
+        rcs[i].route = &t[i];
+        int rc = pd_router_add(router, t[i].method, t[i].path, handle, &rcs[i]);
+        if (rc < 0) {
+            snprintf(err, errlen, "route %s %s: %s", t[i].method, t[i].path, pd_strerror(rc));
+            return rc;
+        }
+    }
+    return 0;
 }
 
-int pd_predict_init(pd_predict_ctx_t *ctx, pd_registry_t *reg, pd_pool_t *pool,
-                    pd_router_t *router, pd_metrics_t *metrics, size_t max_queue,
-                    uint32_t queue_timeout_ms, char *err, size_t errlen)
+static int add_queues(pd_predict_ctx_t *ctx, char *err, size_t errlen)
 {
-    memset(ctx, 0, sizeof *ctx);
-    ctx->reg = reg;
-    ctx->pool = pool;
-    ctx->queue_timeout_ns = (uint64_t)queue_timeout_ms * 1000000u;
-    pd_buf_init(&ctx->err, 0);
-    pd_buf_init(&ctx->out, 0);
-    size_t width = 1;
-    for (size_t i = 0; i < reg->n; i++)
-        width = PD_MAX(width, reg->models[i].schema->n_features);
-    ctx->row = calloc(width, sizeof(double));
-    ctx->routes = calloc(reg->n + 3, sizeof *ctx->routes);
-    int rc = PD_ENOMEM;
-    if (ctx->row == NULL || ctx->routes == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < reg->n; i++) {
-        pd_served_model_t *sm = &reg->models[i];
-        rc = pd_pool_queue_add(pool, sm->schema->name, max_queue, run_batch, sm, &sm->queue);
-        if (rc < 0) {
+    int rc = pd_pool_queue_add(ctx->pool, PD_PREDICT_CODEC_QUEUE, ctx->o.max_queue, run_tasks,
+                               NULL, &ctx->codec_q);
+    for (size_t i = 0; rc == 0 && i < ctx->reg->n; i++) {
+        pd_served_model_t *sm = &ctx->reg->models[i];
+        rc = pd_pool_queue_add(ctx->pool, sm->schema->name, ctx->o.max_queue, run_chunks, sm,
+                               &sm->queue);
+        if (rc < 0)
             snprintf(err, errlen, "model %s: cannot create its queue: %s", sm->schema->name,
                      pd_strerror(rc));
-            goto fail;
-        }
     }
-    if (metrics != NULL) {
-        static const char *const labels[] = {"model", "where"};
-        rc = pd_metrics_counter(metrics, "predictd_predictions_total",
-                                "Predictions answered, by model and where the model ran "
-                                "(loop or pool).", labels, 2, &ctx->predictions);
-        if (rc < 0) {
-            snprintf(err, errlen, "metrics: %s", pd_strerror(rc));
-            goto fail;
-        }
-    }
-    if ((rc = add_routes(ctx, router, err, errlen)) < 0)
-        goto fail;
-    return 0;
-fail:
-    pd_predict_fini(ctx);
+    if (rc < 0 && ctx->codec_q == NULL)
+        snprintf(err, errlen, "the codec queue: %s", pd_strerror(rc));
     return rc;
 }
 
-void pd_predict_fini(pd_predict_ctx_t *ctx)
+static int add_metrics(pd_predict_ctx_t *ctx, pd_metrics_t *metrics, char *err, size_t errlen)
+{
+    static const char *const labels[] = {"model", "where"};
+    int rc = pd_metrics_counter(metrics, "predictd_predictions_total",
+                                "Prediction requests answered, by model and where the model "
+                                "ran (loop or pool).", labels, 2, &ctx->predictions);
+    if (rc == 0)
+        rc = pd_metrics_counter(metrics, "predictd_rows_total",
+                                "Rows predicted, by model and where the model ran (loop or "
+                                "pool).", labels, 2, &ctx->rows_total);
+    if (rc < 0)
+        snprintf(err, errlen, "metrics: %s", pd_strerror(rc));
+    return rc;
+}
+
+static void options_resolve(pd_predict_options_t *o, const pd_predict_options_t *in)
+{
+    *o = *in;
+    if (o->max_batch == 0)
+        o->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    if (o->max_rows == 0)
+        o->max_rows = PD_ROWS_DEFAULT_MAX;
+    if (o->decode_on_worker_above == 0)
+        o->decode_on_worker_above = PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE;
+}
+
+int pd_predict_create(pd_predict_ctx_t **out, pd_registry_t *reg, pd_pool_t *pool,
+                      pd_router_t *router, pd_metrics_t *metrics,
+                      const pd_predict_options_t *opts, char *err, size_t errlen)
+{
+    pd_predict_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (ctx == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return PD_ENOMEM;
+    }
+    ctx->reg = reg;
+    ctx->pool = pool;
+    options_resolve(&ctx->o, opts);
+    ctx->queue_timeout_ns = (uint64_t)ctx->o.queue_timeout_ms * 1000000u;
+    int rc = add_queues(ctx, err, errlen);
+    if (rc == 0 && metrics != NULL)
+        rc = add_metrics(ctx, metrics, err, errlen);
+    if (rc == 0)
+        rc = add_routes(ctx, router, err, errlen);
+    if (rc < 0) {
+        pd_predict_destroy(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return 0;
+}
+
+void pd_predict_destroy(pd_predict_ctx_t *ctx)
 {
     if (ctx == NULL)
         return;
-    free(ctx->row);
-    free(ctx->routes);
-    pd_buf_free(&ctx->err);
-    pd_buf_free(&ctx->out);
-    ctx->row = NULL;
-    ctx->routes = NULL;
+    free(ctx->route_ctxs);
+    free(ctx);
 }

@@ -1,18 +1,29 @@
-/* predict.h - the prediction endpoints: the article's two and the production one.
+/* predict.h - the request pipeline of every prediction route, whatever its protocol:
  *
- *   POST /predict_non_blocking   validate on the loop, always run the model on the pool
- *   POST /predict_blocking       validate and run the model on the loop thread itself (the
- *                                article's anti-pattern, kept so that its cost can be seen)
- *   POST /predict                the pool, unless the model is cheaper per row than
- *                                --inline-below-us: then on the loop, where a hand-off
- *                                would cost more than the model
- *   POST /models/<name>/predict  /predict for a named model
+ *   body --codec.decode--> rows --chunks of <= max_batch rows on the model's pool queue
+ *   (or the loop, see below)--> results --codec.encode--> answer
  *
- * All take a JSON object of the model's feature names (validated as FastAPI 0.92 +
- * Pydantic 1.10 would: api/features.h) and answer {"prediction": <label or value>}.
- * A full queue answers 503 + Retry-After: 1; a job that waited longer than the queue
- * timeout answers 504; a job whose client went away is canceled before it runs.
- * Loop thread only, except the batch function that the pool calls on workers. */
+ * Routes (api/predict_routes.c holds the table; each names its codec, model, outputs and
+ * where the model runs):
+ *   POST /predict_non_blocking, /predict_blocking, /predict, /predict_proba,
+ *        /models/{name}/predict, /models/{name}/predict_proba    FastAPI-style
+ *   POST /v1/models/{name}:predict, GET /v1/models/{name}           KServe V1
+ *   POST /invocations                                               MLflow / SageMaker
+ *
+ * Where the work runs (the article's rule, with rows): /predict_blocking decodes, predicts
+ * and encodes on the loop (the anti-pattern, kept to show its cost); every other route
+ * predicts on the loop only when rows x the model's cost per row is below
+ * --inline-below-us, else on the pool, split into chunks of --max-batch rows that several
+ * workers run at once and that are joined on the loop. A body larger than
+ * --decode-on-worker-above bytes is decoded on a worker, and its answer encoded there too.
+ * A full queue answers 503 + Retry-After: 1 (all chunks of a request are queued or none);
+ * a chunk that waited longer than --queue-timeout answers 504; a request whose client went
+ * away has its queued chunks canceled. Every request that reaches a handler is answered
+ * exactly once, in its codec's shape.
+ *
+ * Threads: the loop thread owns the context and every request's state except while a
+ * worker runs one of its jobs (a chunk touches only its own row range; a decode/encode
+ * task touches the whole state while no chunk of it is queued). */
 #ifndef PD_API_PREDICT_H
 #define PD_API_PREDICT_H
 
@@ -25,48 +36,63 @@
 #include "util/buf.h"
 
 #define PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS 30000
-#define PD_PREDICT_ERR_KEEP (256u * 1024u) /* a larger 422/400 body's buffer is freed */
+/* Bodies larger than this are decoded (and answered) on a worker, not on the loop. */
+#define PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE (64u * 1024u)
+/* Answers of more values than this (rows x (1 + classes asked)) are encoded on a worker. */
+#define PD_PREDICT_ENCODE_ON_LOOP_MAX 4096u
+/* The codec tasks' pool queue (its name cannot be a model's: ':' is not allowed there). */
+#define PD_PREDICT_CODEC_QUEUE "codec:decode-encode"
 
-typedef enum { PD_PREDICT_POOL = 0, PD_PREDICT_LOOP = 1, PD_PREDICT_AUTO = 2 } pd_predict_where_t;
+typedef struct pd_predict_options_s {
+    size_t max_queue;             /* jobs waiting per model; 0: the pool's default */
+    size_t max_batch;             /* rows per chunk (the pool's max_batch); 0: default */
+    size_t max_rows;              /* rows per request; 0: PD_ROWS_DEFAULT_MAX */
+    uint32_t queue_timeout_ms;    /* 0: jobs wait for ever */
+    double inline_below_us;       /* 0: only /predict_blocking predicts on the loop */
+    size_t decode_on_worker_above; /* bytes; 0: PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE */
+} pd_predict_options_t;
 
-struct pd_predict_ctx_s;
+typedef struct pd_predict_ctx_s pd_predict_ctx_t;
 
-/* One registered route: which model (NULL: the default) and where it runs. */
+/* Creates the pipeline: one pool queue per model of reg and the codec queue, the routes
+ * (registered on router), and its metrics in `metrics` (may be NULL):
+ *   predictd_predictions_total{model,where}  requests answered with predictions
+ *   predictd_rows_total{model,where}         rows predicted (where = loop or pool)
+ * reg, pool, router and metrics are borrowed and must outlive the context; opts is copied.
+ * Returns 0 or a negative code with one line in err. */
+int pd_predict_create(pd_predict_ctx_t **out, pd_registry_t *reg, pd_pool_t *pool,
+                      pd_router_t *router, pd_metrics_t *metrics,
+                      const pd_predict_options_t *opts, char *err, size_t errlen);
+
+/* Frees the context. Call after the pool is destroyed (no job may be in flight). Accepts
+ * NULL. */
+void pd_predict_destroy(pd_predict_ctx_t *ctx);
+
+/* Where a route runs the model. */
+typedef enum {
+    PD_PREDICT_POOL = 0, /* always the pool */
+    PD_PREDICT_LOOP = 1, /* always the loop (/predict_blocking) */
+    PD_PREDICT_AUTO = 2  /* the loop when rows x cost per row < --inline-below-us */
+} pd_predict_where_t;
+
+/* Which model a route serves. */
+typedef enum {
+    PD_PREDICT_MODEL_DEFAULT = 0, /* --default-model */
+    PD_PREDICT_MODEL_PARAM = 1    /* the path's {name} */
+} pd_predict_model_t;
+
+/* One prediction route: static data (api/predict_routes.c). */
 typedef struct pd_predict_route_s {
-    struct pd_predict_ctx_s *ctx;
-    pd_served_model_t *sm;
+    const char *method;
+    const char *path;          /* a router pattern; PD_PREDICT_MODEL_PARAM paths hold {name} */
+    const struct pd_codec_s *codec;
+    pd_predict_model_t model;
     pd_predict_where_t where;
-    char path[160];
+    unsigned outputs;          /* PD_OUT_* (api/rows.h) */
+    const char *summary;       /* one line for /models and the docs */
 } pd_predict_route_t;
 
-typedef struct pd_predict_ctx_s {
-    pd_registry_t *reg;          /* borrowed, outlives the ctx */
-    pd_pool_t *pool;             /* borrowed, outlives the ctx */
-    uint64_t queue_timeout_ns;   /* 0: none */
-    double *row;                 /* owned: one row of the widest model, loop thread */
-    pd_buf_t err;                /* owned: 422/400 body scratch */
-    pd_buf_t out;                /* owned: 200 body scratch */
-    pd_predict_route_t *routes;  /* owned, n_routes */
-    size_t n_routes;
-    pd_metrics_family_t *predictions; /* predictd_predictions_total{model,where} */
-} pd_predict_ctx_t;
-
-/* Prepares ctx: one pool queue per model of reg (max_queue jobs each, 0: default), the
- * routes above (registered on router, which must outlive ctx), and
- * predictd_predictions_total in metrics (may be NULL). reg, pool, router and metrics are
- * borrowed and must outlive ctx. queue_timeout_ms: 0 for none. Returns 0 or a negative
- * code with a message in err. */
-int pd_predict_init(pd_predict_ctx_t *ctx, pd_registry_t *reg, pd_pool_t *pool,
-                    pd_router_t *router, pd_metrics_t *metrics, size_t max_queue,
-                    uint32_t queue_timeout_ms, char *err, size_t errlen);
-
-/* Frees what ctx owns (not the pool's queues). Accepts NULL. Call after the pool is
- * destroyed: no job may still be in flight. */
-void pd_predict_fini(pd_predict_ctx_t *ctx);
-
-/* Appends {"prediction":...} for one result of `schema` to out (exactly as FastAPI's
- * JSONResponse renders it). Returns 0, or PD_EINVAL for a non-finite regression value. */
-int pd_predict_encode(pd_buf_t *out, const pd_model_schema_t *schema, int32_t class_index,
-                      double value);
+/* The route table (static storage) and its length in *n. */
+const pd_predict_route_t *pd_predict_routes(size_t *n);
 
 #endif

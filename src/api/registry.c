@@ -4,13 +4,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <uv.h>
 
-#include "api/features.h"
 #include "common.h"
 #include "obs/log.h"
 
@@ -60,10 +60,9 @@ static int add_file(pd_registry_t *r, const char *path, char *err, size_t errlen
     if (rc < 0)
         return rc;
     sm->schema = pd_model_schema(sm->model);
-    if (sm->schema->n_features > PD_FEATURES_MAX) {
-        snprintf(err, errlen, "%s: %zu features; a served model takes at most %d (the "
-                              "request decoder's limit)", path, sm->schema->n_features,
-                 PD_FEATURES_MAX);
+    if (sm->schema->n_features > r->max_features) {
+        snprintf(err, errlen, "%s: %zu features; a served model takes at most %zu", path,
+                 sm->schema->n_features, r->max_features);
         pd_model_free(sm->model);
         return PD_ETOOBIG;
     }
@@ -153,10 +152,11 @@ static int pick_default(pd_registry_t *r, const char *default_name, char *err, s
 }
 
 int pd_registry_load(pd_registry_t *r, const char *const *paths, size_t n_paths,
-                     const char *default_name, double inline_below_us, char *err,
-                     size_t errlen)
+                     const char *default_name, double inline_below_us, size_t max_features,
+                     char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    r->max_features = max_features;
     int rc = PD_ENOMEM;
     r->models = calloc(PD_REGISTRY_MAX_MODELS, sizeof *r->models);
     if (r->models == NULL) {
@@ -193,6 +193,10 @@ int pd_registry_load(pd_registry_t *r, const char *const *paths, size_t n_paths,
             goto fail;
         }
         sm->inline_ok = inline_below_us > 0 && sm->cost_us < inline_below_us;
+        sm->loop_max_rows = 0;
+        if (sm->inline_ok) /* the largest n with n * cost < threshold */
+            sm->loop_max_rows = sm->cost_us > 0 ? (size_t)ceil(inline_below_us / sm->cost_us) - 1
+                                                : SIZE_MAX;
         pd_log_info("model %s (%s, %zu features) from %s: %.2f us per row, /predict runs it %s",
                     sm->schema->name, sm->schema->kind ? sm->schema->kind : "?",
                     sm->schema->n_features, sm->path, sm->cost_us,

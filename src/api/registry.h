@@ -25,7 +25,9 @@ typedef struct pd_served_model_s {
     struct pd_pool_queue_s *queue;  /* owned by the pool; set by the app */
     double cost_us;                 /* median single-row predict time measured at load */
     size_t scratch_row;             /* pd_model_scratch_size(model, 1) */
-    int inline_ok;                  /* /predict may run it on the loop (cost < threshold) */
+    int inline_ok;                  /* /predict may run one row on the loop (cost < threshold) */
+    size_t loop_max_rows;           /* most rows /predict runs on the loop (rows x cost <
+                                       threshold); 0: none */
 } pd_served_model_t;
 
 typedef struct pd_registry_s {
@@ -33,17 +35,19 @@ typedef struct pd_registry_s {
     size_t n;
     size_t def;                /* index of the default model */
     void *loop_scratch;        /* owned: scratch for one row of any model, loop thread only */
+    size_t max_features;       /* wider models are refused (the pipeline's limit) */
 } pd_registry_t;
 
 /* Loads every model named by paths (files, or directories whose *.json files are loaded
  * in name order). default_name (may be NULL) picks the default model; without it the
  * default is the first model loaded. inline_below_us: models cheaper per row than this may run
- * on the loop thread for /predict (0: never). On failure returns a negative code, writes
+ * on the loop thread for /predict (0: never). A model with more than max_features features
+ * is refused. On failure returns a negative code, writes
  * one line into err (the file and reason) and leaves *r empty. r is owned by the caller;
  * free its contents with pd_registry_free. */
 int pd_registry_load(pd_registry_t *r, const char *const *paths, size_t n_paths,
-                     const char *default_name, double inline_below_us, char *err,
-                     size_t errlen);
+                     const char *default_name, double inline_below_us, size_t max_features,
+                     char *err, size_t errlen);
 
 /* Frees every model. Accepts NULL and an empty registry. */
 void pd_registry_free(pd_registry_t *r);

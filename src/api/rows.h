@@ -19,6 +19,9 @@
 #define PD_ROWS_DEFAULT_MAX 10000
 /* Largest --max-rows accepted. */
 #define PD_ROWS_MAX_LIMIT 10000000
+/* Most columns (model features) a request matrix holds; the registry refuses wider
+ * models, and the codecs may rely on it. */
+#define PD_ROWS_MAX_COLS 65536
 /* Doubles of inline storage for x and for the results (each). */
 #define PD_ROWS_INLINE 32
 

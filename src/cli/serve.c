@@ -2,8 +2,10 @@
  * help), builds the router and the HTTP server on one libuv loop, and runs until SIGTERM/
  * SIGINT finished a graceful drain.
  *
- * To add an option: a field in serve_config_t, a row in k_opts (the range is checked for
- * you), and use it in serve_run. Exit codes: 0 after a drain, 1 runtime failure (e.g. the
+ * To add an option: its default in the options of the module that owns it (http.h's
+ * pd_http_options_default or app.h's pd_app_options_default), a field in serve_config_t,
+ * a row in k_opts (the range is checked for you), the default copied in config_default,
+ * and the value copied in http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure (e.g. the
  * port is taken), 2 usage error - always with one line on stderr. */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 #include <sys/resource.h>
 
 #include "api/app.h"
+#include "api/rows.h"
 #include "cli/cli.h"
 #include "common.h"
 #include "http/http.h"
@@ -41,6 +44,8 @@ typedef struct {
     long long workers;
     long long max_queue;
     long long max_batch;
+    long long max_rows;
+    long long decode_on_worker_above;
     long long inline_below_us;
     long long queue_timeout_ms;
     long long slow_callback_ms;
@@ -88,8 +93,13 @@ static const opt_t k_opts[] = {
      "inference worker threads, 0 = online CPUs"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, PD_POOL_MAX_QUEUE_LIMIT, "N",
      "jobs waiting per model; more are answered 503"},
-    {"--max-batch", OPT_INT, F(max_batch), 0, 1, PD_POOL_MAX_BATCH_LIMIT, "N",
-     "queued jobs of one model a worker runs as one batch"},
+    {"--max-batch", OPT_INT, F(max_batch), 0, 1, PD_POOL_MAX_BATCH_LIMIT, "ROWS",
+     "rows of one model a worker runs as one batch; bigger requests are split into chunks "
+     "of this many rows that run on several workers"},
+    {"--max-rows", OPT_INT, F(max_rows), 0, 1, PD_ROWS_MAX_LIMIT, "N",
+     "rows per request; more -> 413"},
+    {"--decode-on-worker-above", OPT_INT, F(decode_on_worker_above), 0, 1, 1LL << 30, "BYTES",
+     "bodies larger than this are decoded and answered on a worker, not on the loop"},
     {"--inline-below-us", OPT_INT, F(inline_below_us), 0, 0, 1000000, "US",
      "/predict runs models cheaper per row than this on the loop, 0 = never"},
     {"--queue-timeout", OPT_SECONDS, F(queue_timeout_ms), 0, 0, 3600000, "SEC",
@@ -145,11 +155,13 @@ static void config_default(serve_config_t *c)
     snprintf(c->log_level, sizeof c->log_level, "info");
     pd_app_options_t ao;
     pd_app_options_default(&ao);
-    c->max_queue = PD_POOL_DEFAULT_MAX_QUEUE;
-    c->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    c->max_queue = (long long)ao.max_queue;
+    c->max_batch = (long long)ao.max_batch;
+    c->max_rows = (long long)ao.max_rows;
+    c->decode_on_worker_above = (long long)ao.decode_on_worker_above;
     c->inline_below_us = (long long)ao.inline_below_us;
     c->queue_timeout_ms = ao.queue_timeout_ms;
-    c->slow_callback_ms = PD_LOOPLAG_DEFAULT_SLOW_MS;
+    c->slow_callback_ms = ao.slow_callback_ms;
     c->worker_nice = ao.worker_nice;
 }
 
@@ -302,6 +314,8 @@ static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
     o->workers = (unsigned)c->workers;
     o->max_queue = (size_t)c->max_queue;
     o->max_batch = (size_t)c->max_batch;
+    o->max_rows = (size_t)c->max_rows;
+    o->decode_on_worker_above = (size_t)c->decode_on_worker_above;
     o->inline_below_us = (double)c->inline_below_us;
     o->queue_timeout_ms = (uint32_t)c->queue_timeout_ms;
     o->slow_callback_ms = (uint32_t)c->slow_callback_ms;
