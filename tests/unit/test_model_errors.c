@@ -38,6 +38,8 @@ static void expect_fail(const char *json, size_t len, const char *path, const ch
     "{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],\"left\":[1,-1,-1],\"right\":[2,-1,-1]," \
     "\"value\":[0,1,2]}"
 #define T0 "$.steps[0].trees[0]"
+#define LINEAR_OK \
+    "{\"type\":\"linear\",\"link\":\"identity\",\"coef\":[[1,2]],\"intercept\":[0]}"
 
 typedef struct {
     const char *json, *path, *reason;
@@ -198,6 +200,42 @@ static void test_tree_depth_limit(void **st)
     free(s);
 }
 
+/* "missing_values": the default follows missing_left; true only for tree ensembles. */
+static void test_missing_values_flag(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *json;
+        int want; /* schema.missing_ok, or -1: refused */
+    } mv[] = {
+        {DOC("regression", "", ENS(STUMP_OK)), 0},
+        {DOC("regression", "\"missing_values\":true,", ENS(STUMP_OK)), 1},
+        {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],"
+                                   "\"left\":[1,-1,-1],\"right\":[2,-1,-1],"
+                                   "\"value\":[0,1,2],\"missing_left\":[1,0,0]}")), 1},
+        {DOC("regression", "\"missing_values\":false,",
+             ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],\"left\":[1,-1,-1],"
+                 "\"right\":[2,-1,-1],\"value\":[0,1,2],\"missing_left\":[1,0,0]}")), 0},
+        {DOC("regression", "\"missing_values\":true,", LINEAR_OK), -1},
+        {DOC("regression", "\"missing_values\":1,", ENS(STUMP_OK)), -1},
+    };
+    for (size_t i = 0; i < sizeof mv / sizeof mv[0]; i++) {
+        char err[512] = "";
+        pd_model_t *m = NULL;
+        int rc = pd_model_load_buffer(mv[i].json, strlen(mv[i].json), "t.json", &m, err,
+                                      sizeof err);
+        if (mv[i].want < 0) {
+            assert_true(rc < 0);
+            assert_non_null(strstr(err, "$.missing_values"));
+            continue;
+        }
+        if (rc < 0)
+            fail_msg("case %zu: %s", i, err);
+        assert_int_equal(pd_model_schema(m)->missing_ok, mv[i].want);
+        pd_model_free(m);
+    }
+}
+
 static void test_file_errors(void **st)
 {
     (void)st;
@@ -221,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_nesting_depth_limit),
         cmocka_unit_test(test_tree_depth_limit),
         cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_missing_values_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
