@@ -45,6 +45,7 @@ typedef struct {
     pd__preq_t *p;
     size_t row0, n;
     int failed;   /* set by the worker: no scratch memory for the kernel */
+    int unloaded; /* set by the worker: the model was unloaded before the chunk ran */
 } pd__chunk_t;
 
 /* A decode or encode task on the codec queue. */
@@ -58,7 +59,7 @@ struct pd__preq_s {
     pd_predict_ctx_t *ctx;
     pd_http_request_t *req;
     const pd_predict_route_t *route;
-    pd_served_model_t *sm;
+    pd_model_version_t *v;   /* a reference, released when the request is freed */
     pd_rows_t rows;
     pd_buf_t out;            /* the answer's body (success or error) */
     int rc;                  /* decode: 0 or an HTTP status / negative code */
@@ -66,6 +67,8 @@ struct pd__preq_s {
     const char *message;     /* its message (static storage) */
     const char *extra;       /* extra header lines of the answer, or NULL */
     int failed;              /* a chunk failed (out of scratch memory) */
+    int unloaded;            /* a chunk found its model unloaded */
+    char headers[PD_REGISTRY_LABEL_MAX + 64]; /* X-Model-Version, Retry-After */
     int on_worker;           /* decoded on a worker: encode there too */
     size_t pending;          /* jobs queued and not yet back */
     size_t n_chunks;
@@ -74,10 +77,13 @@ struct pd__preq_s {
     pd__task_t task;
 };
 
+static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
+
 /* ---- answering ---- */
 
 static void preq_free(pd__preq_t *p)
 {
+    pd_registry_release(p->ctx->reg, p->v);
     pd_rows_free(&p->rows);
     pd_buf_free(&p->out);
     if (p->chunks != &p->chunk1)
@@ -85,11 +91,17 @@ static void preq_free(pd__preq_t *p)
     free(p);
 }
 
-/* Sends p->out with `status` and frees p. */
+/* Sends p->out with `status` (and X-Model-Version when a version answered) and frees p. */
 static void answer(pd__preq_t *p, int status)
 {
     const pd_codec_t *codec = p->route->codec;
-    pd_http_respond(p->req, status, codec->content_type, p->extra, p->out.data, p->out.len);
+    const char *extra = p->extra;
+    if (p->v != NULL) {
+        snprintf(p->headers, sizeof p->headers, "X-Model-Version: %s\r\n%s", p->v->label,
+                 extra ? extra : "");
+        extra = p->headers;
+    }
+    pd_http_respond(p->req, status, codec->content_type, extra, p->out.data, p->out.len);
     preq_free(p);
 }
 
@@ -108,7 +120,7 @@ static void answer_error(pd__preq_t *p, int status, const char *extra, const cha
 static void count(pd__preq_t *p, const char *where)
 {
     pd_predict_ctx_t *ctx = p->ctx;
-    const char *labels[2] = {p->sm->schema->name, where};
+    const char *labels[2] = {p->v->owner->name, where};
     if (ctx->predictions != NULL)
         pd_metrics_inc(pd_metrics_series(ctx->predictions, labels), 1);
     if (ctx->rows_total != NULL)
@@ -119,7 +131,7 @@ static void count(pd__preq_t *p, const char *where)
 static void encode(pd__preq_t *p)
 {
     pd_buf_reset(&p->out);
-    int rc = p->route->codec->encode(p->sm->schema, &p->rows, &p->out);
+    int rc = p->route->codec->encode(p->v->schema, &p->rows, &p->out);
     if (rc < 0) {
         p->status = 500;
         p->message = rc == PD_EINVAL ? "the model produced no valid prediction"
@@ -224,17 +236,18 @@ static int predict_range(pd__preq_t *p, size_t row0, size_t n, void *scratch)
     pd_rows_t *r = &p->rows;
     pd_predict_out_t out = {r->cls + row0, r->val + row0,
                             r->proba ? r->proba + row0 * r->n_classes : NULL};
-    return pd_model_predict(p->sm->model, r->x + row0 * r->n_cols, n, scratch, &out);
+    return pd_model_predict(p->v->model, r->x + row0 * r->n_cols, n, scratch, &out);
 }
 
-/* Worker: several small chunks (of different requests) as one kernel call. */
-static int predict_gathered(pd_served_model_t *sm, pd__chunk_t **cs, size_t k, size_t rows,
-                            pd_pool_worker_t *w)
+/* Worker: several small chunks (of different requests, one model version) as one kernel
+ * call. */
+static int predict_gathered(const pd_model_version_t *v, pd__chunk_t **cs, size_t k,
+                            size_t rows, pd_pool_worker_t *w)
 {
-    size_t nf = sm->schema->n_features, nc = sm->schema->n_classes;
+    size_t nf = v->schema->n_features, nc = v->schema->n_classes;
     size_t xb = rows * nf * sizeof(double), vb = rows * sizeof(double);
     size_t cb = (rows * sizeof(int32_t) + 7) & ~(size_t)7, pb = rows * nc * sizeof(double);
-    char *s = pd_pool_worker_scratch(w, xb + vb + cb + pb + sm->scratch_row);
+    char *s = pd_pool_worker_scratch(w, xb + vb + cb + pb + v->scratch_row);
     if (s == NULL)
         return PD_ENOMEM;
     double *x = (double *)(void *)s, *val = (double *)(void *)(s + xb);
@@ -243,7 +256,7 @@ static int predict_gathered(pd_served_model_t *sm, pd__chunk_t **cs, size_t k, s
     for (size_t i = 0, at = 0; i < k; at += cs[i]->n, i++)
         memcpy(x + at * nf, cs[i]->p->rows.x + cs[i]->row0 * nf, cs[i]->n * nf * sizeof *x);
     pd_predict_out_t out = {cls, val, proba};
-    int rc = pd_model_predict(sm->model, x, rows, s + xb + vb + cb + pb, &out);
+    int rc = pd_model_predict(v->model, x, rows, s + xb + vb + cb + pb, &out);
     for (size_t i = 0, at = 0; rc == 0 && i < k; at += cs[i]->n, i++) {
         pd_rows_t *r = &cs[i]->p->rows;
         memcpy(r->cls + cs[i]->row0, cls + at, cs[i]->n * sizeof *cls);
@@ -254,31 +267,55 @@ static int predict_gathered(pd_served_model_t *sm, pd__chunk_t **cs, size_t k, s
     return rc;
 }
 
-/* Worker: n chunks of one model. Big chunks run in place; small ones are gathered. */
+/* Worker: runs chunk c alone, in place. */
+static void run_one(pd__chunk_t *c, pd_pool_worker_t *w)
+{
+    void *scratch = pd_pool_worker_scratch(w, c->p->v->scratch_row);
+    if (scratch == NULL || predict_range(c->p, c->row0, c->n, scratch) < 0)
+        c->failed = 1;
+}
+
+/* Worker: n chunks of one model (a reload may mix versions in its queue). Chunks of an
+ * unloaded version are skipped; big ones run in place; small ones are gathered per
+ * version into one kernel call (cs is reordered). */
 static void run_chunks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
 {
-    pd_served_model_t *sm = ud;
-    size_t k = 0, rows = 0;
+    pd__chunk_t **cs = (pd__chunk_t **)jobs;
+    size_t k = 0;
+    (void)ud;
     for (size_t i = 0; i < n; i++) {
-        pd__chunk_t *c = (pd__chunk_t *)jobs[i];
-        if (c->n < PD__GATHER_ROWS) {
-            jobs[k++] = jobs[i]; /* compacts the small ones to the front */
-            rows += c->n;
-            continue;
-        }
-        void *scratch = pd_pool_worker_scratch(w, sm->scratch_row);
-        if (scratch == NULL || predict_range(c->p, c->row0, c->n, scratch) < 0)
-            c->failed = 1;
+        pd__chunk_t *c = cs[i];
+        if (atomic_load_explicit(&c->p->v->unloaded, memory_order_acquire))
+            c->unloaded = 1;
+        else if (c->n >= PD__GATHER_ROWS)
+            run_one(c, w);
+        else
+            cs[k++] = c; /* the small ones, compacted to the front */
     }
-    if (k > 0 && predict_gathered(sm, (pd__chunk_t **)jobs, k, rows, w) < 0)
-        for (size_t i = 0; i < k; i++)
-            ((pd__chunk_t *)jobs[i])->failed = 1;
+    while (k > 0) { /* gather the small chunks of the first one's version, then the rest */
+        const pd_model_version_t *v = cs[0]->p->v;
+        size_t same = 0, rows = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (cs[i]->p->v != v)
+                continue;
+            pd__chunk_t *t = cs[same];
+            cs[same++] = cs[i];
+            cs[i] = t;
+            rows += cs[same - 1]->n;
+        }
+        if (predict_gathered(v, cs, same, rows, w) < 0)
+            for (size_t i = 0; i < same; i++)
+                cs[i]->failed = 1;
+        cs += same;
+        k -= same;
+    }
 }
 
 static void chunk_done(pd_job_t *job, int status)
 {
     pd__preq_t *p = ((pd__chunk_t *)job)->p;
     p->failed |= ((pd__chunk_t *)job)->failed;
+    p->unloaded |= ((pd__chunk_t *)job)->unloaded;
     if (status == PD_ETIMEDOUT && p->status == 0)
         p->status = 504, p->message = "the request waited too long for a worker";
     else if (status != 0 && p->status == 0)
@@ -286,6 +323,8 @@ static void chunk_done(pd_job_t *job, int status)
     if (--p->pending > 0)
         return;
     pd_http_request_on_abort(p->req, NULL, NULL);
+    if (p->status == 0 && p->unloaded)
+        p->status = 503, p->message = "the model was unloaded";
     if (p->status == 0 && p->failed)
         p->status = 500, p->message = "inference failed: out of memory";
     if (p->status != 0) {
@@ -309,7 +348,12 @@ static void submit_chunks(pd__preq_t *p)
     pd_predict_ctx_t *ctx = p->ctx;
     size_t n = p->rows.n_rows, per = ctx->o.max_batch;
     size_t k = (n + per - 1) / per;
-    if (k > pd_pool_queue_room(p->sm->queue)) {
+    pd_served_model_t *sm = p->v->owner;
+    if (sm->queue == NULL && ensure_queue(ctx, sm) < 0) {
+        answer_error(p, 500, NULL, "the model's queue could not be created");
+        return;
+    }
+    if (k > pd_pool_queue_room(sm->queue)) {
         answer_error(p, 503, "Retry-After: 1\r\n", "the model's queue is full");
         return;
     }
@@ -329,7 +373,7 @@ static void submit_chunks(pd__preq_t *p)
         c->job.done = chunk_done;
         c->job.rows = (uint32_t)c->n;
         c->job.deadline_ns = deadline;
-        if (pd_pool_submit(p->sm->queue, &c->job) < 0) { /* only when shutting down */
+        if (pd_pool_submit(sm->queue, &c->job) < 0) { /* only when shutting down */
             p->status = 503, p->message = "the server is shutting down";
             p->extra = "Retry-After: 1\r\n";
             break;
@@ -357,7 +401,7 @@ static void after_decode(pd__preq_t *p)
             answer(p, status); /* p->out holds the codec's error body */
         return;
     }
-    const pd_model_schema_t *s = p->sm->schema;
+    const pd_model_schema_t *s = p->v->schema;
     if (pd_rows_results(&p->rows, s->n_classes) < 0) {
         answer_error(p, 500, NULL, "out of memory");
         return;
@@ -369,7 +413,7 @@ static void after_decode(pd__preq_t *p)
     const pd_predict_route_t *rt = p->route;
     int on_loop = rt->where == PD_PREDICT_LOOP ||
                   (rt->where == PD_PREDICT_AUTO && !p->on_worker &&
-                   (double)p->rows.n_rows * p->sm->cost_us < p->ctx->o.inline_below_us);
+                   p->rows.n_rows <= pd_registry_loop_max_rows(p->ctx->reg, p->v));
     if (!on_loop) {
         submit_chunks(p);
         return;
@@ -386,7 +430,7 @@ static void after_decode(pd__preq_t *p)
 static void decode(pd__preq_t *p)
 {
     const pd_http_request_t *req = p->req;
-    pd_codec_in_t in = {p->sm->schema, p->sm->schema->missing_ok, req->content_type,
+    pd_codec_in_t in = {p->v->schema, p->v->schema->missing_ok, req->content_type,
                         req->query, req->body, req->body_len};
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
 }
@@ -404,13 +448,15 @@ static void decode_done(pd_job_t *job, int status)
 
 /* ---- the handler ---- */
 
-static pd_served_model_t *route_model(pd_predict_ctx_t *ctx, const pd_predict_route_t *rt,
-                                      const pd_http_request_t *req)
+/* The version a request runs on: a reference, or NULL (not loaded, or no such version). */
+static pd_model_version_t *route_version(pd_predict_ctx_t *ctx, const pd_predict_route_t *rt,
+                                         const pd_http_request_t *req)
 {
     if (rt->model == PD_PREDICT_MODEL_DEFAULT)
-        return &ctx->reg->models[ctx->reg->def];
+        return pd_registry_acquire(ctx->reg, NULL, NULL);
     const char *name = pd_http_request_param(req, "name");
-    return name ? pd_registry_find(ctx->reg, name) : NULL;
+    return name ? pd_registry_acquire(ctx->reg, name, pd_http_request_param(req, "version"))
+                : NULL;
 }
 
 /* The route's context: one per table entry, pointing back at the pipeline. */
@@ -436,14 +482,17 @@ static void handle(pd_http_request_t *req, void *arg)
     p->route = rc->route;
     p->chunks = &p->chunk1;
     pd_buf_init(&p->out, 0);
-    p->sm = route_model(ctx, rc->route, req);
-    pd_rows_init(&p->rows, p->sm ? p->sm->schema->n_features : 0, ctx->o.max_rows);
+    p->v = route_version(ctx, rc->route, req);
+    pd_rows_init(&p->rows, p->v ? p->v->schema->n_features : 0, ctx->o.max_rows);
     p->rows.outputs = rc->route->outputs;
-    if (p->sm == NULL) {
-        answer_error(p, 404, NULL, "no model of that name is loaded");
+    if (p->v == NULL) {
+        if (rc->route->model == PD_PREDICT_MODEL_DEFAULT)
+            answer_error(p, 503, "Retry-After: 1\r\n", "the default model is not loaded");
+        else
+            answer_error(p, 404, NULL, "no such model or version is loaded");
         return;
     }
-    if ((p->rows.outputs & PD_OUT_PROBA) && p->sm->schema->task != PD_TASK_CLASSIFICATION) {
+    if ((p->rows.outputs & PD_OUT_PROBA) && p->v->schema->task != PD_TASK_CLASSIFICATION) {
         answer_error(p, 422, NULL, "this model is a regressor: it has no probabilities");
         return;
     }
@@ -480,20 +529,14 @@ static int add_routes(pd_predict_ctx_t *ctx, pd_router_t *router, char *err, siz
     return 0;
 }
 
-static int add_queues(pd_predict_ctx_t *ctx, char *err, size_t errlen)
+/* Creates sm's pool queue (on its first request: models come and go while the server
+ * runs, but a name keeps its queue). */
+static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm)
 {
-    int rc = pd_pool_queue_add(ctx->pool, PD_PREDICT_CODEC_QUEUE, ctx->o.max_queue, run_tasks,
-                               NULL, &ctx->codec_q);
-    for (size_t i = 0; rc == 0 && i < ctx->reg->n; i++) {
-        pd_served_model_t *sm = &ctx->reg->models[i];
-        rc = pd_pool_queue_add(ctx->pool, sm->schema->name, ctx->o.max_queue, run_chunks, sm,
+    int rc = pd_pool_queue_add(ctx->pool, sm->name, ctx->o.max_queue, run_chunks, ctx,
                                &sm->queue);
-        if (rc < 0)
-            snprintf(err, errlen, "model %s: cannot create its queue: %s", sm->schema->name,
-                     pd_strerror(rc));
-    }
-    if (rc < 0 && ctx->codec_q == NULL)
-        snprintf(err, errlen, "the codec queue: %s", pd_strerror(rc));
+    if (rc < 0)
+        pd_log_error("model %s: cannot create its queue: %s", sm->name, pd_strerror(rc));
     return rc;
 }
 
@@ -536,7 +579,10 @@ int pd_predict_create(pd_predict_ctx_t **out, pd_registry_t *reg, pd_pool_t *poo
     ctx->pool = pool;
     options_resolve(&ctx->o, opts);
     ctx->queue_timeout_ns = (uint64_t)ctx->o.queue_timeout_ms * 1000000u;
-    int rc = add_queues(ctx, err, errlen);
+    int rc = pd_pool_queue_add(ctx->pool, PD_PREDICT_CODEC_QUEUE, ctx->o.max_queue, run_tasks,
+                               NULL, &ctx->codec_q);
+    if (rc < 0)
+        snprintf(err, errlen, "the codec queue: %s", pd_strerror(rc));
     if (rc == 0 && metrics != NULL)
         rc = add_metrics(ctx, metrics, err, errlen);
     if (rc == 0)

@@ -6,7 +6,7 @@
  * Routes (api/predict_routes.c holds the table; each names its codec, model, outputs and
  * where the model runs):
  *   POST /predict_non_blocking, /predict_blocking, /predict, /predict_proba,
- *        /models/{name}/predict, /models/{name}/predict_proba    FastAPI-style
+ *        /models/{name}[/versions/{version}]/predict[_proba]      FastAPI-style
  *   POST /v1/models/{name}:predict, GET /v1/models/{name}           KServe V1
  *   POST /invocations                                               MLflow / SageMaker
  *
@@ -19,7 +19,10 @@
  * A full queue answers 503 + Retry-After: 1 (all chunks of a request are queued or none);
  * a chunk that waited longer than --queue-timeout answers 504; a request whose client went
  * away has its queued chunks canceled. Every request that reaches a handler is answered
- * exactly once, in its codec's shape.
+ * exactly once, in its codec's shape, with an X-Model-Version header when a model version
+ * was found. A request holds a reference to its model version from the handler to its
+ * answer, so a reload or an unload never changes the model under it (an unloaded model's
+ * queued chunks are answered 503 without running).
  *
  * Threads: the loop thread owns the context and every request's state except while a
  * worker runs one of its jobs (a chunk touches only its own row range; a decode/encode
@@ -54,7 +57,8 @@ typedef struct pd_predict_options_s {
 
 typedef struct pd_predict_ctx_s pd_predict_ctx_t;
 
-/* Creates the pipeline: one pool queue per model of reg and the codec queue, the routes
+/* Creates the pipeline: the codec queue (each model's queue follows on its first request:
+ * the pool must accept a queue per model plus one), the routes
  * (registered on router), and its metrics in `metrics` (may be NULL):
  *   predictd_predictions_total{model,where}  requests answered with predictions
  *   predictd_rows_total{model,where}         rows predicted (where = loop or pool)
@@ -78,7 +82,7 @@ typedef enum {
 /* Which model a route serves. */
 typedef enum {
     PD_PREDICT_MODEL_DEFAULT = 0, /* --default-model */
-    PD_PREDICT_MODEL_PARAM = 1    /* the path's {name} */
+    PD_PREDICT_MODEL_PARAM = 1    /* the path's {name}, and {version} when it has one */
 } pd_predict_model_t;
 
 /* One prediction route: static data (api/predict_routes.c). */

@@ -20,6 +20,11 @@ static const pd_predict_route_t k_routes[] = {
      PD_PREDICT_AUTO, PD_OUT_LABEL, "a model by name: labels or values"},
     {"POST", "/models/{name}/predict_proba", &pd_codec_fastapi, PD_PREDICT_MODEL_PARAM,
      PD_PREDICT_AUTO, PD_OUT_PROBA, "a classifier by name: class probabilities"},
+    {"POST", "/models/{name}/versions/{version}/predict", &pd_codec_fastapi,
+     PD_PREDICT_MODEL_PARAM, PD_PREDICT_AUTO, PD_OUT_LABEL, "one version of a model"},
+    {"POST", "/models/{name}/versions/{version}/predict_proba", &pd_codec_fastapi,
+     PD_PREDICT_MODEL_PARAM, PD_PREDICT_AUTO, PD_OUT_PROBA,
+     "one version of a classifier: class probabilities"},
     /* KServe V1 / TF Serving. */
     {"POST", "/v1/models/{name}:predict", &pd_codec_v1, PD_PREDICT_MODEL_PARAM,
      PD_PREDICT_AUTO, PD_OUT_LABEL, "KServe V1 predict: {\"instances\": [...]}"},

@@ -1,14 +1,17 @@
-/* registry.c - loads the served models (see registry.h) and measures what one row costs,
- * which decides whether /predict may answer on the loop thread. */
+/* registry.c - served models, their versions and the references that keep retired ones
+ * alive (see registry.h). Everything runs on the loop thread; the only field a worker reads
+ * is a version's `unloaded` flag.
+ *
+ * Invariants: sm->versions holds the served versions of sm sorted by number, without
+ * duplicates; sm->primary is the last of them (or NULL); each served version has refs >= 1
+ * (the registry's own); a retired version is in no versions array and is freed by the
+ * release that drops its refs to 0; sm->retired_refs sums the refs of sm's retired
+ * versions. */
 #include "api/registry.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <uv.h>
 
 #include "common.h"
@@ -20,192 +23,53 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_str(const void *a, const void *b)
+int pd_registry_measure(const pd_model_t *m, void *scratch, double *cost_us)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Median time of one single-row prediction on a row of zeros (the value does not matter
- * for the cost of linear models and MLPs; for trees it is one real root-to-leaf path). */
-static int measure_cost(pd_served_model_t *sm, void *scratch)
-{
-    size_t nf = sm->schema->n_features;
-    double *row = calloc(nf, sizeof *row);
-    if (row == NULL)
+    size_t nf = pd_model_schema(m)->n_features;
+    double *row = calloc(nf ? nf : 1, sizeof *row);
+    double *times = malloc(PD_REGISTRY_COST_RUNS * sizeof *times);
+    if (row == NULL || times == NULL) {
+        free(row);
+        free(times);
         return PD_ENOMEM;
-    double times[PD_REGISTRY_COST_RUNS];
+    }
     int32_t cls;
     double val;
     pd_predict_out_t out = {&cls, &val, NULL};
     for (size_t i = 0; i < PD_REGISTRY_COST_RUNS; i++) {
         uint64_t t0 = uv_hrtime();
-        pd_model_predict(sm->model, row, 1, scratch, &out);
+        pd_model_predict(m, row, 1, scratch, &out);
         times[i] = (double)(uv_hrtime() - t0) / 1000.0;
     }
     qsort(times, PD_REGISTRY_COST_RUNS, sizeof times[0], cmp_double);
-    sm->cost_us = times[PD_REGISTRY_COST_RUNS / 2];
+    *cost_us = times[PD_REGISTRY_COST_RUNS / 2];
+    free(times);
     free(row);
     return 0;
 }
 
-static int add_file(pd_registry_t *r, const char *path, char *err, size_t errlen)
-{
-    if (r->n >= PD_REGISTRY_MAX_MODELS) {
-        snprintf(err, errlen, "%s: more than %d models", path, PD_REGISTRY_MAX_MODELS);
-        return PD_EFULL;
-    }
-    pd_served_model_t *sm = &r->models[r->n];
-    memset(sm, 0, sizeof *sm);
-    int rc = pd_model_load(path, &sm->model, err, errlen);
-    if (rc < 0)
-        return rc;
-    sm->schema = pd_model_schema(sm->model);
-    if (sm->schema->n_features > r->max_features) {
-        snprintf(err, errlen, "%s: %zu features; a served model takes at most %zu", path,
-                 sm->schema->n_features, r->max_features);
-        pd_model_free(sm->model);
-        return PD_ETOOBIG;
-    }
-    if (pd_registry_find(r, sm->schema->name) != NULL) {
-        snprintf(err, errlen, "%s: a model named '%s' is already loaded", path,
-                 sm->schema->name);
-        pd_model_free(sm->model);
-        return PD_EINVAL;
-    }
-    sm->path = strdup(path);
-    if (sm->path == NULL) {
-        pd_model_free(sm->model);
-        snprintf(err, errlen, "out of memory");
-        return PD_ENOMEM;
-    }
-    sm->scratch_row = pd_model_scratch_size(sm->model, 1);
-    r->n++;
-    return 0;
-}
-
-/* Loads the *.json files of a directory in name order. */
-static int add_dir(pd_registry_t *r, const char *dir, char *err, size_t errlen)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return PD_EIO;
-    }
-    char *names[PD_REGISTRY_MAX_MODELS + 1];
-    size_t n = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
-            continue;
-        if (n > PD_REGISTRY_MAX_MODELS) {
-            snprintf(err, errlen, "%s: more than %d model files", dir, PD_REGISTRY_MAX_MODELS);
-            rc = PD_EFULL;
-            break;
-        }
-        size_t dlen = strlen(dir);
-        while (dlen > 1 && dir[dlen - 1] == '/')
-            dlen--;
-        if (asprintf(&names[n], "%.*s/%s", (int)dlen, dir, e->d_name) < 0) {
-            snprintf(err, errlen, "out of memory");
-            rc = PD_ENOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (rc == 0 && n == 0) {
-        snprintf(err, errlen, "%s: no model files (*.json) in this directory", dir);
-        rc = PD_ENOTFOUND;
-    }
-    qsort(names, n, sizeof names[0], cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
-            rc = add_file(r, names[i], err, errlen);
-        free(names[i]);
-    }
-    return rc;
-}
-
-static int pick_default(pd_registry_t *r, const char *default_name, char *err, size_t errlen)
-{
-    if (r->n == 0) {
-        snprintf(err, errlen, "no model to serve: name model files or directories");
-        return PD_ENOTFOUND;
-    }
-    if (default_name != NULL) {
-        pd_served_model_t *sm = pd_registry_find(r, default_name);
-        if (sm == NULL) {
-            snprintf(err, errlen, "--default-model: no loaded model is named '%s'",
-                     default_name);
-            return PD_ENOTFOUND;
-        }
-        r->def = (size_t)(sm - r->models);
-        return 0;
-    }
-    if (r->n > 1)
-        pd_log_info("default model: %s, the first loaded (choose with --default-model)",
-                    r->models[0].schema->name);
-    r->def = 0;
-    return 0;
-}
-
-int pd_registry_load(pd_registry_t *r, const char *const *paths, size_t n_paths,
-                     const char *default_name, double inline_below_us, size_t max_features,
-                     char *err, size_t errlen)
+int pd_registry_init(pd_registry_t *r, size_t max_models, const char *default_name,
+                     double inline_below_us, size_t max_features)
 {
     memset(r, 0, sizeof *r);
+    r->max_models = max_models ? max_models : PD_REGISTRY_DEFAULT_MAX_MODELS;
+    r->inline_below_us = inline_below_us;
     r->max_features = max_features;
-    int rc = PD_ENOMEM;
-    r->models = calloc(PD_REGISTRY_MAX_MODELS, sizeof *r->models);
-    if (r->models == NULL) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < n_paths; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            snprintf(err, errlen, "%s: %s", paths[i], strerror(errno));
-            rc = PD_EIO;
-            goto fail;
-        }
-        rc = S_ISDIR(st.st_mode) ? add_dir(r, paths[i], err, errlen)
-                                 : add_file(r, paths[i], err, errlen);
-        if (rc < 0)
-            goto fail;
-    }
-    if ((rc = pick_default(r, default_name, err, errlen)) < 0)
-        goto fail;
-    size_t scratch = 0;
-    for (size_t i = 0; i < r->n; i++)
-        scratch = PD_MAX(scratch, r->models[i].scratch_row);
-    r->loop_scratch = calloc(1, scratch ? scratch : 8);
-    if (r->loop_scratch == NULL) {
-        snprintf(err, errlen, "out of memory");
-        rc = PD_ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        pd_served_model_t *sm = &r->models[i];
-        if ((rc = measure_cost(sm, r->loop_scratch)) < 0) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        sm->inline_ok = inline_below_us > 0 && sm->cost_us < inline_below_us;
-        sm->loop_max_rows = 0;
-        if (sm->inline_ok) /* the largest n with n * cost < threshold */
-            sm->loop_max_rows = sm->cost_us > 0 ? (size_t)ceil(inline_below_us / sm->cost_us) - 1
-                                                : SIZE_MAX;
-        pd_log_info("model %s (%s, %zu features) from %s: %.2f us per row, /predict runs it %s",
-                    sm->schema->name, sm->schema->kind ? sm->schema->kind : "?",
-                    sm->schema->n_features, sm->path, sm->cost_us,
-                    sm->inline_ok ? "on the loop" : "on the pool");
+    r->models = calloc(r->max_models, sizeof *r->models);
+    if (r->models == NULL || (default_name && !(r->default_name = strdup(default_name)))) {
+        pd_registry_free(r);
+        return PD_ENOMEM;
     }
     return 0;
-fail:
-    pd_registry_free(r);
-    return rc;
+}
+
+static void version_free(pd_model_version_t *v)
+{
+    if (v == NULL)
+        return;
+    pd_model_free(v->model);
+    free(v->path);
+    free(v);
 }
 
 void pd_registry_free(pd_registry_t *r)
@@ -213,10 +77,17 @@ void pd_registry_free(pd_registry_t *r)
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->n; i++) {
-        pd_model_free(r->models[i].model);
-        free(r->models[i].path);
+        pd_served_model_t *sm = r->models[i];
+        for (size_t k = 0; k < sm->n_versions; k++)
+            version_free(sm->versions[k]);
+        if (sm->retired_refs)
+            pd_log_warning("model %s: %u references on retired versions at exit", sm->name,
+                           sm->retired_refs);
+        free(sm->name);
+        free(sm);
     }
     free(r->models);
+    free(r->default_name);
     free(r->loop_scratch);
     memset(r, 0, sizeof *r);
 }
@@ -224,7 +95,234 @@ void pd_registry_free(pd_registry_t *r)
 pd_served_model_t *pd_registry_find(pd_registry_t *r, const char *name)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->models[i].schema->name, name) == 0)
-            return &r->models[i];
+        if (strcmp(r->models[i]->name, name) == 0)
+            return r->models[i];
     return NULL;
+}
+
+pd_served_model_t *pd_registry_default(pd_registry_t *r)
+{
+    if (r->default_name != NULL) {
+        pd_served_model_t *sm = pd_registry_find(r, r->default_name);
+        return sm && sm->primary ? sm : NULL;
+    }
+    for (size_t i = 0; i < r->n; i++) /* the first in arrival order that serves */
+        if (r->models[i]->primary != NULL)
+            return r->models[i];
+    return NULL;
+}
+
+pd_model_version_t *pd_registry_acquire(pd_registry_t *r, const char *name,
+                                        const char *version)
+{
+    pd_served_model_t *sm = name ? pd_registry_find(r, name) : pd_registry_default(r);
+    if (sm == NULL)
+        return NULL;
+    pd_model_version_t *v = sm->primary;
+    if (version != NULL) {
+        v = NULL;
+        for (size_t i = 0; i < sm->n_versions && v == NULL; i++)
+            if (strcmp(sm->versions[i]->label, version) == 0)
+                v = sm->versions[i];
+    }
+    if (v != NULL)
+        v->refs++;
+    return v;
+}
+
+void pd_registry_release(pd_registry_t *r, pd_model_version_t *v)
+{
+    (void)r;
+    if (v == NULL)
+        return;
+    if (v->retired)
+        v->owner->retired_refs--;
+    if (--v->refs == 0)
+        version_free(v);
+}
+
+/* Takes v out of service: the registry's reference goes, the requests' stay. */
+static void retire(pd_model_version_t *v)
+{
+    v->retired = 1;
+    v->owner->retired_refs += v->refs - 1; /* what still holds it besides the registry */
+    if (--v->refs == 0)
+        version_free(v);
+}
+
+static pd_served_model_t *model_get(pd_registry_t *r, const char *name)
+{
+    pd_served_model_t *sm = pd_registry_find(r, name);
+    if (sm != NULL || r->n >= r->max_models)
+        return sm;
+    sm = calloc(1, sizeof *sm);
+    if (sm == NULL || (sm->name = strdup(name)) == NULL) {
+        free(sm);
+        return NULL;
+    }
+    sm->state = PD_MODEL_LOADING;
+    r->models[r->n++] = sm;
+    return sm;
+}
+
+static void update_primary(pd_served_model_t *sm)
+{
+    sm->primary = sm->n_versions ? sm->versions[sm->n_versions - 1] : NULL;
+    if (sm->primary)
+        sm->state = PD_MODEL_READY;
+}
+
+/* Grows the loop's scratch to hold one row of v. */
+static int loop_scratch_fit(pd_registry_t *r, const pd_model_version_t *v)
+{
+    if (v->scratch_row <= r->loop_scratch_size && r->loop_scratch != NULL)
+        return 0;
+    void *p = calloc(1, v->scratch_row ? v->scratch_row : 8);
+    if (p == NULL)
+        return PD_ENOMEM;
+    free(r->loop_scratch);
+    r->loop_scratch = p;
+    r->loop_scratch_size = v->scratch_row;
+    return 0;
+}
+
+/* Puts v into sm->versions in order, retiring a version of the same number. */
+static int add_version(pd_served_model_t *sm, pd_model_version_t *v)
+{
+    size_t i = 0;
+    while (i < sm->n_versions && sm->versions[i]->number < v->number)
+        i++;
+    if (i < sm->n_versions && sm->versions[i]->number == v->number) {
+        retire(sm->versions[i]);
+        sm->versions[i] = v;
+        return 0;
+    }
+    if (sm->n_versions >= PD_REGISTRY_MAX_VERSIONS)
+        return PD_EFULL;
+    memmove(&sm->versions[i + 1], &sm->versions[i], (sm->n_versions - i) * sizeof v);
+    sm->versions[i] = v;
+    sm->n_versions++;
+    return 0;
+}
+
+pd_served_model_t *pd_registry_install(pd_registry_t *r, const char *name, pd_model_t *m,
+                                       char *path, uint64_t number, const char *label,
+                                       double cost_us, char *err, size_t errlen)
+{
+    const pd_model_schema_t *s = pd_model_schema(m);
+    pd_served_model_t *sm = NULL;
+    pd_model_version_t *v = calloc(1, sizeof *v);
+    const char *why = "out of memory";
+    if (v == NULL)
+        goto fail;
+    v->model = m;
+    v->schema = s;
+    v->path = path;
+    v->number = number;
+    v->cost_us = cost_us;
+    v->refs = 1;
+    v->scratch_row = pd_model_scratch_size(m, 1);
+    snprintf(v->label, sizeof v->label, "%s", label);
+    why = "too wide";
+    if (s->n_features > r->max_features)
+        goto fail;
+    why = "too many models (--max-models)";
+    if ((sm = model_get(r, name ? name : s->name)) == NULL)
+        goto fail;
+    v->owner = sm;
+    why = "out of memory";
+    if (loop_scratch_fit(r, v) < 0)
+        goto fail;
+    why = "too many versions of one model";
+    if (add_version(sm, v) < 0)
+        goto fail;
+    sm->pinned_unloaded = 0;
+    sm->reason[0] = '\0';
+    sm->loads_ok++;
+    r->installs++;
+    update_primary(sm);
+    return sm;
+fail:
+    if (s->n_features > r->max_features)
+        snprintf(err, errlen, "%zu features; a served model takes at most %zu", s->n_features,
+                 r->max_features);
+    else
+        snprintf(err, errlen, "%s", why);
+    if (v != NULL) {
+        version_free(v);
+    } else {
+        pd_model_free(m);
+        free(path);
+    }
+    return NULL;
+}
+
+pd_served_model_t *pd_registry_fail(pd_registry_t *r, const char *name, const char *reason)
+{
+    pd_served_model_t *sm = model_get(r, name);
+    if (sm == NULL)
+        return NULL;
+    snprintf(sm->reason, sizeof sm->reason, "%s", reason);
+    sm->loads_failed++;
+    if (sm->primary == NULL)
+        sm->state = PD_MODEL_FAILED;
+    return sm;
+}
+
+pd_served_model_t *pd_registry_loading(pd_registry_t *r, const char *name)
+{
+    pd_served_model_t *sm = model_get(r, name);
+    if (sm != NULL && sm->primary == NULL)
+        sm->state = PD_MODEL_LOADING;
+    return sm;
+}
+
+void pd_registry_remove_version(pd_registry_t *r, pd_served_model_t *sm, uint64_t number)
+{
+    (void)r;
+    for (size_t i = 0; i < sm->n_versions; i++) {
+        if (sm->versions[i]->number != number)
+            continue;
+        retire(sm->versions[i]);
+        memmove(&sm->versions[i], &sm->versions[i + 1], (sm->n_versions - i - 1) * sizeof(void *));
+        sm->n_versions--;
+        break;
+    }
+    update_primary(sm);
+    if (sm->primary == NULL)
+        sm->state = PD_MODEL_UNLOADED;
+}
+
+void pd_registry_unload(pd_registry_t *r, pd_served_model_t *sm)
+{
+    (void)r;
+    for (size_t i = 0; i < sm->n_versions; i++) {
+        atomic_store_explicit(&sm->versions[i]->unloaded, 1, memory_order_release);
+        retire(sm->versions[i]);
+    }
+    sm->n_versions = 0;
+    sm->primary = NULL;
+    sm->state = PD_MODEL_UNLOADED;
+}
+
+size_t pd_registry_loop_max_rows(const pd_registry_t *r, const pd_model_version_t *v)
+{
+    if (r->inline_below_us <= 0 || v->cost_us >= r->inline_below_us)
+        return 0;
+    if (v->cost_us <= 0)
+        return SIZE_MAX;
+    double n = r->inline_below_us / v->cost_us; /* n rows cost exactly the threshold */
+    size_t k = (size_t)n;
+    return (double)k == n ? k - 1 : k;
+}
+
+int pd_registry_ready(const pd_registry_t *r)
+{
+    int ready = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->models[i]->state == PD_MODEL_LOADING)
+            return 0;
+        ready |= r->models[i]->primary != NULL;
+    }
+    return ready;
 }
