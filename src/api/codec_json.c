@@ -362,7 +362,9 @@ int pd__cj_columns(pd__cj_t *c)
     }
     if (r < 0)
         return pd__cj_scan_fail(c);
-    int rc = pd__codec_missing(c->msg, c->schema, c->names.seen, c->mlflow_words, c->what);
+    int rc = c->missing_ok ? 0
+                           : pd__codec_missing(c->msg, c->schema, c->names.seen,
+                                               c->mlflow_words, c->what);
     if (rc)
         return rc;
     if (n == SIZE_MAX)
