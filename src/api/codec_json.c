@@ -91,6 +91,36 @@ int pd__cj_skip(pd__cj_t *c)
     return pd__json_skip(&c->s) < 0 ? pd__cj_scan_fail(c) : 0;
 }
 
+int pd__cj_recheck(pd__cj_t *c, const char *const *keys, int nkeys, int *found, size_t *n,
+                   int *object)
+{
+    pd__json_init(&c->s, c->s.doc, c->s.len);
+    *n = 0;
+    pd__jval_t top, key;
+    int rc = pd__cj_top(c, &top);
+    if (rc)
+        return rc;
+    *object = top.kind == PD__JK_OBJECT;
+    if (top.kind == PD__JK_ARRAY && pd__json_skip_rest(&c->s, top.kind, 1) < 0)
+        return pd__cj_scan_fail(c);
+    int r = *object ? pd__json_obj_first(&c->s, &key) : 0;
+    for (; r == 1; r = pd__json_obj_next(&c->s, &key)) {
+        int k = 0;
+        while (k < nkeys && !pd__json_str_eq(&c->s, &key, keys[k], strlen(keys[k])))
+            k++;
+        size_t j = 0;
+        while (j < *n && found[j] != k)
+            j++;
+        if (k < nkeys && j == *n)
+            found[(*n)++] = k;
+        if (pd__json_skip(&c->s) < 0)
+            return pd__cj_scan_fail(c);
+    }
+    if (r < 0)
+        return pd__cj_scan_fail(c);
+    return pd__cj_finish(c);
+}
+
 int pd__cj_name(pd__cj_t *c, const pd__jval_t *v, long *idx, const char **name, size_t *len)
 {
     if (!v->escaped) {

@@ -66,6 +66,14 @@ int pd__cj_scan_fail(pd__cj_t *c);
 int pd__cj_top(pd__cj_t *c, pd__jval_t *v);
 /* After the top-level value: only whitespace may follow ("Extra data"). Returns 0/400. */
 int pd__cj_finish(pd__cj_t *c);
+/* After a failed decode: scans the whole body again, decoding nothing, because the
+ * Python servers parse the whole document before they look at it: a JSON syntax error
+ * anywhere is reported first (returns 400 with its message), then the top-level keys
+ * decide. Otherwise returns 0 with *object = whether the body is an object, and found[0,
+ * *n) the indexes into keys[0, nkeys) of its top-level keys present, in order of first
+ * appearance (found holds nkeys entries). keys are borrowed for the call. */
+int pd__cj_recheck(pd__cj_t *c, const char *const *keys, int nkeys, int *found, size_t *n,
+                   int *object);
 /* Skips the value at the scanner. Returns 0 or 400. */
 int pd__cj_skip(pd__cj_t *c);
 

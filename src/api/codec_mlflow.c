@@ -282,6 +282,21 @@ static int json_body(pd__cj_t *c)
     return n == 1 ? 0 : not_one(c, found, n);
 }
 
+/* A failed body: a JSON syntax error anywhere, then the "exactly one" rule, come first
+ * (MLflow parses the whole document and checks its keys before it reads them). */
+static int json_checked(pd__cj_t *c)
+{
+    int rc = json_body(c);
+    if (rc <= 0)
+        return rc;
+    int found[N_FORMATS], object = 0;
+    size_t n;
+    int rc2 = pd__cj_recheck(c, formats, N_FORMATS, found, &n, &object);
+    if (rc2)
+        return rc2;
+    return object && n != 1 ? not_one(c, found, n) : rc;
+}
+
 enum { MEDIA_OTHER = 0, MEDIA_JSON, MEDIA_CSV };
 
 /* p[0, n) without blanks around it. */
@@ -379,7 +394,7 @@ static int decode_body(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *msg)
         c.mlflow_words = 1;
         c.json_prefix = "Invalid input. Ensure that input is a valid JSON formatted string. "
                         "Error: ";
-        rc = json_body(&c);
+        rc = json_checked(&c);
     }
     pd__cj_fini(&c);
     return rc;

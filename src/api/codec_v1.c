@@ -70,6 +70,24 @@ static int body(pd__cj_t *c)
     return 0;
 }
 
+/* A failed body: a JSON syntax error anywhere, then both keys, come first (the Python
+ * servers parse the whole document before they read it). */
+static int v1_body(pd__cj_t *c)
+{
+    int rc = body(c);
+    if (rc <= 0)
+        return rc;
+    static const char *const keys[] = {"instances", "inputs"};
+    int found[2], object = 0;
+    size_t n;
+    int rc2 = pd__cj_recheck(c, keys, 2, found, &n, &object);
+    if (rc2)
+        return rc2;
+    if (object && n == 2)
+        return pd__cj_fail(c, 400, "body: use \"instances\" or \"inputs\", not both");
+    return rc;
+}
+
 static int v1_error(int status, const char *message, pd_buf_t *out)
 {
     (void)status; /* the status line carries it; the body is the same shape for all */
@@ -88,7 +106,7 @@ static int v1_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
     if (rc == 0) {
         c.unit = "instance";
         c.json_prefix = "body: invalid JSON: ";
-        rc = body(&c);
+        rc = v1_body(&c);
     }
     pd__cj_fini(&c);
     if (rc > 0) {

@@ -262,6 +262,13 @@ static void test_json_errors(void **state)
     expect_err("{'instances': []}", 0, 400,
                "{\"error\":\"body: invalid JSON: Expecting property name enclosed in double "
                "quotes at byte 1 (line 1, column 2)\"}");
+    /* the whole document is parsed before it is read (as KServe's server does): a syntax
+     * error after a bad instance wins, and so does naming both keys */
+    expect_err("{\"instances\": [[\"x\", 2, 3, 4]], \"y\": [}", 0, 400,
+               "{\"error\":\"body: invalid JSON: Expecting value at byte 38 (line 1, "
+               "column 39)\"}");
+    expect_err("{\"instances\": [[1, 2]], \"inputs\": [[1, 2, 3, 4]]}", 0, 400,
+               "{\"error\":\"body: use \\\"instances\\\" or \\\"inputs\\\", not both\"}");
     /* nesting inside a skipped key is walked without recursion, bounded */
     char *deep = malloc(3000);
     assert_non_null(deep);
