@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/codec_names.h"
+#include "api/codec_num.h"
 #include "api/json_scan.h"
 #include "common.h"
 
@@ -228,6 +229,8 @@ static int cell(csv_t *c, const char *f, size_t n, size_t r, size_t line, size_t
         f++, n--;
     while (n && (f[n - 1] == ' ' || f[n - 1] == '\t'))
         n--;
+    if (pd__codec_decimal(f, n, out))
+        return 0; /* the exact fast path (never an NA marker, always finite) */
     if (is_na(f, n)) {
         if (c->missing_ok) {
             *out = NAN;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/codec_num.h"
 #include "api/json_pyfloat.h"
 #include "common.h"
 
@@ -171,8 +172,11 @@ static int convert(pd__cj_t *c, const pd__jval_t *v, size_t i, size_t f, double 
     switch (v->kind) {
     case PD__JK_INT:
     case PD__JK_FLOAT:
-        if (pd__pyfloat_number(&c->s, v, out) < 0)
+        if (!pd__codec_decimal((const char *)c->s.doc + v->start, v->end - v->start, out) &&
+            pd__pyfloat_number(&c->s, v, out) < 0)
             return PD_ENOMEM;
+        if (v->kind == PD__JK_INT && *out == 0)
+            *out = 0.0; /* float(int("-0")) is +0.0 */
         if (!isfinite(*out))
             return pd__cj_fail(c, 400, "%s %zu: feature '%s' is not a finite number", c->unit,
                                i, feat(c, f, b));
