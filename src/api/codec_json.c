@@ -71,6 +71,8 @@ int pd__cj_scan_fail(pd__cj_t *c)
 
 int pd__cj_top(pd__cj_t *c, pd__jval_t *v)
 {
+    if (c->s.pos == 0 && c->s.len >= 3 && !memcmp(c->s.doc, "\xEF\xBB\xBF", 3))
+        c->s.pos = 3; /* a UTF-8 BOM, as Python's json.loads(bytes) skips it */
     pd__json_ws(&c->s);
     return pd__json_value(&c->s, v) < 0 ? pd__cj_scan_fail(c) : 0;
 }
@@ -327,12 +329,29 @@ int pd__cj_rows(pd__cj_t *c, unsigned forms, const long *map, size_t width)
     return 0;
 }
 
-/* The column of feature f whose value is at the scanner: a list of values or one value.
- * The first column decoded appends the rows (*n == SIZE_MAX until then); every later one
- * fills them and must have *n values (extra ones are counted, not stored). */
+/* Where value i of feature f's column goes: a new row while the first column is read
+ * (n == SIZE_MAX), row i after that, or NULL past the last row (counted, not kept). */
+static int column_cell(pd__cj_t *c, size_t f, size_t i, size_t n, double **cell)
+{
+    if (n != SIZE_MAX) {
+        *cell = i < n ? c->rows->x + i * c->rows->n_cols + f : NULL;
+        return 0;
+    }
+    double *row;
+    int rc = pd_rows_add(c->rows, &row);
+    if (rc == PD_ETOOBIG)
+        return too_many(c);
+    if (rc < 0)
+        return rc;
+    *cell = row + f;
+    return 0;
+}
+
+/* The column of feature f whose value is at the scanner: a list of values, or one value
+ * (a one-row column). The first column decoded appends the rows (*n == SIZE_MAX until
+ * then, *first names it); every later one fills them and must have *n values. */
 static int column(pd__cj_t *c, size_t f, size_t *n, size_t *first)
 {
-    pd_rows_t *rows = c->rows;
     pd__jval_t v;
     if (pd__json_value(&c->s, &v) < 0)
         return pd__cj_scan_fail(c);
@@ -341,27 +360,26 @@ static int column(pd__cj_t *c, size_t f, size_t *n, size_t *first)
         return pd__cj_fail(c, 400, "%s: feature '%s': expected a list of values, got an object",
                            c->what, feat(c, f, b));
     size_t i = 0;
-    int r = v.kind == PD__JK_ARRAY ? pd__json_arr_first(&c->s) : 1;
-    for (; r == 1; i++) {
-        double *cell = NULL;
-        int rc = 0;
-        if (*n == SIZE_MAX) {
-            rc = pd_rows_add(rows, &cell);
-            if (rc == PD_ETOOBIG)
-                return too_many(c);
-            cell = cell ? cell + f : NULL;
-        } else if (i < *n)
-            cell = rows->x + i * rows->n_cols + f;
-        if (rc == 0 && v.kind != PD__JK_ARRAY)
-            rc = convert(c, &v, i, f, cell ? cell : &(double){0});
-        else if (rc == 0)
-            rc = cell ? value(c, i, f, cell) : pd__cj_skip(c);
+    double *cell, spare;
+    if (v.kind != PD__JK_ARRAY) {
+        int rc = column_cell(c, f, 0, *n, &cell);
+        if (rc == 0)
+            rc = convert(c, &v, 0, f, cell ? cell : &spare);
         if (rc)
             return rc;
-        r = v.kind == PD__JK_ARRAY ? pd__json_arr_next(&c->s) : 0;
+        i = 1;
+    } else {
+        int r = pd__json_arr_first(&c->s);
+        for (; r == 1; i++, r = pd__json_arr_next(&c->s)) {
+            int rc = column_cell(c, f, i, *n, &cell);
+            if (rc == 0)
+                rc = cell ? value(c, i, f, cell) : pd__cj_skip(c);
+            if (rc)
+                return rc;
+        }
+        if (r < 0)
+            return pd__cj_scan_fail(c);
     }
-    if (r < 0)
-        return pd__cj_scan_fail(c);
     if (*n == SIZE_MAX) {
         *n = i;
         *first = f;

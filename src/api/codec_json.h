@@ -61,8 +61,8 @@ int pd__cj_fail(pd__cj_t *c, int status, const char *fmt, ...) __attribute__((fo
 /* The scanner's error (c->s.err set) as a 400 message: json_prefix, then the reason and
  * where ("Expecting ',' delimiter at byte 17 (line 1, column 18)"). Returns 400. */
 int pd__cj_scan_fail(pd__cj_t *c);
-/* Scans the top-level value after leading whitespace into *v (containers opened).
- * Returns 0 or 400. */
+/* Scans the top-level value after a UTF-8 BOM and whitespace into *v (containers
+ * opened). Returns 0 or 400. */
 int pd__cj_top(pd__cj_t *c, pd__jval_t *v);
 /* After the top-level value: only whitespace may follow ("Extra data"). Returns 0/400. */
 int pd__cj_finish(pd__cj_t *c);
@@ -82,7 +82,8 @@ int pd__cj_skip(pd__cj_t *c);
  * Returns 0 or PD_ENOMEM. */
 int pd__cj_name(pd__cj_t *c, const pd__jval_t *v, long *idx, const char **name, size_t *len);
 
-/* A short phrase for a value's kind in messages: "a string", "a list", "null", ... */
+/* A short phrase for a value's kind in messages: "a string", "a list", "null", ...
+ * (a string literal: never freed). */
 const char *pd__cj_kind(pd__jkind_t k);
 
 /* Decodes the list whose '[' was just consumed: one row per element, each in one of

@@ -96,6 +96,7 @@ static void test_instances_lists(void **state)
     expect_rows("{\"signature_name\": \"serving_default\", \"instances\": "
                 "[[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}", 0, 2, want);
     expect_rows(" \r\n\t{\"instances\":[[6.8,2.8,4.8,1.4],[6.0,3.4,4.5,1.6]]} \n", 0, 2, want);
+    expect_rows("\xEF\xBB\xBF{\"instances\":[[6.8,2.8,4.8,1.4],[6.0,3.4,4.5,1.6]]}", 0, 2, want);
     /* other keys, whatever they hold, are skipped */
     expect_rows("{\"x\": {\"y\": [1, {\"z\": null}]}, \"instances\": [[6.8, 2.8, 4.8, 1.4], "
                 "[6.0, 3.4, 4.5, 1.6]], \"parameters\": {}}", 0, 2, want);
