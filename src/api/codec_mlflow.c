@@ -350,7 +350,7 @@ static const char *error_code(int status)
     case 401: return "UNAUTHENTICATED";
     case 403: return "PERMISSION_DENIED";
     case 404: return "RESOURCE_DOES_NOT_EXIST";
-    case 409: return "RESOURCE_CONFLICT";
+    case 409: return "ALREADY_EXISTS";
     case 429: return "RESOURCE_EXHAUSTED";
     case 499: return "CANCELLED";
     case 501: return "NOT_IMPLEMENTED";

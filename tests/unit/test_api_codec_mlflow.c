@@ -453,6 +453,7 @@ static void test_error_codes(void **state)
         {415, "BAD_REQUEST"}, {422, "BAD_REQUEST"}, {429, "RESOURCE_EXHAUSTED"},
         {500, "INTERNAL_ERROR"}, {501, "NOT_IMPLEMENTED"}, {503, "TEMPORARILY_UNAVAILABLE"},
         {504, "DEADLINE_EXCEEDED"}, {401, "UNAUTHENTICATED"}, {403, "PERMISSION_DENIED"},
+        {409, "ALREADY_EXISTS"}, {499, "CANCELLED"}, {405, "BAD_REQUEST"}, {502, "INTERNAL_ERROR"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pd_buf_t out = PD_BUF_INIT;
