@@ -61,9 +61,12 @@ int pd__cj_scan_fail(pd__cj_t *c)
     const char *why = s->msg;
     if (s->err != PD__J_SYNTAX) { /* what Python reports as a ValueError or RecursionError */
         unsigned char ch = at < s->len ? s->doc[at] : 0;
-        why = ch == '{' || ch == '['       ? "nesting too deep"
-              : ch == '-' || (ch >= '0' && ch <= '9') ? "integer with too many digits"
-                                                       : "invalid UTF-8";
+        if (ch == '{' || ch == '[')
+            why = "nesting too deep";
+        else if (ch == '-' || (ch >= '0' && ch <= '9'))
+            why = "integer with too many digits";
+        else
+            why = "invalid UTF-8";
     }
     return pd__cj_fail(c, 400, "%s%s at byte %zu (line %zu, column %zu)", c->json_prefix, why,
                        at, line, col);

@@ -529,8 +529,8 @@ static void test_mutations(void **state)
 {
     (void)state;
     static const char *const seeds[] = {
-        "{\"dataframe_split\": {\"columns\": [\"a\", \"b\", \"c\"], \"index\": [0, 1], "
-        "\"data\": [[1, 2, 3], [4, 5, 6]]}}",
+        ("{\"dataframe_split\": {\"columns\": [\"a\", \"b\", \"c\"], \"index\": [0, 1], "
+         "\"data\": [[1, 2, 3], [4, 5, 6]]}}"),
         "{\"dataframe_split\": {\"data\": [[1, 2, 3]], \"columns\": [\"c\", \"a\", \"b\"]}}",
         "{\"dataframe_records\": [{\"a\": 1, \"b\": null, \"c\": 3}, {\"c\": 1}]}",
         "{\"instances\": {\"a\": [1], \"b\": [2], \"c\": [3]}, \"params\": {}}",

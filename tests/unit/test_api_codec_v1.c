@@ -520,10 +520,10 @@ static void test_mutations(void **state)
     (void)state;
     static const char *const seeds[] = {
         "{\"instances\": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}",
-        "{\"instances\": [{\"sepal_length\": 6.8, \"sepal_width\": 2.8, \"petal_length\": 4.8, "
-        "\"petal_width\": null}]}",
-        "{\"inputs\": {\"sepal_length\": [1, 2], \"sepal_width\": [3, 4], \"petal_length\": [5, 6], "
-        "\"petal_width\": [7, 8]}, \"signature_name\": \"x\"}",
+        ("{\"instances\": [{\"sepal_length\": 6.8, \"sepal_width\": 2.8, \"petal_length\": 4.8, "
+         "\"petal_width\": null}]}"),
+        ("{\"inputs\": {\"sepal_length\": [1, 2], \"sepal_width\": [3, 4], \"petal_length\": [5, 6], "
+         "\"petal_width\": [7, 8]}, \"signature_name\": \"x\"}"),
         "{\"inputs\": [[1e5, -2, true, false]]}",
     };
     mutate_all(&iris, "application/json", seeds, 4, 40000, "error");
