@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/catalog.h"
 #include "api/health.h"
 #include "api/predict.h"
 #include "api/registry.h"
@@ -32,8 +33,6 @@ struct pd_app_s {
     pd_registry_t reg;
     pd_predict_ctx_t *predict;
     pd_health_t health;
-    char *models_body;   /* GET /models, built once */
-    size_t models_len;
     pd_buf_t scrape;     /* GET /metrics scratch */
     char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
                                            * monitor reads it until the matching leave */
@@ -53,111 +52,6 @@ void pd_app_options_default(pd_app_options_t *o)
     o->queue_timeout_ms = PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS;
     o->slow_callback_ms = PD_LOOPLAG_DEFAULT_SLOW_MS;
     o->worker_nice = PD_POOL_DEFAULT_NICE;
-}
-
-/* Each input with its type and whether it may be missing (null or omitted). */
-static json_t *inputs_json(const pd_model_schema_t *s)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < s->n_features; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", s->feature_names[i],
-                                             "type", "number", "optional", s->missing_ok));
-    return arr;
-}
-
-/* "POST /models/iris/predict", ... : every route of the table that serves this model. */
-static json_t *routes_json(const pd_model_schema_t *s, int is_default)
-{
-    size_t n;
-    const pd_predict_route_t *t = pd_predict_routes(&n);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (t[i].model == PD_PREDICT_MODEL_DEFAULT && !is_default)
-            continue;
-        if ((t[i].outputs & PD_OUT_PROBA) && s->task != PD_TASK_CLASSIFICATION)
-            continue;
-        const char *at = strstr(t[i].path, "{name}");
-        json_t *r = at ? json_sprintf("%s %.*s%s%s", t[i].method, (int)(at - t[i].path),
-                                      t[i].path, s->name, at + 6)
-                       : json_sprintf("%s %s", t[i].method, t[i].path);
-        json_array_append_new(arr, r);
-    }
-    return arr;
-}
-
-static json_t *schema_json(const pd_served_model_t *sm, int is_default)
-{
-    const pd_model_schema_t *s = sm->schema;
-    pd_model_stats_t st;
-    pd_model_stats(sm->model, &st);
-    json_t *feats = json_array(), *m = json_object();
-    for (size_t i = 0; i < s->n_features; i++)
-        json_array_append_new(feats, json_string(s->feature_names[i]));
-    json_object_set_new(m, "name", json_string(s->name));
-    json_object_set_new(m, "version", json_string(s->version));
-    json_object_set_new(m, "source", json_string(s->source ? s->source : ""));
-    json_object_set_new(m, "kind", json_string(s->kind ? s->kind : ""));
-    json_object_set_new(m, "task", json_string(s->task == PD_TASK_CLASSIFICATION
-                                                   ? "classification" : "regression"));
-    json_object_set_new(m, "features", feats);
-    json_object_set_new(m, "inputs", inputs_json(s));
-    json_object_set_new(m, "missing_values", json_boolean(s->missing_ok));
-    if (s->task == PD_TASK_CLASSIFICATION) {
-        json_t *cls = json_array();
-        for (size_t i = 0; i < s->n_classes; i++)
-            json_array_append_new(cls, s->labels_are_strings
-                                           ? json_string(s->class_labels_str[i])
-                                           : json_integer((json_int_t)s->class_labels_int[i]));
-        json_object_set_new(m, "classes", cls);
-    }
-    json_object_set_new(m, "default", json_boolean(is_default));
-    json_object_set_new(m, "routes", routes_json(s, is_default));
-    json_object_set_new(m, "cost_us_per_row", json_real(sm->cost_us));
-    json_object_set_new(m, "predict_runs_on", json_string(sm->inline_ok ? "loop" : "pool"));
-    json_object_set_new(m, "loop_max_rows", json_integer((json_int_t)sm->loop_max_rows));
-    json_object_set_new(m, "trees", json_integer((json_int_t)st.n_trees));
-    json_object_set_new(m, "nodes", json_integer((json_int_t)st.n_nodes));
-    json_object_set_new(m, "bytes", json_integer((json_int_t)st.bytes));
-    return m;
-}
-
-static int build_models_body(pd_app_t *app)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < app->reg.n; i++)
-        json_array_append_new(arr, schema_json(&app->reg.models[i], i == app->reg.def));
-    json_t *root = json_pack("{s:o}", "models", arr);
-    app->models_body = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(root);
-    if (app->models_body == NULL)
-        return PD_ENOMEM;
-    app->models_len = strlen(app->models_body);
-    return 0;
-}
-
-static void models_handler(pd_http_request_t *req, void *ctx)
-{
-    pd_app_t *app = ctx;
-    pd_http_respond_json(req, 200, app->models_body, app->models_len);
-}
-
-/* GET /v1/models/{name}: KServe V1 model metadata. */
-static void v1_model_handler(pd_http_request_t *req, void *ctx)
-{
-    pd_app_t *app = ctx;
-    const char *name = pd_http_request_param(req, "name");
-    pd_served_model_t *sm = name ? pd_registry_find(&app->reg, name) : NULL;
-    json_t *body = sm ? json_pack("{s:s,s:b}", "name", sm->schema->name, "ready", 1)
-                      : json_pack("{s:s+}", "error", "no model named ", name ? name : "");
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (text == NULL) {
-        static const char e[] = "{\"error\":\"out of memory\"}";
-        pd_http_respond_json(req, 500, e, sizeof e - 1);
-        return;
-    }
-    pd_http_respond_json(req, sm ? 200 : 404, text, strlen(text));
-    free(text);
 }
 
 static void metrics_handler(pd_http_request_t *req, void *ctx)
@@ -279,11 +173,9 @@ static int app_routes(pd_app_t *app, pd_router_t *router)
 {
     int rc = pd_health_register(router, &app->health);
     if (rc == 0)
-        rc = pd_router_add(router, "GET", "/models", models_handler, app);
+        rc = pd_catalog_register(router, &app->reg);
     if (rc == 0)
         rc = pd_router_add(router, "GET", "/metrics", metrics_handler, app);
-    if (rc == 0)
-        rc = pd_router_add(router, "GET", "/v1/models/{name}", v1_model_handler, app);
     return rc;
 }
 
@@ -324,7 +216,7 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
                                 &pro, err, errlen)) < 0)
         goto fail;
     what = "routes";
-    if ((rc = build_models_body(app)) < 0 || (rc = app_routes(app, router)) < 0)
+    if ((rc = app_routes(app, router)) < 0)
         goto fail_what;
     *out = app;
     return 0;
@@ -344,7 +236,6 @@ void pd_app_destroy(pd_app_t *app)
     pd_looplag_destroy(app->lag);
     pd_metrics_destroy(app->metrics);
     pd_registry_free(&app->reg);
-    free(app->models_body);
     pd_buf_free(&app->scrape);
     free(app);
 }

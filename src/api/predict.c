@@ -395,8 +395,9 @@ static void after_decode(pd__preq_t *p)
 {
     if (p->rc != 0) {
         int status = p->rc > 0 ? p->rc : 500;
-        if (p->rc < 0) /* out of memory: the codec wrote nothing useful */
-            answer_error(p, 500, NULL, "out of memory");
+        if (p->rc < 0) /* the codec wrote nothing useful */
+            answer_error(p, 500, NULL, p->rc == PD_ENOMEM ? "out of memory"
+                                                          : "the request could not be decoded");
         else
             answer(p, status); /* p->out holds the codec's error body */
         return;
