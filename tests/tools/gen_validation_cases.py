@@ -195,10 +195,11 @@ CASES = [
 
 
 class EchoModel:
-    """Hands back the validated floats as repr strings (exact, NaN-safe)."""
+    """Hands back the validated floats as repr strings (exact, NaN-safe), one list per row
+    (the one-row routes answer the first, /predict_list all of them)."""
 
     def predict(self, rows):
-        return [[repr(v) for v in rows[0]]]
+        return [[repr(v) for v in r] for r in rows]
 
 
 def real_model():
