@@ -47,6 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "tools"))
 import fastapi_seed_app as fsa  # noqa: E402
 import gen_list_validation_cases as glc  # noqa: E402
+import gen_validation_cases as gvc  # noqa: E402
 
 NAMES = ("feature1", "feature2")
 J = b"application/json"
@@ -169,7 +170,7 @@ class Fixed:
 
 def is_list_body(body):
     """Whether FastAPI's json.loads(body) makes a list (the codec's list mode)."""
-    return glc.is_list(J.decode(), body)
+    return gvc.is_list(J.decode(), body)
 
 
 def overflow_free(body):
