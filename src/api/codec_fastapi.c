@@ -6,8 +6,9 @@
  * pd_features_decode answers it (rows->single = 1). 422 and 400 bodies are FastAPI's byte
  * for byte, except the deliberate not-finite 422 (features.c). Two answers of predictd's
  * own, as {"detail": "..."}: 413 when the list holds more than rows->max_rows elements
- * (decided when element max_rows + 1 begins), and 413 when the error report would
- * outgrow err's cap (FastAPI would send it, however large).
+ * (decided when element max_rows + 1 begins), and 413 when the error report (Pydantic's
+ * list, or a jsondecode error quoting the whole document) would outgrow err's cap: FastAPI
+ * would send it, however large; predictd bounds it by the buffer the caller gave.
  *
  * encode: {"prediction": x} for one row, {"predictions": [x, ...]} for a list, and/or
  * {"probabilities": {"<class>": p, ...}} (a list of such objects for a list), compact, as
@@ -26,8 +27,7 @@
 
 #define TOO_MANY_ROWS_FMT \
     "too many rows: the body holds more than %zu rows (the limit is --max-rows)"
-#define TOO_MANY_ERRORS \
-    "too many errors: the report of this body's errors exceeds the error body limit"
+#define ERRORS_TOO_BIG "the error report for this body exceeds the error body limit"
 
 static int fastapi_error(int status, const char *message, pd_buf_t *out)
 {
@@ -60,7 +60,7 @@ static int fastapi_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *er
     if (too_many_rows)
         snprintf(msg, sizeof msg, TOO_MANY_ROWS_FMT, rows->max_rows);
     pd_buf_reset(err);
-    rc = fastapi_error(413, too_many_rows ? msg : TOO_MANY_ERRORS, err);
+    rc = fastapi_error(413, too_many_rows ? msg : ERRORS_TOO_BIG, err);
     return rc < 0 ? rc : 413;
 }
 
