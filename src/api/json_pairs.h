@@ -14,7 +14,8 @@
 /* Per-feature outcome, in field order. */
 enum {
     PD__F_MISSING = 0, /* value_error.missing */
-    PD__F_OK,          /* out[i] holds a finite double */
+    PD__F_OK,          /* out[i] holds a finite double (NaN after pd__features_finish
+                          when missing_ok: a missing value) */
     PD__F_NULL,        /* type_error.none.not_allowed */
     PD__F_TYPE,        /* type_error.float */
     PD__F_NONFINITE,   /* accepted by Pydantic, refused by predictd (+-inf, or an integer

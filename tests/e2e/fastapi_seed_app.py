@@ -14,7 +14,7 @@ that takes missing values (XGBoost, HistGradientBoosting), predictd's missing_ok
 Answer: {"prediction": <label>}; /predict_list: {"predictions": [<label>, ...]}.
 
 The model comes from PD_SKLEARN_MODEL (a pickle or joblib file of a fitted estimator).
-`create_app(model, names)` is also importable, so that tests and the validation-case
+`create_app(model, names, optional=False)` is also importable, so that tests and the validation-case
 generator can run the same app in-process with their own estimator.
 
 Run: /usr/bin/python3 tests/e2e/fastapi_seed_app.py --port 8001
@@ -24,7 +24,6 @@ import argparse
 import os
 import pickle
 import sys
-
 from typing import List, Optional
 
 from fastapi import FastAPI
