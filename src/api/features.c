@@ -1,5 +1,6 @@
-/* features.c - pd_features_decode(): FastAPI 0.92 / Pydantic 1.10 request validation for
- * a model whose input is one float per feature name (see features.h).
+/* features.c - the decode call behind pd_features_decode() and pd_codec_fastapi: FastAPI
+ * 0.92 / Pydantic 1.10 request validation for a model whose input is one float per
+ * feature name (see features.h, features_internal.h).
  *
  * What FastAPI does, and so what this does, in order:
  *  1. empty body -> the body is None -> 422 value_error.missing at ["body"];
@@ -13,35 +14,35 @@
  *  4. Pydantic: null -> missing at ["body"]; an object is the mapping; an array or a string
  *     goes through dict(value) (json_pairs.c; "" is {}); anything else -> type_error.dict;
  *     then per field, in field order: missing, none.not_allowed, or float() of the value
- *     (json_pyfloat.c); every field error is listed.
+ *     (json_pyfloat.c); every field error is listed. With a list of rows (the codec), a
+ *     top-level array is `List[InputData]` instead: features_list.c.
  *
  * Deliberate differences from FastAPI (it answers 500 Internal Server Error for these):
  *  - a field that float() turns into NaN or +-inf (NaN, Infinity, -Infinity, 1e400, "nan",
  *    "inf", ...) or an integer too large for a double (Python: OverflowError) is refused
  *    with 422 {"loc":["body",<name>],"msg":"ensure this value is a finite number",
- *    "type":"value_error.number.not_finite_number"}, listed for every such field, but only
- *    when no field has one of Pydantic's errors: whenever FastAPI answers 422, predictd's
- *    body is FastAPI's, byte for byte;
+ *    "type":"value_error.number.not_finite_number"} (["body",<index>,<name>] in a list),
+ *    listed for every such field, but only when no field of any row has one of Pydantic's
+ *    errors: whenever FastAPI answers 422, predictd's body is FastAPI's, byte for byte.
+ *    With missing_ok (Optional[float] = None in FastAPI terms) NaN is a missing value,
+ *    not an error; +-inf still is;
  *  - a JSONDecodeError whose document holds a lone surrogate (FastAPI fails to encode its
  *    own 422) is answered with each lone surrogate of ctx.doc written as U+FFFD.
  *
- * Invariant: nothing is written to `out` for a field unless its state is PD__F_OK. */
+ * Invariant: the per-call state (states, name index) lives on the stack, or in one heap
+ * block for models wider than PD_FEATURES_STACK; nothing static is written. */
 #include "api/features.h"
 
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/features_internal.h"
 #include "api/json_encoding.h"
-#include "api/json_pairs.h"
-#include "api/json_pyfloat.h"
-#include "api/json_scan.h"
 #include "common.h"
 
 #define SELF_KEY "__pydantic_self__"
-#define SELF_MSG "BaseModel.__init__() got multiple values for argument '__pydantic_self__'"
 
 /* Python's str.strip() whitespace in the Latin-1 range (Starlette decodes headers so). */
 static int hdr_space(unsigned char c)
@@ -191,291 +192,94 @@ long pd__features_match(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *k
     return -1;
 }
 
-static void set_double(pd__fctx_t *c, long idx, double d)
+/* The document after json.loads found it well-formed up to its value: only whitespace
+ * may follow. Returns 0 or PD_EFORMAT (s->err set). */
+static int doc_end(pd__jscan_t *s)
 {
-    if (isfinite(d)) {
-        c->out[idx] = d;
-        c->st[idx] = PD__F_OK;
-    } else
-        c->st[idx] = PD__F_NONFINITE;
-}
-
-int pd__features_value(pd__fctx_t *c, pd__jscan_t *s, long idx)
-{
-    if (idx < 0)
-        return pd__json_skip(s) < 0 ? PD_EFORMAT : 0;
-    pd__jval_t v;
-    double d;
-    int rc;
-    if (pd__json_value(s, &v) < 0)
-        return PD_EFORMAT;
-    switch (v.kind) {
-    case PD__JK_OBJECT:
-    case PD__JK_ARRAY:
-        c->st[idx] = PD__F_TYPE;
-        return pd__json_skip_rest(s, v.kind, 1) < 0 ? PD_EFORMAT : 0;
-    case PD__JK_STRING:
-        rc = pd__pyfloat_string(s, &v, &d);
-        if (rc == PD_ENOMEM)
-            return rc;
-        if (rc < 0)
-            c->st[idx] = PD__F_TYPE;
-        else
-            set_double(c, idx, d);
-        return 0;
-    case PD__JK_INT:
-    case PD__JK_FLOAT:
-        rc = pd__pyfloat_number(s, &v, &d);
-        if (rc < 0)
-            return rc;
-        set_double(c, idx, d);
-        return 0;
-    case PD__JK_TRUE:
-    case PD__JK_FALSE:
-        set_double(c, idx, v.kind == PD__JK_TRUE ? 1.0 : 0.0);
-        return 0;
-    case PD__JK_NULL:
-        c->st[idx] = PD__F_NULL;
-        return 0;
-    default: /* NaN, Infinity, -Infinity */
-        c->st[idx] = PD__F_NONFINITE;
-        return 0;
-    }
-}
-
-/* An object body, '{' consumed: the last value given for a field wins, as in Python. */
-static int walk_object(pd__fctx_t *c, pd__jscan_t *s)
-{
-    pd__jval_t key;
-    int r = pd__json_obj_first(s, &key);
-    while (r == 1) {
-        int rc = pd__features_value(c, s, pd__features_match(c, s, &key));
-        if (rc != 0)
-            return rc;
-        r = pd__json_obj_next(s, &key);
-    }
-    return r < 0 ? PD_EFORMAT : 0;
-}
-
-/* Parses the whole document into c. Returns 0, PD_EFORMAT (s->err set) or PD_ENOMEM. */
-static int parse_document(pd__fctx_t *c, pd__jscan_t *s)
-{
-    pd__jval_t v;
-    int rc = 0;
     pd__json_ws(s);
-    if (pd__json_value(s, &v) < 0)
-        return PD_EFORMAT;
-    switch (v.kind) {
-    case PD__JK_OBJECT:
-        rc = walk_object(c, s);
-        break;
-    case PD__JK_ARRAY:
-        rc = pd__features_pairs(c, s);
-        break;
-    case PD__JK_STRING: /* dict("") == {}; any other string fails dict() */
-        c->body = v.end == v.start ? PD__B_FIELDS : PD__B_DICT;
-        break;
-    case PD__JK_NULL:
-        c->body = PD__B_MISSING;
-        break;
-    default:
-        c->body = PD__B_DICT;
-        break;
-    }
-    if (rc != 0)
-        return rc;
-    pd__json_ws(s);
-    if (s->pos != s->len) {
-        s->err = PD__J_SYNTAX;
-        s->msg = "Extra data";
-        s->err_pos = s->pos;
-        return PD_EFORMAT;
-    }
-    return 0;
-}
-
-/* ---- error bodies ---- */
-
-static int put_item(pd_buf_t *b, int *first, const char *name, const char *msg, const char *type)
-{
-    int rc = pd_buf_puts(b, *first ? "{\"loc\":[\"body\"" : ",{\"loc\":[\"body\"");
-    *first = 0;
-    if (rc == 0 && name) {
-        rc = pd_buf_puts(b, ",");
-        if (rc == 0)
-            rc = pd_buf_json_str(b, name, strlen(name));
-    }
-    if (rc == 0)
-        rc = pd_buf_puts(b, "],\"msg\":");
-    if (rc == 0)
-        rc = pd_buf_json_str(b, msg, strlen(msg));
-    if (rc == 0)
-        rc = pd_buf_puts(b, ",\"type\":");
-    if (rc == 0)
-        rc = pd_buf_json_str(b, type, strlen(type));
-    if (rc == 0)
-        rc = pd_buf_puts(b, "}");
-    return rc;
-}
-
-static int body_error(pd_buf_t *b, const char *msg, const char *type)
-{
-    int first = 1;
-    int rc = pd_buf_puts(b, "{\"detail\":[");
-    if (rc == 0)
-        rc = put_item(b, &first, NULL, msg, type);
-    if (rc == 0)
-        rc = pd_buf_puts(b, "]}");
-    return rc < 0 ? rc : PD_EINVAL;
-}
-
-/* Field errors in field order; not-finite ones only when there is nothing else. */
-static int field_errors(const pd__fctx_t *c, pd_buf_t *b)
-{
-    static const struct { const char *msg, *type; } what[] = {
-        [PD__F_MISSING] = {"field required", "value_error.missing"},
-        [PD__F_NULL] = {"none is not an allowed value", "type_error.none.not_allowed"},
-        [PD__F_TYPE] = {"value is not a valid float", "type_error.float"},
-        [PD__F_NONFINITE] = {"ensure this value is a finite number",
-                             "value_error.number.not_finite_number"},
-    };
-    int pydantic = 0, nonfinite = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        pydantic |= c->st[i] != PD__F_OK && c->st[i] != PD__F_NONFINITE;
-        nonfinite |= c->st[i] == PD__F_NONFINITE;
-    }
-    if (!pydantic && !nonfinite)
+    if (s->pos == s->len)
         return 0;
-    int first = 1, rc = pd_buf_puts(b, "{\"detail\":[");
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
-        unsigned char st = c->st[i];
-        if (st == PD__F_OK || (pydantic && st == PD__F_NONFINITE))
-            continue;
-        rc = put_item(b, &first, c->names[i], what[st].msg, what[st].type);
-    }
-    if (rc == 0)
-        rc = pd_buf_puts(b, "]}");
-    return rc < 0 ? rc : PD_EINVAL;
+    s->err = PD__J_SYNTAX;
+    s->msg = "Extra data";
+    s->err_pos = s->pos;
+    return PD_EFORMAT;
 }
 
-/* The decoded document as a JSON string (json.dumps, ensure_ascii=False); a lone surrogate
- * (3 bytes ED A0..BF xx) is written as U+FFFD. */
-static int put_doc(pd_buf_t *b, const unsigned char *d, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t run = 0, i = 0;
-    int rc = pd_buf_append(b, "\"", 1);
-    while (i < n && rc == 0) {
-        unsigned char c = d[i];
-        char esc[8];
-        size_t elen = 2, adv = 1;
-        esc[0] = '\\';
-        if (c == '"' || c == '\\')
-            esc[1] = (char)c;
-        else if (c >= 0x20 && !(c == 0xED && i + 2 < n && d[i + 1] >= 0xA0)) {
-            i++;
-            continue;
-        } else if (c >= 0x20) { /* a lone surrogate: U+FFFD, so the body stays UTF-8 */
-            memcpy(esc, "\xef\xbf\xbd", 3);
-            elen = 3;
-            adv = 3;
-        } else if (c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
-            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : c == '\b' ? 'b' : 'f';
-        else {
-            memcpy(esc, "\\u00", 4);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            elen = 6;
-        }
-        rc = pd_buf_append(b, d + run, i - run);
-        if (rc == 0)
-            rc = pd_buf_append(b, esc, elen);
-        i += adv;
-        run = i;
-    }
-    if (rc == 0)
-        rc = pd_buf_append(b, d + run, n - run);
-    if (rc == 0)
-        rc = pd_buf_append(b, "\"", 1);
-    return rc;
-}
-
-static int jsondecode_error(pd_buf_t *b, const pd__jscan_t *s)
-{
-    size_t pos, line, col;
-    char full[160];
-    pd__json_char_offset(s->doc, s->err_pos, &pos, &line, &col);
-    snprintf(full, sizeof full, "%s: line %zu column %zu (char %zu)", s->msg, line, col, pos);
-    int rc = pd_buf_printf(b, "{\"detail\":[{\"loc\":[\"body\",%zu],\"msg\":", pos);
-    if (rc == 0)
-        rc = pd_buf_json_str(b, full, strlen(full));
-    if (rc == 0)
-        rc = pd_buf_puts(b, ",\"type\":\"value_error.jsondecode\",\"ctx\":{\"msg\":");
-    if (rc == 0)
-        rc = pd_buf_json_str(b, s->msg, strlen(s->msg));
-    if (rc == 0)
-        rc = pd_buf_puts(b, ",\"doc\":");
-    if (rc == 0)
-        rc = put_doc(b, s->doc, s->len);
-    if (rc == 0)
-        rc = pd_buf_printf(b, ",\"pos\":%zu,\"lineno\":%zu,\"colno\":%zu}}]}", pos, line, col);
-    return rc < 0 ? rc : PD_EINVAL;
-}
-
-static int decode_text(pd__fctx_t *c, const unsigned char *doc, size_t dlen, pd_buf_t *err)
+/* The whole document (UTF-8) into c: one row, or a list of rows when rows is given and
+ * the document is an array. Returns 0, PD_EINVAL, PD_EFORMAT, PD_ETOOBIG or PD_ENOMEM. */
+static int decode_doc(pd__fctx_t *c, const unsigned char *doc, size_t dlen, pd_rows_t *rows,
+                      double *out, pd_buf_t *err)
 {
     pd__jscan_t s;
+    pd__jval_t v;
+    int rc = 0, list = 0;
     pd__json_init(&s, doc, dlen);
-    int rc = parse_document(c, &s);
-    if (rc < 0 && rc != PD_EFORMAT)
-        return rc;
-    if (rc == PD_EFORMAT) {
-        /* Python decodes the whole body before parsing: undecodable text anywhere wins. */
-        if (s.err == PD__J_BADBODY || pd__utf8_check(doc, dlen) != dlen) {
-            rc = pd_buf_puts(err, PD_FEATURES_BODY_400);
-            return rc < 0 ? rc : PD_EFORMAT;
+    pd__json_ws(&s);
+    if (pd__json_value(&s, &v) < 0)
+        return pd__features_syntax_error(err, &s);
+    if (rows != NULL && v.kind == PD__JK_ARRAY) {
+        list = 1;
+        rows->single = 0;
+        rc = pd__features_list(c, &s, rows, err);
+    } else {
+        if (rows != NULL)
+            rc = pd_rows_add(rows, &out);
+        if (rc == 0) {
+            pd__features_reset(c, out);
+            rc = pd__features_element(c, &s, &v);
         }
-        return jsondecode_error(err, &s);
     }
-    switch (c->body) {
-    case PD__B_MISSING:
-        return body_error(err, "field required", "value_error.missing");
-    case PD__B_DICT:
-        return body_error(err, "value is not a valid dict", "type_error.dict");
-    default:
-        break;
+    if (rc == 0)
+        rc = doc_end(&s);
+    if (rc == PD_EFORMAT)
+        return pd__features_syntax_error(err, &s);
+    if (rc == PD_ETOOBIG && c->too_many_rows)
+        pd_buf_reset(err);
+    if (rc < 0)
+        return rc;
+    if (!list) { /* the row's errors come after the whole document parsed */
+        pd__features_finish(c);
+        rc = pd__features_row_errors(c, err, PD__FEATURES_TOP);
     }
-    if (c->kw_nonstr)
-        return body_error(err, "keywords must be strings", "type_error");
-    if (c->kw_self)
-        return body_error(err, SELF_MSG, "type_error");
-    return field_errors(c, err);
+    if (rc == 0 && !c->pydantic && c->nonfinite)
+        rc = list ? pd__features_nonfinite_errors(c, err, rows->x, rows->n_rows, 1)
+                  : pd__features_nonfinite_errors(c, err, c->out, 1, 0);
+    return rc < 0 ? rc : pd__features_errors_end(c, err);
 }
 
-int pd_features_decode(const char *const *names, size_t n, const char *content_type,
-                       const char *body, size_t len, double *out, pd_buf_t *err_body)
+/* Index slots for n names: a power of two >= 2n, or 0 when the linear match is used. */
+static uint32_t index_size(size_t n)
+{
+    return n > PD__FEATURES_LINEAR_MAX ? index_slots(n) : 0;
+}
+
+int pd__features_run(const pd__fcall_t *a, double *out, pd_rows_t *rows, pd_buf_t *err,
+                     int *too_many_rows)
 {
     unsigned char stack_st[PD_FEATURES_STACK];
+    uint32_t stack_tab[2 * PD_FEATURES_STACK];
     const unsigned char *doc;
     unsigned char *owned = NULL;
-    size_t dlen;
-    pd_buf_reset(err_body);
+    size_t dlen, n = a->n;
+    *too_many_rows = 0;
+    pd_buf_reset(err);
+    if (rows != NULL)
+        rows->single = 1; /* until the document turns out to be an array */
     if (n > PD_FEATURES_MAX)
         return PD_ETOOBIG;
-    if (len == 0) /* FastAPI: no body bytes -> body None -> the body field is missing */
-        return body_error(err_body, "field required", "value_error.missing");
-    if (!pd_features_is_json(content_type)) /* the body stays bytes: not a dict */
-        return body_error(err_body, "value is not a valid dict", "type_error.dict");
-    int rc = pd__json_text((const unsigned char *)body, len, &doc, &dlen, &owned);
+    if (a->len == 0) /* FastAPI: no body bytes -> body None -> the body field is missing */
+        return pd__features_body_error(err, "field required", "value_error.missing");
+    if (!pd_features_is_json(a->content_type)) /* the body stays bytes: not a dict */
+        return pd__features_body_error(err, "value is not a valid dict", "type_error.dict");
+    int rc = pd__json_text((const unsigned char *)a->body, a->len, &doc, &dlen, &owned);
     if (rc == PD_EFORMAT) {
-        rc = pd_buf_puts(err_body, PD_FEATURES_BODY_400);
+        rc = pd_buf_puts(err, PD_FEATURES_BODY_400);
         return rc < 0 ? rc : PD_EFORMAT;
     }
     if (rc < 0)
         return rc;
-    pd__fctx_t c = {.names = names, .n = n, .out = out};
-    uint32_t stack_tab[2 * PD_FEATURES_STACK];
-    uint32_t slots = n > PD__FEATURES_LINEAR_MAX ? index_slots(n) : 0;
+    pd__fctx_t c = {.names = a->names, .n = n, .missing_ok = a->missing_ok};
+    uint32_t slots = index_size(n);
     unsigned char *heap = NULL; /* st and the index, for models wider than the stack */
     if (n <= PD_FEATURES_STACK) {
         c.st = stack_st;
@@ -487,15 +291,24 @@ int pd_features_decode(const char *const *names, size_t n, const char *content_t
         free(owned);
         return PD_ENOMEM;
     }
-    memset(c.st, PD__F_MISSING, n);
     if (slots != 0) {
         uint32_t *tab = stack_tab;
         if (heap != NULL) /* after st, aligned up for uint32_t */
             tab = (uint32_t *)(heap + ((n + sizeof(uint32_t) - 1) & ~(sizeof(uint32_t) - 1)));
         index_build(&c, tab, slots);
     }
-    rc = decode_text(&c, doc, dlen, err_body);
+    rc = decode_doc(&c, doc, dlen, rows, out, err);
+    *too_many_rows = c.too_many_rows;
     free(heap);
     free(owned);
     return rc;
+}
+
+int pd_features_decode(const char *const *names, size_t n, const char *content_type,
+                       const char *body, size_t len, double *out, pd_buf_t *err_body)
+{
+    pd__fcall_t a = {.names = names, .n = n, .content_type = content_type, .body = body,
+                     .len = len};
+    int too_many;
+    return pd__features_run(&a, out, NULL, err_body, &too_many);
 }

@@ -8,7 +8,9 @@
  *
  * Runs on the loop thread: single pass, bounded (nesting, integer digits, feature count),
  * and no allocation in the common case (heap only for more than PD_FEATURES_STACK
- * features, a numeric literal longer than 256 characters, or a UTF-16/32 body). */
+ * features, a numeric literal longer than 256 characters, or a UTF-16/32 body). Reentrant
+ * (no static state). The same decoder serves pd_codec_fastapi (api/codec.h), which also
+ * reads a JSON array as a list of rows and takes missing values (features_internal.h). */
 #ifndef PD_API_FEATURES_H
 #define PD_API_FEATURES_H
 

@@ -6,6 +6,9 @@
  * object), else dict() fails: type_error.dict. A non-string key makes Model(**d) fail with
  * "keywords must be strings". The last pair for a key wins.
  *
+ * Used for the whole body (pd_features_decode) and for each element of a list of rows
+ * (pd_codec_fastapi), whose elements Pydantic validates the same way.
+ *
  * The whole array is always scanned (json.loads parses everything before Pydantic runs),
  * so that a syntax error later in the document still wins over any of these outcomes. */
 #include "api/json_pairs.h"
@@ -108,12 +111,8 @@ static int pair_object(pd__fctx_t *c, pd__jscan_t *s)
         return rc;
     if (rc < 0)
         c->st[idx] = PD__F_TYPE;
-    else if (d - d != 0) /* inf or nan */
-        c->st[idx] = PD__F_NONFINITE;
-    else {
-        c->out[idx] = d;
-        c->st[idx] = PD__F_OK;
-    }
+    else
+        pd__features_set(c, idx, d);
     return 0;
 }
 

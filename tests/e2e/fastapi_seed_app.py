@@ -3,13 +3,18 @@
 It serves a fitted scikit-learn estimator the way the article prescribes:
   POST /predict_blocking      model.predict runs on the event loop (the anti-pattern)
   POST /predict_non_blocking  model.predict runs via `await run_in_threadpool(...)`
+  POST /predict_list          a batch, `data: List[InputData]`: one model.predict over all
+                              rows via `await run_in_threadpool(...)` (the benchmark's
+                              List[InputData] baseline and the oracle for predictd's lists)
   GET  /health                answered on the loop
 Body: the Pydantic model InputData (feature1: float, feature2: float by default; with
-PD_FEATURES="a,b,c" the fields are built from those names, in that order).
-Answer: {"prediction": <label>}.
+PD_FEATURES="a,b,c" the fields are built from those names, in that order). With
+optional=True (PD_OPTIONAL=1) every field is `Optional[float] = None`: the app of a model
+that takes missing values (XGBoost, HistGradientBoosting), predictd's missing_ok mode.
+Answer: {"prediction": <label>}; /predict_list: {"predictions": [<label>, ...]}.
 
 The model comes from PD_SKLEARN_MODEL (a pickle or joblib file of a fitted estimator).
-`create_app(model, names)` is also importable, so that tests and the validation-case
+`create_app(model, names, optional=False)` is also importable, so that tests and the validation-case
 generator can run the same app in-process with their own estimator.
 
 Run: /usr/bin/python3 tests/e2e/fastapi_seed_app.py --port 8001
@@ -19,6 +24,7 @@ import argparse
 import os
 import pickle
 import sys
+from typing import List, Optional
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -45,11 +51,18 @@ def feature_names():
     return tuple(n.strip() for n in env.split(",") if n.strip())
 
 
-def create_app(model, names=DEFAULT_FEATURES):
-    """The article's app around `model` (anything with .predict(rows))."""
+def optional_from_env():
+    """PD_OPTIONAL=1: fields are Optional[float] = None (a model that takes missing values)."""
+    return os.environ.get("PD_OPTIONAL", "").strip() not in ("", "0")
+
+
+def create_app(model, names=DEFAULT_FEATURES, optional=False):
+    """The article's app around `model` (anything with .predict(rows)); optional=True makes
+    every field Optional[float] = None (null or omitted -> None, handed to the model)."""
     # InputData exactly as the article declares it when names are the defaults:
     #   class InputData(BaseModel): feature1: float; feature2: float
-    InputData = create_model("InputData", **{n: (float, ...) for n in names})
+    field = (Optional[float], None) if optional else (float, ...)
+    InputData = create_model("InputData", **{n: field for n in names})
     app = FastAPI()
 
     def preprocess_input(data):
@@ -63,6 +76,12 @@ def create_app(model, names=DEFAULT_FEATURES):
         # numpy scalars are not JSON-encodable by FastAPI: hand back the Python value.
         return first.item() if hasattr(first, "item") else first
 
+    def preprocess_batch(data):
+        return [[getattr(row, n) for n in names] for row in data]
+
+    def format_batch(prediction):
+        return prediction.tolist() if hasattr(prediction, "tolist") else list(prediction)
+
     @app.post("/predict_blocking")
     async def predict_blocking(data: InputData):
         processed_data = preprocess_input(data)
@@ -74,6 +93,14 @@ def create_app(model, names=DEFAULT_FEATURES):
         processed_data = preprocess_input(data)
         prediction = await run_in_threadpool(run_model_inference, processed_data)
         return {"prediction": format_output(prediction)}
+
+    @app.post("/predict_list")
+    async def predict_list(data: List[InputData]):
+        if not data:  # scikit-learn refuses a batch of 0 rows
+            return {"predictions": []}
+        processed_data = preprocess_batch(data)
+        prediction = await run_in_threadpool(run_model_inference, processed_data)
+        return {"predictions": format_batch(prediction)}
 
     @app.get("/health")
     async def health():
@@ -93,7 +120,7 @@ def main(argv=None):
         print("fastapi_seed_app: set PD_SKLEARN_MODEL or pass --model", file=sys.stderr)
         return 2
     import uvicorn
-    app = create_app(load_model(args.model), feature_names())
+    app = create_app(load_model(args.model), feature_names(), optional_from_env())
     uvicorn.run(app, host=args.host, port=args.port, loop="uvloop", http="httptools",
                 workers=1, log_level="warning", access_log=False)
     return 0

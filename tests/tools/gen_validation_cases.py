@@ -10,15 +10,21 @@ uvicorn on free 127.0.0.1 ports:
 Every case is sent over a raw socket (so the Content-Type header is exactly as listed,
 or absent) to POST /predict_non_blocking.
 
-Each output record: name, content_type (str or null), body (str) or body_b64, status,
-response (FastAPI's body, exact text), values (repr strings of the parsed floats, for
-200s), and expect_status / expect_response: what predictd must answer. They equal
+Each output record: name, content_type (str or null), body (str) or body_b64, is_list,
+status, response (FastAPI's body, exact text), values (repr strings of the parsed floats,
+for 200s), and expect_status / expect_response: what predictd must answer. They equal
 status / response except where FastAPI answers 500; there predictd answers 422
 value_error.number.not_finite_number (see src/api/features.c, "deliberate differences").
+is_list: json.loads makes the body a JSON array. The article's one-row route turns it into
+a dict (dict(pairs)), which is what status / response record, but predictd's FastAPI
+routes answer an array as a list of rows (List[InputData]): for these cases expect_* is
+pd_features_decode's answer, not the routes'; tests/data/list_validation_cases.json
+(gen_list_validation_cases.py) holds the list answers.
 
 Usage: /usr/bin/python3 tests/tools/gen_validation_cases.py [out.json]
 """
 import base64
+import email.message
 import json
 import os
 import socket
@@ -195,10 +201,11 @@ CASES = [
 
 
 class EchoModel:
-    """Hands back the validated floats as repr strings (exact, NaN-safe)."""
+    """Hands back the validated floats as repr strings (exact, NaN-safe), one list per row
+    (the one-row routes answer the first, /predict_list all of them)."""
 
     def predict(self, rows):
-        return [[repr(v) for v in rows[0]]]
+        return [[repr(v) for v in r] for r in rows]
 
 
 def real_model():
@@ -257,6 +264,26 @@ def http_post(port, path, content_type, body):
     return status, payload
 
 
+def is_json_type(ct):
+    """FastAPI 0.92's test for parsing a body as JSON (fastapi/routing.py)."""
+    if not ct:
+        return True
+    message = email.message.Message()
+    message["content-type"] = ct
+    sub = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def is_list(ct, body):
+    """Whether FastAPI's json.loads makes the body a list: predictd's list mode."""
+    if not is_json_type(ct):
+        return False
+    try:
+        return isinstance(json.loads(body), list)
+    except (ValueError, RecursionError):
+        return False
+
+
 def not_finite_body(values):
     errs = [{"loc": ["body", n], "msg": "ensure this value is a finite number",
              "type": "value_error.number.not_finite_number"}
@@ -281,6 +308,7 @@ def run_case(real_port, echo_port, name, ct, body):
     except UnicodeError:
         rec.pop("body", None)
         rec["body_b64"] = base64.b64encode(body).decode()
+    rec["is_list"] = is_list(ct, body)
     rec["status"] = status
     rec["response"] = payload.decode("utf-8", "replace")
     echo_status, values = parse_values_or_none(echo_port, ct, body)
