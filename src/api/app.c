@@ -1,9 +1,10 @@
 /* app.c - wires models, pool, metrics and the loop monitor into routes (see app.h).
  *
- * Owns: the model registry, the pool, the metrics registry, the loop monitor, the
- * prediction context, and the GET /models body, computed once (models never change while
- * the server runs). Invariant: the loop thread is the only thread that touches any of it,
- * except models through the pool's run_batch. */
+ * Owns: the model registry and the repository keeper that fills it, the control API
+ * (explicit mode), the pool, the metrics registry, the loop monitor and the prediction
+ * pipeline. Invariant: the loop thread is the only thread that touches any of it, except
+ * model versions through the pipeline's jobs and model files through the repository's
+ * loads. */
 #include "api/app.h"
 
 #include <jansson.h>
@@ -12,9 +13,11 @@
 #include <string.h>
 
 #include "api/catalog.h"
+#include "api/control.h"
 #include "api/health.h"
 #include "api/predict.h"
 #include "api/registry.h"
+#include "api/repository.h"
 #include "api/rows.h"
 #include "common.h"
 #include "obs/log.h"
@@ -31,6 +34,8 @@ struct pd_app_s {
     pd_looplag_t *lag;
     pd_pool_t *pool;
     pd_registry_t reg;
+    pd_repository_t *repo;
+    pd_control_t *control; /* explicit mode only */
     pd_predict_ctx_t *predict;
     pd_health_t health;
     pd_buf_t scrape;     /* GET /metrics scratch */
@@ -52,6 +57,8 @@ void pd_app_options_default(pd_app_options_t *o)
     o->queue_timeout_ms = PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS;
     o->slow_callback_ms = PD_LOOPLAG_DEFAULT_SLOW_MS;
     o->worker_nice = PD_POOL_DEFAULT_NICE;
+    o->max_models = PD_REGISTRY_DEFAULT_MAX_MODELS;
+    o->poll_ms = PD_REPOSITORY_DEFAULT_POLL_MS;
 }
 
 static void metrics_handler(pd_http_request_t *req, void *ctx)
@@ -144,6 +151,11 @@ static void hook_response(void *ud, const pd_http_request_t *req, int status, si
     pd_metrics_observe(pd_metrics_series(app->duration, dv), (double)duration_ns / 1e9);
 }
 
+static void hook_drain_start(void *ud)
+{
+    pd_repository_stop(((pd_app_t *)ud)->repo); /* no reload while draining */
+}
+
 static void hook_drained(void *ud, unsigned cut_off)
 {
     pd_app_t *app = ud;
@@ -160,13 +172,51 @@ void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
     hooks->before_handler = hook_before;
     hooks->after_handler = hook_after;
     hooks->after_response = hook_response;
+    hooks->on_drain_start = hook_drain_start;
     hooks->on_drained = hook_drained;
+}
+
+static int app_ready(void *ud)
+{
+    return pd_registry_ready(&((pd_app_t *)ud)->reg);
 }
 
 void pd_app_attach_server(pd_app_t *app, pd_http_server_t *srv)
 {
     app->srv = srv;
     app->health.server = srv;
+}
+
+/* The repository: read it now (before the server listens), watch it as the mode says, and
+ * in explicit mode the control API with its token. */
+static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
+                      const pd_app_options_t *o, char *err, size_t errlen)
+{
+    char *token = NULL;
+    if (o->model_control == PD_CONTROL_EXPLICIT &&
+        (token = pd_control_read_token(o->admin_token_file, err, errlen)) == NULL)
+        return PD_EINVAL;
+    pd_repository_options_t ro = {o->model_paths, o->n_model_paths, o->model_control,
+                                  o->poll_ms, 0, 0, o->strict};
+    int rc = pd_repository_create(&app->repo, loop, &app->reg, app->metrics, &ro, err, errlen);
+    if (rc == 0)
+        rc = pd_repository_load_initial(app->repo, err, errlen);
+    if (rc == 0 && app->reg.n == 0 && o->model_control == PD_CONTROL_NONE) {
+        snprintf(err, errlen, "no model to serve: name model files or directories");
+        rc = PD_ENOTFOUND;
+    }
+    if (rc == 0 && o->default_model && !pd_registry_default(&app->reg)) {
+        snprintf(err, errlen, "--default-model: no loaded model is named '%s'", o->default_model);
+        rc = PD_ENOTFOUND;
+    }
+    if (rc == 0 && token != NULL &&
+        (rc = pd_control_create(&app->control, router, &app->reg, app->repo, token)) < 0)
+        snprintf(err, errlen, "control routes: %s", pd_strerror(rc));
+    free(token);
+    if (rc == 0 && app->reg.n > 1 && !o->default_model && pd_registry_default(&app->reg))
+        pd_log_info("default model: %s, the first loaded (choose with --default-model)",
+                    pd_registry_default(&app->reg)->name);
+    return rc;
 }
 
 static int app_routes(pd_app_t *app, pd_router_t *router)
@@ -189,14 +239,18 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     }
     app->router = router;
     pd_buf_init(&app->scrape, PD_APP_METRICS_MAX);
-    const char *what = "";
-    int rc = pd_registry_load(&app->reg, o->model_paths, o->n_model_paths, o->default_model,
-                              o->inline_below_us, PD_ROWS_MAX_COLS, err, errlen);
+    app->health.ready = app_ready;
+    app->health.ud = app;
+    const char *what = "model registry";
+    int rc = pd_registry_init(&app->reg, o->max_models, o->default_model, o->inline_below_us,
+                              PD_ROWS_MAX_COLS);
     if (rc < 0)
-        goto fail; /* err says which file and why */
+        goto fail_what;
     what = "metrics";
     if ((rc = app_metrics(app)) < 0)
         goto fail_what;
+    if ((rc = app_models(app, loop, router, o, err, errlen)) < 0)
+        goto fail; /* err says which file and why */
     what = "event-loop monitor";
     pd_looplag_options_t lo = {0, o->slow_callback_ms, 0};
     if ((rc = pd_looplag_init(&app->lag, loop, app->metrics, &lo)) < 0)
@@ -207,6 +261,7 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     po.n_workers = o->workers;
     po.max_batch = o->max_batch;
     po.worker_nice = o->worker_nice;
+    po.max_queues = o->max_models + 1; /* one per model name, and the codec queue */
     if ((rc = pd_pool_init(&app->pool, loop, &po)) < 0 ||
         (rc = pd_pool_metrics_attach(app->pool, app->metrics)) < 0)
         goto fail_what;
@@ -233,6 +288,8 @@ void pd_app_destroy(pd_app_t *app)
         return;
     pd_pool_destroy(app->pool);
     pd_predict_destroy(app->predict);
+    pd_control_destroy(app->control);
+    pd_repository_destroy(app->repo);
     pd_looplag_destroy(app->lag);
     pd_metrics_destroy(app->metrics);
     pd_registry_free(&app->reg);

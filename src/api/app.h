@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "api/repository.h"
 #include "http/http.h"
 
 #define PD_APP_DEFAULT_INLINE_BELOW_US 10.0
@@ -18,7 +19,13 @@
 typedef struct pd_app_options_s {
     const char *const *model_paths; /* files or directories; borrowed during create */
     size_t n_model_paths;
-    const char *default_model;      /* NULL: the only model */
+    const char *default_model;      /* NULL: the first model loaded */
+    size_t max_models;              /* model names served at once */
+    pd_model_control_t model_control; /* none, poll or explicit */
+    uint32_t poll_ms;               /* poll mode's fallback rescan period */
+    int strict;                     /* any load failure at start is fatal */
+    const char *admin_token_file;   /* explicit mode: the token's file, else the
+                                       PREDICTD_ADMIN_TOKEN environment variable */
     unsigned workers;               /* 0: online CPUs */
     size_t max_queue;               /* jobs waiting per model; 0: default */
     size_t max_batch;               /* rows per worker batch (and per chunk); 0: default */
@@ -37,9 +44,10 @@ typedef struct pd_app_s pd_app_t;
  * `predictd serve` shows in its help. */
 void pd_app_options_default(pd_app_options_t *o);
 
-/* Loads the models, starts the pool and the loop monitor (call before the loop first
- * runs), and registers all routes on router, which must outlive the app. On failure
- * returns a negative code and one line in err. */
+/* Loads the models of the repository, starts watching it as model_control says, starts
+ * the pool and the loop monitor (call before the loop first runs), and registers all
+ * routes on router, which must outlive the app. On failure returns a negative code and one
+ * line in err (PD_EINVAL: explicit control without a token). */
 int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
                   const pd_app_options_t *o, char *err, size_t errlen);
 

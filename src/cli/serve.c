@@ -18,6 +18,8 @@
 #include <sys/resource.h>
 
 #include "api/app.h"
+#include "api/control.h"
+#include "api/registry.h"
 #include "api/rows.h"
 #include "cli/cli.h"
 #include "common.h"
@@ -41,6 +43,11 @@ typedef struct {
     char log_level[16];
     long long access_log;       /* flag */
     char default_model[160];
+    long long max_models;
+    char model_control[16];
+    long long poll_ms;
+    long long strict;           /* flag */
+    char admin_token_file[4096];
     long long workers;
     long long max_queue;
     long long max_batch;
@@ -89,6 +96,18 @@ static const opt_t k_opts[] = {
      "log one line per request: method, path, status, bytes, microseconds"},
     {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
      0, 0, "NAME", "the model /predict* serve (default: the first loaded)"},
+    {"--max-models", OPT_INT, F(max_models), 0, 1, PD_REGISTRY_MAX_MODELS_LIMIT, "N",
+     "model names served at once"},
+    {"--model-control", OPT_STR, F(model_control), sizeof(((serve_config_t *)0)->model_control),
+     0, 0, "MODE", "none: read the models at start and on SIGHUP; poll: also reload every "
+     "change of the repository; explicit: also the /v2/repository control API"},
+    {"--poll-interval", OPT_SECONDS, F(poll_ms), 0, 100, 3600000, "SEC",
+     "poll mode: rescan the repository this often besides file-system events"},
+    {"--strict", OPT_FLAG, F(strict), 0, 0, 1, NULL,
+     "exit 1 if any model fails to load at start (default: skip it and serve the rest)"},
+    {"--admin-token-file", OPT_STR, F(admin_token_file),
+     sizeof(((serve_config_t *)0)->admin_token_file), 0, 0, "FILE",
+     "explicit mode: the bearer token of the control API (else $PREDICTD_ADMIN_TOKEN)"},
     {"--workers", OPT_INT, F(workers), 0, 0, PD_POOL_MAX_WORKERS, "N",
      "inference worker threads, 0 = online CPUs"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, PD_POOL_MAX_QUEUE_LIMIT, "N",
@@ -163,6 +182,22 @@ static void config_default(serve_config_t *c)
     c->queue_timeout_ms = ao.queue_timeout_ms;
     c->slow_callback_ms = ao.slow_callback_ms;
     c->worker_nice = ao.worker_nice;
+    c->max_models = (long long)ao.max_models;
+    snprintf(c->model_control, sizeof c->model_control, "none");
+    c->poll_ms = ao.poll_ms;
+}
+
+static const char *const k_control_modes[] = {"none", "poll", "explicit"};
+
+/* The --model-control mode, or -1 with the error line printed. */
+static int control_mode(const serve_config_t *c)
+{
+    for (size_t i = 0; i < PD_ARRAY_SIZE(k_control_modes); i++)
+        if (strcmp(c->model_control, k_control_modes[i]) == 0)
+            return (int)i;
+    fprintf(stderr, "predictd serve: --model-control: expected none, poll or explicit, got "
+                    "'%s'\n", c->model_control);
+    return -1;
 }
 
 /* Stores one option's value. Returns 0, or 2 after printing the error line. */
@@ -253,6 +288,16 @@ static int parse_args(int argc, char **argv, serve_config_t *c)
         fprintf(stderr, "predictd serve: --log-level: unknown level '%s'\n", c->log_level);
         return 2;
     }
+    int mode = control_mode(c);
+    if (mode < 0)
+        return 2;
+    if (mode == PD_CONTROL_EXPLICIT && c->admin_token_file[0] == '\0' &&
+        getenv(PD_CONTROL_TOKEN_ENV) == NULL) {
+        fprintf(stderr, "predictd serve: --model-control explicit needs an admin token: "
+                        "--admin-token-file FILE or the %s environment variable\n",
+                PD_CONTROL_TOKEN_ENV);
+        return 2;
+    }
     return 0;
 }
 
@@ -311,6 +356,11 @@ static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
     o->model_paths = c->n_models ? c->models : k_default_dir;
     o->n_model_paths = c->n_models ? c->n_models : 1;
     o->default_model = c->default_model[0] ? c->default_model : NULL;
+    o->max_models = (size_t)c->max_models;
+    o->model_control = (pd_model_control_t)control_mode(c);
+    o->poll_ms = (uint32_t)c->poll_ms;
+    o->strict = c->strict != 0;
+    o->admin_token_file = c->admin_token_file[0] ? c->admin_token_file : NULL;
     o->workers = (unsigned)c->workers;
     o->max_queue = (size_t)c->max_queue;
     o->max_batch = (size_t)c->max_batch;
