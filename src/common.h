@@ -26,4 +26,8 @@ const char *pd_strerror(int err);
 #define PD_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PD_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* The struct of type `type` whose member `field` is at `ptr` (the classic container_of):
+ * how an owner gets back from a node or job it embedded (pd_list_t, pd_job_t). */
+#define PD_CONTAINER_OF(ptr, type, field) ((type *)((char *)(ptr) - offsetof(type, field)))
+
 #endif
