@@ -2,7 +2,7 @@
  * dispatches complete requests to their handlers, and writes answered responses in request
  * order, gathering every answered response at the head of the queue into one write.
  *
- * Invariants: requests in c->head..c->tail are in arrival order; only the head run of
+ * Invariants: requests in c->queue are in arrival order; only the head run of
  * ANSWERED requests is ever written; the first c->nwriting requests belong to an
  * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
  * its handler (when the connection dies it moves to the server's detached list). A
@@ -18,6 +18,7 @@
 static const char k_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void conn_update_timer(pd_http_conn_t *c);
+static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
 static void conn_error(pd_http_conn_t *c, int status);
 
@@ -34,14 +35,16 @@ static pd_http_request_t *cb_req_new(void *owner)
     return r;
 }
 
+/* The oldest request of the connection's queue, or NULL. */
+static pd_http_request_t *queue_first(const pd_http_conn_t *c)
+{
+    return pd_list_empty(&c->queue) ? NULL
+                                    : pd_list_entry(pd_list_head(&c->queue), pd_http_request_t, link);
+}
+
 static void enqueue(pd_http_conn_t *c, pd_http_request_t *r)
 {
-    r->next = NULL;
-    if (c->tail)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
+    pd_list_insert_tail(&c->queue, &r->link);
     c->nqueued++;
     r->state = PD__REQ_HANDLER;
     c->srv->stats.requests_in_flight++;
@@ -89,7 +92,7 @@ static void cb_expect_continue(void *owner, pd_http_request_t *r)
 {
     pd_http_conn_t *c = owner;
     (void)r;
-    if (c->head != NULL || c->nwriting)
+    if (!pd_list_empty(&c->queue) || c->nwriting)
         return; /* earlier responses pending: the client sends the body after its wait */
     uv_buf_t b = uv_buf_init((char *)k_continue, sizeof k_continue - 1);
     (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
@@ -101,10 +104,8 @@ static const pd__parser_cbs_t g_cbs = {cb_req_new, cb_req_done, cb_expect_contin
 
 static void release_head(pd_http_conn_t *c)
 {
-    pd_http_request_t *r = c->head;
-    c->head = r->next;
-    if (c->head == NULL)
-        c->tail = NULL;
+    pd_http_request_t *r = queue_first(c);
+    pd_list_remove(&r->link);
     c->nqueued--;
     pd__srv_req_put(c->srv, r);
 }
@@ -113,8 +114,10 @@ static void on_close(uv_handle_t *h)
 {
     pd_http_conn_t *c = h->data;
     pd_http_server_t *srv = c->srv;
-    while (c->head)
+    while (!pd_list_empty(&c->queue))
         release_head(c);
+    pd_list_remove(&c->dnode); /* never flushed after this (defensive: the check phase */
+    pd_list_remove(&c->tnode); /* runs before close callbacks, so both are unlinked) */
     if (c->parser.cur)
         pd__srv_req_put(srv, c->parser.cur);
     free(c->stash);
@@ -130,32 +133,24 @@ void pd__conn_close(pd_http_conn_t *c)
     c->closed = 1;
     pd__srv_tl_set(c->srv, c, PD__TL_NONE);
     pd__srv_conn_gone(c->srv, c);
-    /* Detach requests still held by handlers; the rest is freed in on_close. */
-    pd_http_request_t **pp = &c->head;
-    pd_http_request_t *detached = NULL;
-    while (*pp) {
-        pd_http_request_t *r = *pp;
+    /* Detach requests still held by handlers (newest first); the rest is freed in
+     * on_close. Abort callbacks run once all are detached: one may answer any of them. */
+    pd_list_t detached, *q, *tmp;
+    pd_list_init(&detached);
+    pd_list_foreach_safe(q, tmp, &c->queue) {
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
         if (r->state == PD__REQ_HANDLER) {
-            *pp = r->next;
+            pd_list_remove(q);
             c->nqueued--;
             r->conn = NULL;
-            r->next = detached;
-            detached = r;
-        } else {
-            pp = &r->next;
+            pd_list_insert_head(&detached, q);
         }
     }
-    c->tail = NULL;
-    for (pd_http_request_t *r = c->head; r; r = r->next)
-        c->tail = r;
-    while (detached) {
-        pd_http_request_t *r = detached;
-        detached = r->next;
-        r->next_all = c->srv->detached;
-        r->prev_all = NULL;
-        if (c->srv->detached)
-            c->srv->detached->prev_all = r;
-        c->srv->detached = r;
+    while (!pd_list_empty(&detached)) {
+        q = pd_list_head(&detached);
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
+        pd_list_remove(q);
+        pd_list_insert_head(&c->srv->detached, q);
         if (r->abort_cb)
             r->abort_cb(r, r->abort_arg);
     }
@@ -339,11 +334,11 @@ void pd__conn_accept(pd_http_server_t *srv)
     }
     c->tcp.data = c;
     c->srv = srv;
+    pd_list_init(&c->queue);
+    pd_list_init(&c->tnode);
+    pd_list_init(&c->dnode);
     pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
+    pd_list_insert_head(&srv->conns, &c->node);
     srv->stats.open_connections++;
     if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) < 0) {
         pd__conn_close(c);
@@ -376,12 +371,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
     uint64_t dur = uv_hrtime() - r->recv_ns;
     pd_http_conn_t *c = r->conn;
     if (c == NULL) { /* its connection died: just free it */
-        if (r->prev_all)
-            r->prev_all->next_all = r->next_all;
-        else
-            srv->detached = r->next_all;
-        if (r->next_all)
-            r->next_all->prev_all = r->prev_all;
+        pd_list_remove(&r->link); /* from srv->detached */
         r->state = PD__REQ_ANSWERED;
         if (srv->hooks.after_response)
             srv->hooks.after_response(srv->hooks.ud, r, status, 0, dur);
@@ -390,7 +380,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         return 0;
     }
     /* The last request of a draining connection closes it. */
-    if (srv->draining && r->next == NULL && !pd__parser_busy(&c->parser))
+    if (srv->draining && pd_list_next(&r->link) == &c->queue && !pd__parser_busy(&c->parser))
         r->keep_alive = 0;
     if (!r->keep_alive)
         r->close_after = 1;
@@ -444,7 +434,7 @@ static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
         conn_finish(c);
         return;
     }
-    if (c->srv->draining && c->head == NULL && !pd__parser_busy(&c->parser)) {
+    if (c->srv->draining && pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser)) {
         pd__conn_close(c);
         return;
     }
@@ -466,7 +456,8 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     after_write(c, n, close_after);
-    if (!c->closed && c->head && c->head->state == PD__REQ_ANSWERED)
+    pd_http_request_t *first = c->closed ? NULL : queue_first(c);
+    if (first && first->state == PD__REQ_ANSWERED)
         pd__srv_mark_dirty(c->srv, c);
 }
 
@@ -478,8 +469,11 @@ void pd__conn_flush(pd_http_conn_t *c)
     uint32_t n = 0;
     size_t total = 0;
     int close_after = 0;
-    for (pd_http_request_t *r = c->head; r && r->state == PD__REQ_ANSWERED && n < PD__WRITE_BATCH;
-         r = r->next) {
+    pd_list_t *q;
+    pd_list_foreach(q, &c->queue) {
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
+        if (r->state != PD__REQ_ANSWERED || n >= PD__WRITE_BATCH)
+            break;
         bufs[n++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
         total += r->out.len;
         if (r->close_after) {
@@ -531,7 +525,7 @@ static void conn_update_timer(pd_http_conn_t *c)
     if (pd__parser_busy(&c->parser)) {
         if (c->tlist != PD__TL_IO)
             pd__srv_tl_set(c->srv, c, PD__TL_IO); /* from the request's first bytes */
-    } else if (c->head == NULL) {
+    } else if (pd_list_empty(&c->queue)) {
         pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
     } else {
         pd__srv_tl_set(c->srv, c, PD__TL_NONE); /* a handler is working */
@@ -546,7 +540,7 @@ void pd__conn_drain(pd_http_conn_t *c)
         pd__conn_close(c); /* lingering after its last response: nothing more to send */
         return;
     }
-    if (c->head == NULL && !pd__parser_busy(&c->parser) && !c->nwriting)
+    if (pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser) && !c->nwriting)
         pd__conn_close(c);
 }
 
@@ -559,7 +553,7 @@ void pd__conn_timeout(pd_http_conn_t *c)
     } else if (pd__parser_busy(&c->parser)) {
         conn_error(c, 408);
         pd__srv_tl_set(c->srv, c, PD__TL_IO);
-    } else if (c->head == NULL) {
+    } else if (pd_list_empty(&c->queue)) {
         c->srv->stats.idle_closed++;
         pd__conn_close(c);
     }

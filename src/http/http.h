@@ -23,6 +23,7 @@
 
 #include "http/router.h"
 #include "util/buf.h"
+#include "util/list.h"
 
 /* Defaults of the limits (each one is a serve option). */
 #define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
@@ -60,8 +61,8 @@ struct pd_http_request_s {
     /* ---- private ---- */
     pd_http_server_t *srv;
     pd_http_conn_t *conn;     /* NULL once the connection is gone */
-    pd_http_request_t *next;  /* the connection's queue, in request order */
-    pd_http_request_t *prev_all, *next_all; /* server's list of detached requests */
+    pd_list_t link;           /* in exactly one list: the connection's queue (request
+                                 order), the server's detached list or its free list */
     pd_http_abort_cb abort_cb;
     void *abort_arg;
     int state;                /* PD__REQ_* (internal.h) */

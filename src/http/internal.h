@@ -94,25 +94,26 @@ struct pd_http_conn_s {
     uv_tcp_t tcp;
     pd__parser_t parser;
     pd_http_server_t *srv;
-    pd_http_request_t *head, *tail;  /* queue in request order */
+    pd_list_t queue;                 /* its requests (pd_http_request_t.link), in order */
     uint32_t nqueued;
-    pd_http_conn_t *prev, *next;     /* server's list of all connections */
-    pd_http_conn_t *tprev, *tnext;   /* the timeout list it is in (tlist) */
-    pd_http_conn_t *dnext;           /* server's dirty list (needs a flush) */
+    pd_list_t node;                  /* in srv->conns until pd__conn_close */
+    pd_list_t tnode;                 /* in the timeout list named by tlist */
+    pd_list_t dnode;                 /* in srv->dirty while it needs a flush */
     uint64_t deadline;               /* loop ms when the timeout fires */
     uv_write_t *wreq;                /* allocated when a write could not finish at once */
     char *stash;                     /* unparsed bytes kept while paused */
     size_t stash_len;
     uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
     uint8_t tlist;                   /* PD__TL_* */
-    uint8_t dirty, reading, closing, closed, stop_parsing, wclose;
+    uint8_t reading, closing, closed, stop_parsing, wclose;
 };
 
 enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };
 
-/* Counted timeout list: every member has the same timeout, so appending keeps it sorted. */
+/* Timeout list (of pd_http_conn_t.tnode): every member has the same timeout, so appending
+ * keeps it sorted by deadline. */
 typedef struct {
-    pd_http_conn_t *head, *tail;
+    pd_list_t conns;
     uint32_t timeout_ms;
 } pd__tlist_t;
 
@@ -126,12 +127,12 @@ struct pd_http_server_s {
     const pd_router_t *router;
     pd_http_hooks_t hooks;
     pd_http_stats_t stats;
-    pd_http_conn_t *conns;     /* all open connections */
-    pd_http_conn_t *dirty;     /* connections with answered requests to write */
+    pd_list_t conns;           /* all open connections (pd_http_conn_t.node), newest first */
+    pd_list_t dirty;           /* connections with answered requests to write (.dnode) */
     pd__tlist_t idle, io;
-    pd_http_request_t *free_reqs;
+    pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
-    pd_http_request_t *detached; /* requests whose connection died, held by handlers */
+    pd_list_t detached;        /* requests whose connection died, held by handlers */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
     int readbuf_busy;
     int port;

@@ -13,6 +13,7 @@ pd_http_request_t *pd__req_new(void)
     pd_buf_init(&r->raw, 0);
     pd_buf_init(&r->body_buf, 0);
     pd_buf_init(&r->out, 0);
+    pd_list_init(&r->link);
     r->method = "";
     r->path = "";
     r->query = "";
@@ -39,6 +40,7 @@ void pd__req_reset(pd_http_request_t *r)
     r->raw = raw;
     r->body_buf = body;
     r->out = out;
+    pd_list_init(&r->link);
     r->method = "";
     r->path = "";
     r->query = "";
