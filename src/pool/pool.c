@@ -1,9 +1,9 @@
 /* pool.c - worker threads, bounded per-queue FIFOs, batching, completion hand-off.
  *
  * Invariants (all under pool->mu unless noted):
- * - a queue is in the ready ring iff it has at least one waiting job (q->head != NULL);
- * - q->depth counts the jobs linked from q->head; a job is in at most one list (a queue,
- *   a worker's batch, the completion list) at a time, linked through job->pd_next;
+ * - a queue is in the ready ring iff it has at least one waiting job (q->jobs not empty);
+ * - q->depth counts the jobs in q->jobs; a job is in at most one place (a queue, a
+ *   worker's batch array, the completion list) at a time, listed through job->pd_link;
  * - once pool->stopping is set no job is accepted; workers exit when the ring is empty;
  * - the completion list is guarded by pool->cmu alone; only the loop thread drains it;
  * - pool->inflight and pool->async_refd are touched on the loop thread only. */
@@ -43,24 +43,14 @@ void pd_pool_options_default(pd_pool_options_t *opt)
 
 static void ring_push(pd_pool_t *pool, pd_pool_queue_t *q)
 {
-    q->in_ring = 1;
-    q->ring_next = NULL;
-    if (pool->ring_tail)
-        pool->ring_tail->ring_next = q;
-    else
-        pool->ring_head = q;
-    pool->ring_tail = q;
+    pd_list_insert_tail(&pool->ring, &q->ring_node);
 }
 
 static pd_pool_queue_t *ring_pop(pd_pool_t *pool)
 {
-    pd_pool_queue_t *q = pool->ring_head;
-    pool->ring_head = q->ring_next;
-    if (pool->ring_head == NULL)
-        pool->ring_tail = NULL;
-    q->in_ring = 0;
-    q->ring_next = NULL;
-    return q;
+    pd_list_t *n = pd_list_head(&pool->ring);
+    pd_list_remove(n);
+    return pd_list_entry(n, pd_pool_queue_t, ring_node);
 }
 
 /* ---- worker side ---- */
@@ -99,13 +89,13 @@ typedef struct {
 static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_counts_t *c)
 {
     pd_pool_t *pool = w->pool;
-    pd_job_t *chain = NULL, *chain_tail = NULL;
+    pd_list_t chain; /* this batch's completions, in order */
+    pd_list_init(&chain);
     uint64_t now = pd_pool_now_ns();
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         pd_job_t *j = w->batch[i];
         j->t_start_ns = now;
-        j->pd_next = NULL;
         if (atomic_load_explicit(&j->pd_canceled, memory_order_acquire))
             j->status = PD_ECANCELED, c->canceled++;
         else if (j->deadline_ns != 0 && now >= j->deadline_ns)
@@ -116,11 +106,7 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
         }
         j->t_end_ns = now;
         j->batch_size = 0;
-        if (chain_tail)
-            chain_tail->pd_next = j;
-        else
-            chain = j;
-        chain_tail = j;
+        pd_list_insert_tail(&chain, &j->pd_link);
     }
     if (kept > 0) {
         for (size_t i = 0; i < kept; i++) {
@@ -133,22 +119,13 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
             pd_job_t *j = w->batch[i];
             j->status = 0;
             j->t_end_ns = end;
-            j->pd_next = NULL;
-            if (chain_tail)
-                chain_tail->pd_next = j;
-            else
-                chain = j;
-            chain_tail = j;
+            pd_list_insert_tail(&chain, &j->pd_link);
         }
         c->ran += kept;
         c->batches++;
     }
     pthread_mutex_lock(&pool->cmu);
-    if (pool->c_tail)
-        pool->c_tail->pd_next = chain;
-    else
-        pool->c_head = chain;
-    pool->c_tail = chain_tail;
+    pd_list_concat(&pool->done, &chain);
     pthread_mutex_unlock(&pool->cmu);
     uv_async_send(pool->async);
 }
@@ -164,24 +141,22 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (pool->ring_head == NULL && !pool->stopping)
+        while (pd_list_empty(&pool->ring) && !pool->stopping)
             pthread_cond_wait(&pool->cv, &pool->mu);
-        if (pool->ring_head == NULL)
+        if (pd_list_empty(&pool->ring))
             break; /* stopping and drained */
         pd_pool_queue_t *q = ring_pop(pool);
         /* Take a fair share of the queue, so that the other workers get theirs. */
         size_t share = (q->depth + pool->n_workers - 1) / pool->n_workers;
         size_t take = PD_MIN(pool->opt.max_batch, PD_MAX(share, (size_t)1));
         size_t n = 0;
-        while (n < take && q->head) {
-            pd_job_t *j = q->head;
-            q->head = j->pd_next;
-            w->batch[n++] = j;
+        while (n < take && !pd_list_empty(&q->jobs)) {
+            pd_list_t *node = pd_list_head(&q->jobs);
+            pd_list_remove(node);
+            w->batch[n++] = pd_list_entry(node, pd_job_t, pd_link);
         }
-        if (q->head == NULL)
-            q->tail = NULL;
         q->depth -= n;
-        if (q->head) {
+        if (!pd_list_empty(&q->jobs)) {
             ring_push(pool, q); /* still has work: back of the ring, wake a peer */
             pthread_cond_signal(&pool->cv);
         }
@@ -231,18 +206,18 @@ unsigned pd_pool_worker_index(const pd_pool_worker_t *w)
 /* Calls done() for every finished job (loop thread). */
 static void drain_completions(pd_pool_t *pool)
 {
+    pd_list_t done;
     pthread_mutex_lock(&pool->cmu);
-    pd_job_t *j = pool->c_head;
-    pool->c_head = pool->c_tail = NULL;
+    pd_list_move(&pool->done, &done);
     pthread_mutex_unlock(&pool->cmu);
-    while (j) {
-        pd_job_t *next = j->pd_next; /* done() may free j */
-        j->pd_next = NULL;
+    while (!pd_list_empty(&done)) {
+        pd_list_t *node = pd_list_head(&done);
+        pd_list_remove(node); /* before done(), which may free the job */
+        pd_job_t *j = pd_list_entry(node, pd_job_t, pd_link);
         pool->inflight--;
         if (pool->metrics)
             pd__pool_metrics_on_done(pool, j);
         j->done(j, j->status);
-        j = next;
     }
     if (pool->inflight == 0 && pool->async_refd) {
         uv_unref((uv_handle_t *)pool->async);
@@ -353,6 +328,8 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
     rc = PD_ENOMEM;
     pool->loop = loop;
     pool->n_workers = pool->opt.n_workers;
+    pd_list_init(&pool->ring);
+    pd_list_init(&pool->done);
     if (pthread_mutex_init(&pool->mu, NULL) != 0)
         goto fail_pool;
     if (pthread_cond_init(&pool->cv, NULL) != 0)
@@ -429,6 +406,8 @@ int pd_pool_queue_add(pd_pool_t *pool, const char *name, size_t max_queue,
     q->max_queue = max_queue ? max_queue : PD_POOL_DEFAULT_MAX_QUEUE;
     q->run_batch = run_batch;
     q->ud = ud;
+    pd_list_init(&q->jobs);
+    pd_list_init(&q->ring_node);
     int rc = 0;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping)
@@ -458,7 +437,7 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     if (job == NULL || job->done == NULL)
         return PD_EINVAL;
     pd_pool_t *pool = q->pool;
-    job->pd_next = NULL;
+    pd_list_init(&job->pd_link);
     job->pd_queue = q;
     atomic_store_explicit(&job->pd_canceled, 0, memory_order_relaxed);
     job->status = 0;
@@ -476,14 +455,10 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
         pthread_mutex_unlock(&pool->mu);
         return PD_EFULL;
     }
-    if (q->tail)
-        q->tail->pd_next = job;
-    else
-        q->head = job;
-    q->tail = job;
+    pd_list_insert_tail(&q->jobs, &job->pd_link);
     q->depth++;
     q->stats.submitted++;
-    if (!q->in_ring)
+    if (!pd_list_linked(&q->ring_node))
         ring_push(pool, q);
     pthread_mutex_unlock(&pool->mu);
     pool->wake_pending++; /* signaled by wake_workers later in this loop iteration */

@@ -28,6 +28,7 @@
 #include <uv.h>
 
 #include "obs/metrics.h"
+#include "util/list.h"
 
 #define PD_POOL_DEFAULT_MAX_BATCH 64
 #define PD_POOL_MAX_BATCH_LIMIT 4096   /* largest max_batch accepted */
@@ -72,7 +73,7 @@ struct pd_job_s {
     uint64_t t_end_ns;     /* when its batch finished (== t_start_ns if dropped) */
     uint32_t batch_size;   /* jobs in the run_batch call that ran it; 0 if dropped */
     /* private to the pool */
-    pd_job_t *pd_next;
+    pd_list_t pd_link;   /* in its queue, then in the completion list */
     pd_pool_queue_t *pd_queue;
     atomic_int pd_canceled;
     int pd_batch_first; /* first job of its run_batch call (per-batch metrics) */

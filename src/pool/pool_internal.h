@@ -14,10 +14,9 @@ struct pd_pool_queue_s {
     size_t max_queue;
     pd_pool_run_batch_fn run_batch;
     void *ud;
-    pd_job_t *head, *tail;
-    size_t depth;
-    int in_ring;
-    pd_pool_queue_t *ring_next;
+    pd_list_t jobs;      /* waiting jobs (pd_job_t.pd_link), oldest first */
+    size_t depth;        /* jobs in `jobs` */
+    pd_list_t ring_node; /* in pool->ring iff `jobs` is not empty */
     pd_pool_queue_stats_t stats; /* depth is filled in by pd_pool_queue_stats */
     /* metrics (loop thread; NULL until pd_pool_metrics_attach) */
     pd_metrics_series_t *m_wait, *m_infer, *m_batch;
@@ -44,10 +43,10 @@ struct pd_pool_s {
     pthread_cond_t cv;
     pd_pool_queue_t **queues;
     size_t n_queues;
-    pd_pool_queue_t *ring_head, *ring_tail;
+    pd_list_t ring;        /* queues with waiting jobs (pd_pool_queue_t.ring_node) */
     int stopping;
     pthread_mutex_t cmu;
-    pd_job_t *c_head, *c_tail;
+    pd_list_t done;        /* finished jobs (pd_job_t.pd_link), guarded by cmu */
     size_t inflight;
     int async_refd;
     pd_pool_worker_t *workers;
