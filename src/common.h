@@ -23,6 +23,13 @@
 const char *pd_strerror(int err);
 
 #define PD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The length of a string LITERAL without its NUL, computed by the compiler: never count a
+ * literal by hand. `"" s ""` only compiles when s is a literal, so a pointer or an array
+ * variable (whose sizeof would silently be wrong) is refused. */
+#define PD_LIT_LEN(s) (sizeof("" s "") - 1)
+/* A string literal and its length as two arguments: f(PD_LIT("abc")) is f("abc", 3). */
+#define PD_LIT(s) ("" s ""), PD_LIT_LEN(s)
 #define PD_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PD_MAX(a, b) ((a) > (b) ? (a) : (b))
 

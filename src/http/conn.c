@@ -15,7 +15,7 @@
 #include "http/internal.h"
 #include "obs/log.h"
 
-static const char k_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define K_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 static void conn_update_timer(pd_http_conn_t *c);
 static pd_http_request_t *queue_first(const pd_http_conn_t *c);
@@ -68,10 +68,10 @@ static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
         return;
     case PD_ROUTE_BAD_METHOD:
         snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-        pd_http_respond(r, 405, "application/json", extra, "{\"detail\":\"Method Not Allowed\"}", 31);
+        pd_http_respond(r, 405, "application/json", extra, PD_LIT("{\"detail\":\"Method Not Allowed\"}"));
         return;
     default:
-        pd_http_respond_json(r, 404, "{\"detail\":\"Not Found\"}", 22);
+        pd_http_respond_json(r, 404, PD_LIT("{\"detail\":\"Not Found\"}"));
         return;
     }
 }
@@ -94,7 +94,7 @@ static void cb_expect_continue(void *owner, pd_http_request_t *r)
     (void)r;
     if (!pd_list_empty(&c->queue) || c->nwriting)
         return; /* earlier responses pending: the client sends the body after its wait */
-    uv_buf_t b = uv_buf_init((char *)k_continue, sizeof k_continue - 1);
+    uv_buf_t b = uv_buf_init((char *)K_CONTINUE, PD_LIT_LEN(K_CONTINUE));
     (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 }
 

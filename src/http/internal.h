@@ -10,6 +10,7 @@
 
 #include <llhttp.h>
 
+#include "common.h"
 #include "http/http.h"
 
 /* Request states. */
@@ -78,10 +79,13 @@ void pd__req_reset(pd_http_request_t *req);
 void pd__req_free(pd_http_request_t *req);
 
 /* ---- response.c ---- */
+/* Length of an IMF-fixdate. */
+#define PD__HTTP_DATE_LEN PD_LIT_LEN("Sun, 06 Nov 1994 08:49:37 GMT")
+
 /* The reason phrase for a status ("Not Found"), "Unknown" for unknown codes. */
 const char *pd__status_reason(int status);
-/* Writes the current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 chars + NUL) into
- * out, formatting at most once per second per thread. */
+/* Writes the current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", PD__HTTP_DATE_LEN
+ * chars + NUL) into out, formatting at most once per second per thread. */
 void pd__http_date(char out[32]);
 /* Formats a whole response into b (reset first). keep_alive adds nothing for HTTP/1.1 and
  * "Connection: keep-alive" for HTTP/1.0; !keep_alive adds "Connection: close".

@@ -38,12 +38,12 @@ static void allow_append(char *allow, size_t allow_len, size_t *used, const char
 {
     if (allow == NULL || allow_len == 0)
         return;
-    size_t need = (*used ? 2 : 0) + strlen(m);
+    size_t need = (*used ? PD_LIT_LEN(", ") : 0) + strlen(m);
     if (*used + need + 1 > allow_len)
         return;
     if (*used) {
-        memcpy(allow + *used, ", ", 2);
-        *used += 2;
+        memcpy(allow + *used, PD_LIT(", "));
+        *used += PD_LIT_LEN(", ");
     }
     memcpy(allow + *used, m, strlen(m));
     *used += strlen(m);
