@@ -2,10 +2,12 @@
  *
  * Invariants (all under pool->mu unless noted):
  * - a queue is in the ready ring iff it has at least one waiting job (q->jobs not empty);
- * - q->depth counts the jobs in q->jobs; a job is in at most one place (a queue, a
+ * - q->depth counts the jobs in q->jobs and q->rows their rows; a job is in at most one place (a queue, a
  *   worker's batch array, the completion list) at a time, listed through job->pd_link;
  * - once pool->stopping is set no job is accepted; workers exit when the ring is empty;
- * - the completion list is guarded by pool->cmu alone; only the loop thread drains it;
+ * - the completion list is guarded by pool->cmu; a worker appends to it holding mu too
+ *   (lock order mu -> cmu), after counting the jobs in the queue's stats, so the stats
+ *   count every job whose done() ran; only the loop thread drains it, holding cmu alone;
  * - pool->inflight and pool->async_refd are touched on the loop thread only. */
 #include "pool/pool.h"
 
@@ -39,6 +41,12 @@ void pd_pool_options_default(pd_pool_options_t *opt)
     opt->sched_batch = 1;
 }
 
+/* Rows a job counts for: its rows, and 0 counts as 1. */
+static size_t job_rows(const pd_job_t *j)
+{
+    return j->rows ? j->rows : 1;
+}
+
 /* ---- ready ring (pool->mu held) ---- */
 
 static void ring_push(pd_pool_t *pool, pd_pool_queue_t *q)
@@ -70,7 +78,7 @@ static void worker_lower_priority(pd_pool_worker_t *w)
         int cur = getpriority(PRIO_PROCESS, (id_t)tid);
         if (errno != 0)
             cur = 0;
-        int target = PD_MIN(cur + opt->worker_nice, 19);
+        int target = PD_MIN(cur + opt->worker_nice, PD_POOL_NICEST);
         if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0 && err == 0)
             err = errno;
     }
@@ -85,12 +93,10 @@ typedef struct {
 } batch_counts_t;
 
 /* Runs the n jobs taken from q (no lock held): drops canceled/expired ones, runs the rest
- * as one batch, appends all of them to the completion list and wakes the loop. */
-static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_counts_t *c)
+ * as one batch, and appends all of them to `chain` (in order) and their outcome to *c. */
+static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, pd_list_t *chain,
+                       batch_counts_t *c)
 {
-    pd_pool_t *pool = w->pool;
-    pd_list_t chain; /* this batch's completions, in order */
-    pd_list_init(&chain);
     uint64_t now = pd_pool_now_ns();
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -106,11 +112,16 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
         }
         j->t_end_ns = now;
         j->batch_size = 0;
-        pd_list_insert_tail(&chain, &j->pd_link);
+        j->batch_rows = 0;
+        pd_list_insert_tail(chain, &j->pd_link);
     }
     if (kept > 0) {
+        size_t rows = 0;
+        for (size_t i = 0; i < kept; i++)
+            rows += job_rows(w->batch[i]);
         for (size_t i = 0; i < kept; i++) {
             w->batch[i]->batch_size = (uint32_t)kept;
+            w->batch[i]->batch_rows = (uint32_t)PD_MIN(rows, (size_t)UINT32_MAX);
             w->batch[i]->pd_batch_first = i == 0;
         }
         q->run_batch(q->ud, w->batch, kept, w);
@@ -119,15 +130,51 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
             pd_job_t *j = w->batch[i];
             j->status = 0;
             j->t_end_ns = end;
-            pd_list_insert_tail(&chain, &j->pd_link);
+            pd_list_insert_tail(chain, &j->pd_link);
         }
         c->ran += kept;
         c->batches++;
     }
+}
+
+/* Counts a finished batch in q's stats, then hands its jobs to the loop (pool->mu held,
+ * cmu taken inside it: the loop thread never holds both). In this order a job is in the
+ * stats before its done() can run. */
+static void worker_finish(pd_pool_t *pool, pd_pool_queue_t *q, pd_list_t *chain,
+                          const batch_counts_t *c)
+{
+    q->stats.completed += c->ran;
+    q->stats.canceled_dropped += c->canceled;
+    q->stats.expired += c->expired;
+    q->stats.batches += c->batches;
     pthread_mutex_lock(&pool->cmu);
-    pd_list_concat(&pool->done, &chain);
+    pd_list_concat(&pool->done, chain);
     pthread_mutex_unlock(&pool->cmu);
     uv_async_send(pool->async);
+}
+
+/* Moves q's oldest jobs into w->batch (pool->mu held): a fair share of the rows waiting,
+ * ceil(q->rows / n_workers), at most max_batch rows and batch_cap jobs, and always at
+ * least one job, however many rows it has. Returns how many jobs it took. */
+static size_t take_batch(pd_pool_worker_t *w, pd_pool_queue_t *q)
+{
+    pd_pool_t *pool = w->pool;
+    size_t share = (q->rows + pool->n_workers - 1) / pool->n_workers;
+    size_t budget = PD_MIN(pool->opt.max_batch, share);
+    size_t n = 0, rows = 0;
+    while (n < w->batch_cap && !pd_list_empty(&q->jobs)) {
+        pd_list_t *node = pd_list_head(&q->jobs);
+        pd_job_t *j = pd_list_entry(node, pd_job_t, pd_link);
+        size_t r = job_rows(j);
+        if (n > 0 && rows + r > budget)
+            break;
+        pd_list_remove(node);
+        w->batch[n++] = j;
+        rows += r;
+    }
+    q->depth -= n;
+    q->rows -= rows;
+    return n;
 }
 
 static void *worker_main(void *arg)
@@ -141,21 +188,15 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (pd_list_empty(&pool->ring) && !pool->stopping)
+        while (pd_list_empty(&pool->ring) && !pool->stopping) {
+            pool->n_waiting++;
             pthread_cond_wait(&pool->cv, &pool->mu);
+            pool->n_waiting--;
+        }
         if (pd_list_empty(&pool->ring))
             break; /* stopping and drained */
         pd_pool_queue_t *q = ring_pop(pool);
-        /* Take a fair share of the queue, so that the other workers get theirs. */
-        size_t share = (q->depth + pool->n_workers - 1) / pool->n_workers;
-        size_t take = PD_MIN(pool->opt.max_batch, PD_MAX(share, (size_t)1));
-        size_t n = 0;
-        while (n < take && !pd_list_empty(&q->jobs)) {
-            pd_list_t *node = pd_list_head(&q->jobs);
-            pd_list_remove(node);
-            w->batch[n++] = pd_list_entry(node, pd_job_t, pd_link);
-        }
-        q->depth -= n;
+        size_t n = take_batch(w, q); /* a fair share, so that the other workers get theirs */
         if (!pd_list_empty(&q->jobs)) {
             ring_push(pool, q); /* still has work: back of the ring, wake a peer */
             pthread_cond_signal(&pool->cv);
@@ -163,13 +204,12 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&pool->mu);
 
         batch_counts_t c = {0, 0, 0, 0};
-        worker_run(w, q, n, &c);
+        pd_list_t chain; /* the batch's jobs, to complete in order */
+        pd_list_init(&chain);
+        worker_run(w, q, n, &chain, &c);
 
         pthread_mutex_lock(&pool->mu);
-        q->stats.completed += c.ran;
-        q->stats.canceled_dropped += c.canceled;
-        q->stats.expired += c.expired;
-        q->stats.batches += c.batches;
+        worker_finish(pool, q, &chain, &c);
     }
     pthread_mutex_unlock(&pool->mu);
     free(w->scratch);
@@ -269,7 +309,8 @@ static int workers_start(pd_pool_t *pool)
         pd_pool_worker_t *w = &pool->workers[i];
         w->pool = pool;
         w->index = i;
-        w->batch = calloc(pool->opt.max_batch, sizeof *w->batch);
+        w->batch_cap = PD_MIN(pool->opt.max_batch, (size_t)PD_POOL_BATCH_JOBS_MAX);
+        w->batch = calloc(w->batch_cap, sizeof *w->batch);
         if (w->batch == NULL)
             return PD_ENOMEM;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
@@ -311,7 +352,8 @@ static int options_resolve(pd_pool_options_t *o, const pd_pool_options_t *in)
         o->n_workers = n > 0 ? (unsigned)PD_MIN(n, (long)PD_POOL_MAX_WORKERS) : 1;
     }
     if (o->n_workers > PD_POOL_MAX_WORKERS || o->max_batch > PD_POOL_MAX_BATCH_LIMIT ||
-        o->max_queues > 65536 || o->worker_nice < 0 || o->worker_nice > 39)
+        o->max_queues > PD_POOL_MAX_QUEUES_LIMIT || o->worker_nice < 0 ||
+        o->worker_nice > PD_POOL_MAX_NICE)
         return PD_EINVAL;
     return 0;
 }
@@ -444,6 +486,7 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     job->t_enqueue_ns = pd_pool_now_ns();
     job->t_start_ns = job->t_end_ns = 0;
     job->batch_size = 0;
+    job->batch_rows = 0;
     job->pd_batch_first = 0;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
@@ -457,6 +500,7 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     }
     pd_list_insert_tail(&q->jobs, &job->pd_link);
     q->depth++;
+    q->rows += job_rows(job);
     q->stats.submitted++;
     if (!pd_list_linked(&q->ring_node))
         ring_push(pool, q);
@@ -468,6 +512,15 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
         pool->async_refd = 1;
     }
     return 0;
+}
+
+size_t pd_pool_queue_room(const pd_pool_queue_t *q)
+{
+    pd_pool_t *pool = q->pool;
+    pthread_mutex_lock(&pool->mu);
+    size_t room = pool->stopping || q->depth >= q->max_queue ? 0 : q->max_queue - q->depth;
+    pthread_mutex_unlock(&pool->mu);
+    return room;
 }
 
 void pd_pool_cancel(pd_job_t *job)
@@ -498,6 +551,7 @@ void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out)
     pthread_mutex_lock(&q->pool->mu);
     *out = q->stats;
     out->depth = q->depth;
+    out->rows = q->rows;
     pthread_mutex_unlock(&q->pool->mu);
 }
 
