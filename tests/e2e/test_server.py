@@ -33,6 +33,45 @@ def test_404_and_405_bodies(server):
     assert http_get(server.port, "/health?verbose=1").status == 200
 
 
+def _exact(status_line, body, extra=b"", close=False):
+    """The bytes of an answer the server formats itself, with the Date blanked."""
+    return (b"HTTP/1.1 " + status_line + b"\r\nDate: -\r\nServer: predictd\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+            + (b"Connection: close\r\n" if close else b"") + extra + b"\r\n" + body)
+
+
+def _blank_date(raw):
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = [b"Date: -" if ln.startswith(b"Date: ") else ln for ln in head.split(b"\r\n")]
+    return b"\r\n".join(lines) + sep + body
+
+
+def test_exact_bytes_of_404_405_and_the_servers_own_errors(server):
+    # every byte of these answers is a contract (FastAPI's shapes): keep them identical
+    r = http_get(server.port, "/no/such/path")
+    assert _blank_date(r.raw) == _exact(b"404 Not Found", b'{"detail":"Not Found"}')
+    r = request(server.port, "POST", "/health", body=b"{}")
+    assert _blank_date(r.raw) == _exact(b"405 Method Not Allowed",
+                                        b'{"detail":"Method Not Allowed"}', b"Allow: GET\r\n")
+    r = request(server.port, "DELETE", "/predict")
+    assert r.status == 405 and r.headers["allow"] == "POST"
+    cases = [
+        (b"THIS IS NOT HTTP\r\n\r\n", b"400 Bad Request", b'{"detail":"Bad Request"}'),
+        (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+         b"413 Request Entity Too Large", b'{"detail":"Request body too large"}'),
+        (b"GET /health HTTP/1.1\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n",
+         b"431 Request Header Fields Too Large",
+         b'{"detail":"Request header fields too large"}'),
+    ]
+    for sent, status_line, body in cases:
+        s = connect(server.port)
+        s.sendall(sent)
+        r = read_response(s)
+        assert _blank_date(r.raw) == _exact(status_line, body, close=True), sent[:40]
+        forget(s)
+        s.close()
+
+
 def test_head_has_no_body(server):
     s = connect(server.port)
     s.sendall(b"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -203,6 +242,8 @@ def test_slow_headers_408(spawn_server):
     s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Half: ")
     r = read_response(s)  # bounded by the socket timeout
     assert r.status == 408 and r.headers["connection"] == "close"
+    assert _blank_date(r.raw) == _exact(b"408 Request Timeout", b'{"detail":"Request Timeout"}',
+                                        close=True)
     assert is_closed(s)
     forget(s)
     s.close()
@@ -226,6 +267,8 @@ def test_over_max_connections_503(spawn_server):
     c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     r = read_response(c)
     assert r.status == 503 and r.headers["connection"] == "close"
+    assert _blank_date(r.raw) == _exact(b"503 Service Unavailable",
+                                        b'{"detail":"Too many connections"}', close=True)
     for s in (a, b, c):
         forget(s)
         s.close()
