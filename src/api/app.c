@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/health.h"
+#include "api/http_errors.h"
 #include "api/predict.h"
 #include "api/registry.h"
 #include "common.h"
@@ -208,6 +209,7 @@ void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
     hooks->before_handler = hook_before;
     hooks->after_handler = hook_after;
     hooks->after_response = hook_response;
+    hooks->error_body = pd_api_error_body;
     hooks->on_drained = hook_drained;
 }
 
@@ -219,6 +221,7 @@ void pd_app_attach_server(pd_app_t *app, pd_http_server_t *srv)
 
 static int app_routes(pd_app_t *app, pd_router_t *router)
 {
+    pd_router_set_fallback(router, pd_api_route_fallback, NULL); /* 404/405 bodies */
     int rc = pd_health_register(router, &app->health);
     if (rc == 0)
         rc = pd_router_add(router, "GET", "/models", models_handler, app);

@@ -50,13 +50,29 @@ static void enqueue(pd_http_conn_t *c, pd_http_request_t *r)
     c->srv->stats.requests_in_flight++;
 }
 
+/* A request no route takes (req->route_status 404 or 405): the router's fallback answers
+ * it, or, without one, the server does with the reason phrase (and Allow for 405). */
+static void route_fallback(pd_http_server_t *srv, pd_http_request_t *r)
+{
+    const pd_router_t *rt = srv->router;
+    if (rt->fallback) {
+        rt->fallback(r, rt->fallback_ctx);
+        return;
+    }
+    char extra[PD_ROUTER_ALLOW_MAX + PD_LIT_LEN("Allow: \r\n")];
+    if (r->route_status == 405)
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", r->allow);
+    const char *reason = pd__status_reason(r->route_status);
+    pd_http_respond(r, r->route_status, PD_HTTP_TEXT_PLAIN, r->route_status == 405 ? extra : NULL,
+                    reason, strlen(reason));
+}
+
 static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
 {
     pd_http_server_t *srv = c->srv;
     const pd_route_t *rt = NULL;
-    char allow[128];
-    char extra[160];
-    switch (pd_router_match(srv->router, r->method, r->path, &rt, allow, sizeof allow)) {
+    switch (pd_router_match(srv->router, r->method, r->path, &rt, r->allow_buf,
+                            sizeof r->allow_buf)) {
     case PD_ROUTE_FOUND:
         r->route_ctx = rt->ctx;
         if (srv->hooks.before_handler)
@@ -67,11 +83,13 @@ static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
             srv->hooks.after_handler(srv->hooks.ud);
         return;
     case PD_ROUTE_BAD_METHOD:
-        snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-        pd_http_respond(r, 405, "application/json", extra, PD_LIT("{\"detail\":\"Method Not Allowed\"}"));
+        r->route_status = 405;
+        r->allow = r->allow_buf;
+        route_fallback(srv, r);
         return;
     default:
-        pd_http_respond_json(r, 404, PD_LIT("{\"detail\":\"Not Found\"}"));
+        r->route_status = 404;
+        route_fallback(srv, r);
         return;
     }
 }
@@ -279,6 +297,22 @@ static void conn_resume(pd_http_conn_t *c)
         conn_read_start(c);
 }
 
+/* Answers r with an error the server decides itself: the body from hooks.error_body (the
+ * app's protocol), else the reason phrase as text/plain. */
+static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status)
+{
+    const char *type = NULL;
+    pd_buf_t *b = &srv->errbody;
+    pd_buf_reset(b);
+    if (srv->hooks.error_body == NULL ||
+        srv->hooks.error_body(srv->hooks.ud, r, status, &type, b) < 0 || type == NULL) {
+        const char *reason = pd__status_reason(status);
+        pd_http_respond(r, status, PD_HTTP_TEXT_PLAIN, NULL, reason, strlen(reason));
+        return;
+    }
+    pd_http_respond(r, status, type, NULL, b->data ? b->data : "", b->len); /* copies b */
+}
+
 /* The server answers a broken request itself, after the ones before it, then closes. */
 static void conn_error(pd_http_conn_t *c, int status)
 {
@@ -301,25 +335,17 @@ static void conn_error(pd_http_conn_t *c, int status)
     r->close_after = 1;
     c->stop_parsing = 1;
     enqueue(c, r);
-    const char *body;
     switch (status) {
-    case 408: srv->stats.rejected_timeout++; body = "{\"detail\":\"Request Timeout\"}"; break;
-    case 413: srv->stats.rejected_body_size++; body = "{\"detail\":\"Request body too large\"}"; break;
-    case 431:
-        srv->stats.rejected_header_size++;
-        body = "{\"detail\":\"Request header fields too large\"}";
-        break;
-    case 503:
-        srv->stats.rejected_connections++;
-        body = "{\"detail\":\"Too many connections\"}";
-        break;
-    case 500: body = "{\"detail\":\"Internal Server Error\"}"; break;
+    case 408: srv->stats.rejected_timeout++; break;
+    case 413: srv->stats.rejected_body_size++; break;
+    case 431: srv->stats.rejected_header_size++; break;
+    case 503: srv->stats.rejected_connections++; break;
+    case 500: break;
     default:
         status = 400;
         srv->stats.rejected_malformed++;
-        body = "{\"detail\":\"Bad Request\"}";
     }
-    pd_http_respond_json(r, status, body, strlen(body));
+    respond_server_error(srv, r, status);
 }
 
 /* ---- accept ---- */

@@ -35,6 +35,8 @@
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
 #define PD_HTTP_DEFAULT_BACKLOG 4096
+#define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
+#define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
 
 typedef struct pd_http_server_s pd_http_server_t;
 typedef struct pd_http_conn_s pd_http_conn_t;
@@ -56,7 +58,11 @@ struct pd_http_request_s {
     int http_minor;           /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     uint64_t recv_ns;         /* uv_hrtime() when the request's first bytes were read */
     void *user;               /* free for the handler (NULL initially) */
-    void *route_ctx;          /* the ctx given to pd_router_add for the matched route */
+    void *route_ctx;          /* the ctx given to pd_router_add for the matched route;
+                                 NULL for the router's fallback */
+    int route_status;         /* 0 when a route matched; 404 or 405 when the router's
+                                 fallback handler got the request */
+    const char *allow;        /* for 405: the path's methods ("GET, POST"), else "" */
 
     /* ---- private ---- */
     pd_http_server_t *srv;
@@ -70,6 +76,7 @@ struct pd_http_request_s {
     int close_after;          /* close the connection after this response */
     uint32_t nheaders;
     uint32_t hdr_off[PD_HTTP_DEFAULT_MAX_HEADERS][2]; /* name/value offsets into raw */
+    char allow_buf[PD_ROUTER_ALLOW_MAX]; /* what allow points to for a 405 */
     pd_buf_t raw;             /* url + header strings, NUL-separated */
     pd_buf_t body_buf;        /* the de-chunked body */
     pd_buf_t out;             /* the formatted response (status line to body) */
@@ -84,10 +91,19 @@ typedef struct {
     /* Right after the handler returned (it may have answered and so recycled the request,
      * which is why the request is not passed). */
     void (*after_handler)(void *ud);
-    /* When a response was formatted (also for 400/408/413/431/503 the server answers
+    /* When a response was formatted (also for 400/408/413/431/500/503 the server answers
      * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */
     void (*after_response)(void *ud, const pd_http_request_t *req, int status,
                            size_t bytes_out, uint64_t duration_ns);
+    /* Formats the body of an answer the server gives itself - 400 (malformed request),
+     * 408, 413, 431, 500 and 503 (over max_connections) - in the app's protocol: append
+     * the body to `body` (empty on entry; the server's, valid during the call, at most
+     * PD_HTTP_ERROR_BODY_MAX bytes) and set *content_type to a string that outlives the
+     * server (e.g. a literal). Return 0, or a negative PD_E* code to get the default: the
+     * reason phrase as text/plain. req is valid during the call; its method and path are
+     * "-" when they were not received. NULL: always the default. */
+    int (*error_body)(void *ud, const pd_http_request_t *req, int status,
+                      const char **content_type, pd_buf_t *body);
     /* Shutdown began (listener closed, readiness is now false). */
     void (*on_drain_start)(void *ud);
     /* Shutdown finished; cut_off counts requests closed unanswered or half received

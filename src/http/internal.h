@@ -137,6 +137,7 @@ struct pd_http_server_s {
     pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
     pd_list_t detached;        /* requests whose connection died, held by handlers */
+    pd_buf_t errbody;          /* hooks.error_body's output, copied by the respond */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
     int readbuf_busy;
     int port;

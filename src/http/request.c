@@ -18,6 +18,7 @@ pd_http_request_t *pd__req_new(void)
     r->path = "";
     r->query = "";
     r->body = "";
+    r->allow = "";
     return r;
 }
 
@@ -45,6 +46,7 @@ void pd__req_reset(pd_http_request_t *r)
     r->path = "";
     r->query = "";
     r->body = "";
+    r->allow = "";
 }
 
 void pd__req_free(pd_http_request_t *r)

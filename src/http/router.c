@@ -9,6 +9,14 @@
 void pd_router_init(pd_router_t *r)
 {
     r->n = 0;
+    r->fallback = NULL;
+    r->fallback_ctx = NULL;
+}
+
+void pd_router_set_fallback(pd_router_t *r, pd_http_handler_fn fn, void *ctx)
+{
+    r->fallback = fn;
+    r->fallback_ctx = fn ? ctx : NULL;
 }
 
 int pd_router_add(pd_router_t *r, const char *method, const char *path, pd_http_handler_fn fn,

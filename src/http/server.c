@@ -234,6 +234,7 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     if (srv->readbuf == NULL)
         goto fail_buf;
     srv->loop = loop;
+    pd_buf_init(&srv->errbody, PD_HTTP_ERROR_BODY_MAX);
     if (opts)
         srv->opts = *opts;
     else
@@ -344,6 +345,7 @@ void pd_http_server_destroy(pd_http_server_t *srv)
             pd__req_free(pd_list_entry(n, pd_http_request_t, link));
         }
     }
+    pd_buf_free(&srv->errbody);
     free(srv->readbuf);
     free(srv);
 }
