@@ -21,6 +21,7 @@ static void conn_update_timer(pd_http_conn_t *c);
 static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
 static void conn_error(pd_http_conn_t *c, int status);
+static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
 /* ---- parser callbacks ---- */
 
@@ -71,10 +72,16 @@ static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
 {
     pd_http_server_t *srv = c->srv;
     const pd_route_t *rt = NULL;
-    switch (pd_router_match(srv->router, r->method, r->path, &rt, r->allow_buf,
-                            sizeof r->allow_buf)) {
+    pd_route_params_t params; /* written only for a route with {params} */
+    switch (pd_router_match_params(srv->router, r->method, r->path, &rt, &params, r->allow_buf,
+                                   sizeof r->allow_buf)) {
     case PD_ROUTE_FOUND:
+        if (params.n > 0 && pd__req_set_params(r, &params) < 0) {
+            respond_server_error(srv, r, 500);
+            return;
+        }
         r->route_ctx = rt->ctx;
+        r->route = rt->path;
         if (srv->hooks.before_handler)
             srv->hooks.before_handler(srv->hooks.ud, r);
         rt->fn(r, rt->ctx);

@@ -60,6 +60,8 @@ struct pd_http_request_s {
     void *user;               /* free for the handler (NULL initially) */
     void *route_ctx;          /* the ctx given to pd_router_add for the matched route;
                                  NULL for the router's fallback */
+    const char *route;        /* the matched route's pattern ("/v1/models/{name}:predict",
+                                 lives as long as the router); NULL for the fallback */
     int route_status;         /* 0 when a route matched; 404 or 405 when the router's
                                  fallback handler got the request */
     const char *allow;        /* for 405: the path's methods ("GET, POST"), else "" */
@@ -73,6 +75,11 @@ struct pd_http_request_s {
     void *abort_arg;
     int state;                /* PD__REQ_* (internal.h) */
     int status;               /* response status once answered */
+    uint32_t nparams;         /* the matched route's {params} (values in params_buf) */
+    struct {
+        const char *name;     /* into the router's pattern, not NUL-terminated */
+        uint32_t name_len, off;
+    } params[PD_ROUTER_MAX_PARAMS];
     int close_after;          /* close the connection after this response */
     uint32_t nheaders;
     uint32_t hdr_off[PD_HTTP_DEFAULT_MAX_HEADERS][2]; /* name/value offsets into raw */
@@ -80,6 +87,7 @@ struct pd_http_request_s {
     pd_buf_t raw;             /* url + header strings, NUL-separated */
     pd_buf_t body_buf;        /* the de-chunked body */
     pd_buf_t out;             /* the formatted response (status line to body) */
+    pd_buf_t params_buf;      /* decoded {param} values, each NUL-terminated */
 };
 
 /* Observability hooks, all optional (NULL), all called on the loop thread with `ud`.
@@ -182,6 +190,10 @@ int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, s
 void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg);
 /* 1 while the request's connection is still open. */
 int pd_http_request_connected(const pd_http_request_t *req);
+/* The percent-decoded value of the matched route's parameter `name` ("{name}" in its
+ * pattern), NUL-terminated, or NULL when the route has no such parameter. Valid as long as
+ * req. */
+const char *pd_http_request_param(const pd_http_request_t *req, const char *name);
 /* The value of header `name` (case-insensitive), or NULL. Valid as long as req. */
 const char *pd_http_request_header(const pd_http_request_t *req, const char *name);
 /* The server that received req (e.g. to read its readiness). */

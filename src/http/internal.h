@@ -77,6 +77,9 @@ pd_http_request_t *pd__req_new(void);
 void pd__req_reset(pd_http_request_t *req);
 /* Frees a request and its buffers. Accepts NULL. */
 void pd__req_free(pd_http_request_t *req);
+/* Copies a match's parameter values into req (names keep pointing into the router).
+ * Returns 0 or PD_ENOMEM. */
+int pd__req_set_params(pd_http_request_t *req, const pd_route_params_t *p);
 
 /* ---- response.c ---- */
 /* Length of an IMF-fixdate. */

@@ -1,7 +1,9 @@
-/* test_http_fallback.c - the HTTP layer writes no protocol's bodies: with a real server on
- * loopback, 404/405 go to the router's fallback (route_status, allow, route_ctx NULL) or,
- * without one, get the reason phrase as text/plain (+ Allow); the server's own errors get
- * their body from hooks.error_body, or text/plain when there is no hook or it fails.
+/* test_http_routes.c - routing through a real server on loopback. The HTTP layer writes no
+ * protocol's bodies: 404/405 go to the router's fallback (route_status, allow, route_ctx
+ * NULL) or, without one, get the reason phrase as text/plain (+ Allow); the server's own
+ * errors get their body from hooks.error_body, or text/plain when there is no hook or it
+ * fails. Routes with {params} hand their decoded values to the handler
+ * (pd_http_request_param) and the matched pattern (req->route).
  * A client thread sends each request on its own connection (Connection: close) and reads
  * until the server closes; the loop runs in the test thread. Every wait is bounded. */
 #include <setjmp.h>
@@ -45,6 +47,19 @@ static void ok_handler(pd_http_request_t *req, void *ctx)
 {
     (void)ctx;
     pd_http_respond(req, 200, "text/plain", NULL, PD_LIT("ok"));
+}
+
+/* Answers "<name>|<version>|<route>" from the matched route's params. */
+static void param_handler(pd_http_request_t *req, void *ctx)
+{
+    (void)ctx;
+    char body[2 * PD_ROUTER_MAX_PARAM_LEN + PD_ROUTER_MAX_PATH + 8];
+    const char *name = pd_http_request_param(req, "name");
+    const char *version = pd_http_request_param(req, "version");
+    int n = snprintf(body, sizeof body, "%s|%s|%s", name ? name : "(null)",
+                     version ? version : "(null)", req->route ? req->route : "(null)");
+    assert_null(pd_http_request_param(req, "nam"));
+    pd_http_respond(req, 200, "text/plain", NULL, body, (size_t)n);
 }
 
 static void fallback(pd_http_request_t *req, void *ctx)
@@ -119,6 +134,10 @@ static void run(fx_t *f)
     assert_int_equal(uv_loop_init(&f->loop), 0);
     assert_int_equal(pd_router_add(&f->router, "GET", "/m", ok_handler, &g_route_ctx), 0);
     assert_int_equal(pd_router_add(&f->router, "POST", "/m", ok_handler, &g_route_ctx), 0);
+    assert_int_equal(pd_router_add(&f->router, "POST", "/v1/models/{name}:predict",
+                                   param_handler, &g_route_ctx), 0);
+    assert_int_equal(pd_router_add(&f->router, "GET", "/v2/models/{name}/versions/{version}",
+                                   param_handler, &g_route_ctx), 0);
     f->hooks.ud = f;
     assert_int_equal(pd_http_server_create(&f->srv, &f->loop, &o, &f->router, &f->hooks), 0);
     char err[128];
@@ -240,6 +259,27 @@ static void test_failing_hook_falls_back_to_text(void **state)
     assert_int_equal(f->hook_calls, 1);
 }
 
+static void test_params_reach_the_handler(void **state)
+{
+    (void)state;
+    fx_t *f = fresh();
+    const char *reqs[] = {
+        "POST /v1/models/ir%69s:predict HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /v2/models/my%20m/versions/7?x=1 HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "POST /v1/models/a%2Fb:predict HTTP/1.1\r\nConnection: close\r\n\r\n",
+        "GET /v1/models/iris:predict HTTP/1.1\r\nConnection: close\r\n\r\n",
+    };
+    memcpy(f->requests, reqs, sizeof reqs);
+    run(f);
+    assert_reply(f->replies[0], "200 OK", "text/plain", "iris|(null)|/v1/models/{name}:predict");
+    assert_reply(f->replies[1], "200 OK", "text/plain",
+                 "my m|7|/v2/models/{name}/versions/{version}");
+    assert_reply(f->replies[2], "404 Not Found", PD_HTTP_TEXT_PLAIN, "Not Found");
+    assert_reply(f->replies[3], "405 Method Not Allowed", PD_HTTP_TEXT_PLAIN,
+                 "Method Not Allowed");
+    assert_non_null(strstr(f->replies[3], "\r\nAllow: POST\r\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_fallback_sees_allow),
         cmocka_unit_test(test_error_body_hook),
         cmocka_unit_test(test_failing_hook_falls_back_to_text),
+        cmocka_unit_test(test_params_reach_the_handler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
