@@ -442,22 +442,6 @@ int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, s
     return pd_http_respond(req, status, "application/json", NULL, json, len);
 }
 
-void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg)
-{
-    req->abort_cb = cb;
-    req->abort_arg = arg;
-}
-
-int pd_http_request_connected(const pd_http_request_t *req)
-{
-    return req->conn != NULL && !req->conn->closed;
-}
-
-pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
-{
-    return req->srv;
-}
-
 /* Releases the first n requests (written) and decides what comes next. */
 static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
 {

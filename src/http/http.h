@@ -25,16 +25,20 @@
 #include "util/buf.h"
 #include "util/list.h"
 
-/* Defaults of the limits (each one is a serve option). */
+/* Defaults of the limits, each one a field of pd_http_options_t. `predictd serve` exposes
+ * max_connections, max_header_size, max_body_size and the keep-alive, header and shutdown
+ * timeouts as flags; max_headers, max_pipeline and backlog are set only through the struct. */
 #define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
 #define PD_HTTP_DEFAULT_MAX_HEADER_SIZE (16u * 1024u)      /* request line + headers -> 431 */
 #define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
+#define PD_HTTP_MAX_HEADERS_LIMIT 100                       /* largest max_headers (a request
+                                                               keeps this many offsets) */
 #define PD_HTTP_DEFAULT_MAX_BODY_SIZE (1024u * 1024u)      /* -> 413 */
 #define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
 #define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
-#define PD_HTTP_DEFAULT_BACKLOG 4096
+#define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
 #define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
 #define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
 
@@ -82,7 +86,7 @@ struct pd_http_request_s {
     } params[PD_ROUTER_MAX_PARAMS];
     int close_after;          /* close the connection after this response */
     uint32_t nheaders;
-    uint32_t hdr_off[PD_HTTP_DEFAULT_MAX_HEADERS][2]; /* name/value offsets into raw */
+    uint32_t hdr_off[PD_HTTP_MAX_HEADERS_LIMIT][2]; /* name/value offsets into raw */
     char allow_buf[PD_ROUTER_ALLOW_MAX]; /* what allow points to for a 405 */
     pd_buf_t raw;             /* url + header strings, NUL-separated */
     pd_buf_t body_buf;        /* the de-chunked body */
@@ -122,11 +126,13 @@ typedef struct {
 typedef struct {
     uint32_t max_connections;
     uint32_t max_header_size;
+    uint32_t max_headers;     /* 1..PD_HTTP_MAX_HEADERS_LIMIT; 0 = the default */
     uint32_t max_body_size;
-    uint32_t max_pipeline;
+    uint32_t max_pipeline;    /* 0 counts as 1 */
     uint32_t keepalive_ms;
     uint32_t header_timeout_ms;
     uint32_t shutdown_timeout_ms;
+    uint32_t backlog;         /* 0 = the default */
     int access_log;           /* log one INFO line per response */
 } pd_http_options_t;
 
@@ -150,7 +156,7 @@ void pd_http_options_default(pd_http_options_t *o);
 /* Creates a server on `loop` (not yet listening). `router` is borrowed and must outlive the
  * server; routes may be added until pd_http_server_listen. `opts` and `hooks` (may be
  * NULL) are copied; hooks->ud must outlive the server.
- * Returns 0 or PD_ENOMEM/PD_EINVAL. */
+ * Returns 0, PD_ENOMEM or PD_EINVAL (no loop or router, max_headers over its limit). */
 int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http_options_t *opts,
                           const pd_router_t *router, const pd_http_hooks_t *hooks);
 /* Binds and listens on host:port (IPv4 or IPv6 literal). Returns 0, PD_EINVAL (bad

@@ -142,7 +142,6 @@ struct pd_http_server_s {
     pd_list_t detached;        /* requests whose connection died, held by handlers */
     pd_buf_t errbody;          /* hooks.error_body's output, copied by the respond */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
-    int readbuf_busy;
     int port;
     uint8_t listening, draining, drained, handles_open;
     unsigned cut_off;
@@ -166,8 +165,5 @@ void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_check_drained(pd_http_server_t *srv);
-/* Formats and records a response the server decides itself (errors). */
-void pd__srv_log_response(pd_http_server_t *srv, const pd_http_request_t *req, int status,
-                          size_t bytes);
 
 #endif

@@ -109,7 +109,8 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
     if (p->field_open == 2 && finish_header(p) < 0)
         return -1;
     if (p->field_open == 0) {
-        if (r->nheaders >= PD_HTTP_DEFAULT_MAX_HEADERS)
+        uint32_t max = p->opts->max_headers ? p->opts->max_headers : PD_HTTP_MAX_HEADERS_LIMIT;
+        if (r->nheaders >= PD_MIN(max, (uint32_t)PD_HTTP_MAX_HEADERS_LIMIT))
             return fail(p, 431);
         r->hdr_off[r->nheaders][0] = (uint32_t)r->raw.len;
         p->field_open = 1;

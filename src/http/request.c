@@ -1,5 +1,5 @@
-/* request.c - allocation and recycling of request objects, and the matched route's
- * parameter values. A recycled request keeps its buffers (up to PD__REQ_KEEP_BUF each; the
+/* request.c - allocation and recycling of request objects, the matched route's parameter
+ * values, and the request accessors handlers use. A recycled request keeps its buffers (up to PD__REQ_KEEP_BUF each; the
  * parameter buffer is bounded by construction) so that the hot path allocates nothing. */
 #include <stdlib.h>
 #include <string.h>
@@ -86,4 +86,20 @@ const char *pd_http_request_param(const pd_http_request_t *r, const char *name)
         if (r->params[i].name_len == len && memcmp(r->params[i].name, name, len) == 0)
             return r->params_buf.data + r->params[i].off;
     return NULL;
+}
+
+void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg)
+{
+    req->abort_cb = cb;
+    req->abort_arg = arg;
+}
+
+int pd_http_request_connected(const pd_http_request_t *req)
+{
+    return req->conn != NULL && !req->conn->closed;
+}
+
+pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
+{
+    return req->srv;
 }

@@ -20,6 +20,8 @@ void pd_http_options_default(pd_http_options_t *o)
     memset(o, 0, sizeof *o);
     o->max_connections = PD_HTTP_DEFAULT_MAX_CONNECTIONS;
     o->max_header_size = PD_HTTP_DEFAULT_MAX_HEADER_SIZE;
+    o->max_headers = PD_HTTP_DEFAULT_MAX_HEADERS;
+    o->backlog = PD_HTTP_DEFAULT_BACKLOG;
     o->max_body_size = PD_HTTP_DEFAULT_MAX_BODY_SIZE;
     o->max_pipeline = PD_HTTP_DEFAULT_MAX_PIPELINE;
     o->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
@@ -225,7 +227,8 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
                           const pd_router_t *router, const pd_http_hooks_t *hooks)
 {
     *out = NULL;
-    if (loop == NULL || router == NULL)
+    if (loop == NULL || router == NULL ||
+        (opts && opts->max_headers > PD_HTTP_MAX_HEADERS_LIMIT))
         return PD_EINVAL;
     pd_http_server_t *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
@@ -241,6 +244,10 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
         pd_http_options_default(&srv->opts);
     if (srv->opts.max_pipeline == 0)
         srv->opts.max_pipeline = 1;
+    if (srv->opts.max_headers == 0)
+        srv->opts.max_headers = PD_HTTP_DEFAULT_MAX_HEADERS;
+    if (srv->opts.backlog == 0)
+        srv->opts.backlog = PD_HTTP_DEFAULT_BACKLOG;
     if (hooks)
         srv->hooks = *hooks;
     srv->router = router;
@@ -284,7 +291,7 @@ int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, cha
     }
     int rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&srv->listener, PD_HTTP_DEFAULT_BACKLOG, on_connection);
+        rc = uv_listen((uv_stream_t *)&srv->listener, (int)srv->opts.backlog, on_connection);
     if (rc < 0) {
         snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
         return PD_EIO;

@@ -1,7 +1,6 @@
 """test_server.py - the HTTP server core end to end: the real binary on a free port,
 spoken to in raw bytes (keep-alive, pipelining, chunked bodies, 100-continue, limits,
 timeouts, connection limit, graceful shutdown, CLI errors)."""
-import resource
 import signal
 import socket
 import subprocess
@@ -9,6 +8,7 @@ import time
 
 from conftest import (HOST, PredictdServer, connect, forget, free_port, http_get, is_closed,
                       predictd_bin, read_response, request)
+from pdtest import raise_nofile
 
 
 def test_health_and_headers(server):
@@ -274,16 +274,9 @@ def test_over_max_connections_503(spawn_server):
         s.close()
 
 
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def test_1000_concurrent_keepalive_connections(server):
     n = 1000
-    assert _raise_nofile() > n + 50
+    assert raise_nofile() > n + 50
     socks = [connect(server.port) for _ in range(n)]
     try:
         for rnd in range(2):  # the second round proves every connection stayed open
