@@ -139,7 +139,7 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, pd_lis
 
 /* Counts a finished batch in q's stats, then hands its jobs to the loop (pool->mu held,
  * cmu taken inside it: the loop thread never holds both). In this order a job is in the
- * stats before its done() can run. */
+ * stats before its done() can run. The caller wakes the loop once it released mu. */
 static void worker_finish(pd_pool_t *pool, pd_pool_queue_t *q, pd_list_t *chain,
                           const batch_counts_t *c)
 {
@@ -150,7 +150,6 @@ static void worker_finish(pd_pool_t *pool, pd_pool_queue_t *q, pd_list_t *chain,
     pthread_mutex_lock(&pool->cmu);
     pd_list_concat(&pool->done, chain);
     pthread_mutex_unlock(&pool->cmu);
-    uv_async_send(pool->async);
 }
 
 /* Moves q's oldest jobs into w->batch (pool->mu held): a fair share of the rows waiting,
@@ -210,6 +209,9 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&pool->mu);
         worker_finish(pool, q, &chain, &c);
+        pthread_mutex_unlock(&pool->mu); /* the loop may take mu to submit: wake it unlocked */
+        uv_async_send(pool->async);
+        pthread_mutex_lock(&pool->mu);
     }
     pthread_mutex_unlock(&pool->mu);
     free(w->scratch);
