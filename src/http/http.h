@@ -3,9 +3,11 @@
  *
  * Model: the server owns the listening socket and every connection; the app owns the
  * uv_loop_t and the router. For each complete request (headers + de-chunked body) the
- * server calls the route's handler on the loop thread. The handler answers with
- * pd_http_respond() either right away or LATER (e.g. after a worker pool finished), always
- * from the loop thread. Responses of one connection go out in request order (pipelining).
+ * server calls the route's handler on the loop thread (or the router's fallback for 404
+ * and 405). The handler answers with pd_http_respond() either right away or LATER (e.g.
+ * after a worker pool finished), always from the loop thread. Responses of one connection
+ * go out in request order (pipelining). The server knows no protocol's bodies: the app
+ * shapes 404/405 (router fallback) and the server's own errors (hooks.error_body).
  *
  * Request lifetime: a pd_http_request_t handed to a handler stays valid until the handler
  * (or whoever it passed the request to) calls pd_http_respond() on it - exactly once -
@@ -98,7 +100,8 @@ struct pd_http_request_s {
  * The request passed is valid only during the call. */
 typedef struct {
     void *ud;
-    /* Right before the route's handler runs (e.g. set the loop monitor's context). */
+    /* Right before a route's handler runs (e.g. set the loop monitor's context); not
+     * around the router's fallback, which answers 404/405. */
     void (*before_handler)(void *ud, const pd_http_request_t *req);
     /* Right after the handler returned (it may have answered and so recycled the request,
      * which is why the request is not passed). */

@@ -45,7 +45,7 @@ static void test_close_extra_and_http10(void **state)
 {
     (void)state;
     pd_buf_t b = PD_BUF_INIT;
-    assert_int_equal(pd__response_format(&b, 503, NULL, "Retry-After: 1\r\n", "", 0, 0, 1), 0);
+    assert_int_equal(pd__response_format(&b, 503, NULL, "Retry-After: 1\r\n", PD_LIT(""), 0, 1), 0);
     blank_date(b.data);
     assert_string_equal(b.data, "HTTP/1.1 503 Service Unavailable\r\n"
                                 "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
@@ -68,7 +68,7 @@ static void test_large_body_and_reuse(void **state)
     assert_non_null(strstr(b.data, "Content-Length: 300000\r\n"));
     assert_int_equal(b.data[b.len - 1], 'z');
     /* the buffer is reset, not appended to */
-    assert_int_equal(pd__response_format(&b, 404, NULL, NULL, "", 0, 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 404, NULL, NULL, PD_LIT(""), 1, 1), 0);
     assert_prefix(b.data, "HTTP/1.1 404 Not Found\r\n");
     pd_buf_free(&b);
 }
@@ -77,9 +77,9 @@ static void test_bad_status_and_unknown_reason(void **state)
 {
     (void)state;
     pd_buf_t b = PD_BUF_INIT;
-    assert_int_equal(pd__response_format(&b, 42, NULL, NULL, "", 0, 1, 1), PD_EINVAL);
-    assert_int_equal(pd__response_format(&b, 1000, NULL, NULL, "", 0, 1, 1), PD_EINVAL);
-    assert_int_equal(pd__response_format(&b, 299, NULL, NULL, "", 0, 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 42, NULL, NULL, PD_LIT(""), 1, 1), PD_EINVAL);
+    assert_int_equal(pd__response_format(&b, 1000, NULL, NULL, PD_LIT(""), 1, 1), PD_EINVAL);
+    assert_int_equal(pd__response_format(&b, 299, NULL, NULL, PD_LIT(""), 1, 1), 0);
     assert_prefix(b.data, "HTTP/1.1 299 Unknown\r\n");
     assert_string_equal(pd__status_reason(431), "Request Header Fields Too Large");
     pd_buf_free(&b);

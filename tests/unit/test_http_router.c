@@ -111,9 +111,10 @@ static void test_params_match_segments(void **state)
     assert_int_equal(p.n, 2);
     assert_string_equal(value(&p, 0), "iris");
     assert_string_equal(value(&p, 1), "3");
-    assert_int_equal(p.value[0].name_len, 4);
-    assert_memory_equal(p.value[0].name, "name", 4);
-    assert_memory_equal(p.value[1].name, "version", 7);
+    assert_int_equal(p.value[0].name_len, PD_LIT_LEN("name"));
+    assert_memory_equal(p.value[0].name, "name", PD_LIT_LEN("name"));
+    assert_int_equal(p.value[1].name_len, PD_LIT_LEN("version"));
+    assert_memory_equal(p.value[1].name, "version", PD_LIT_LEN("version"));
     static const char *const misses[] = {
         "/v2/models/iris/versions",    "/v2/models/iris/versions/",  "/v2/models//versions/3",
         "/v2/models/iris/versions/3/", "/v2/models/a/b/versions/3", "/v2/models/iris/version/3",
