@@ -1,16 +1,17 @@
-"""benchlib.py - shared pieces of predictd's benchmarks: free ports, processes that are
-always stopped, wrk runs parsed into numbers, nginx answering a fixed 200, and a /health
-prober that records latency over time.
+"""benchlib.py - shared pieces of predictd's benchmarks: processes that are always
+stopped, wrk runs parsed into numbers, nginx answering a fixed 200, and a /health prober
+that records latency over time. Free ports, raw HTTP, waiting for a server and /proc
+facts come from tests/pdtest.py, shared with the end-to-end tests.
 
 Every server listens on 127.0.0.1 on a free port; every load is bounded in time.
 """
 import contextlib
 import os
 import re
-import resource
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -18,47 +19,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
 PREDICTD = os.environ.get("PREDICTD_BIN", os.path.join(ROOT, "build", "release", "predictd"))
 
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import pdtest  # noqa: E402
+from pdtest import free_port, raise_nofile, rss_kib  # noqa: E402,F401 (the benches use them)
 
-def raise_nofile():
-    """Raise this process's open-file limit to the hard limit (children inherit it)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+READY_TIMEOUT = 60.0  # seconds for a server to answer its ready path
 
 
 def http_get(port, path, timeout=2.0):
     """One GET over a fresh connection; returns (status, body bytes) or (None, b'')."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        return int(head.split(b" ", 2)[1]), body
-    except (OSError, ValueError, IndexError):
+        r = pdtest.http_get(port, path, timeout=timeout)
+        return r.status, r.body
+    except (OSError, ValueError):
         return None, b""
 
 
-def wait_ready(port, path="/health", timeout=60.0, proc=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before it was ready")
-        status, _ = http_get(port, path, timeout=1.0)
-        if status is not None and status < 500:
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing answered on 127.0.0.1:{port}{path} within {timeout}s")
+def wait_ready(port, path="/health", timeout=READY_TIMEOUT, proc=None):
+    """Waits until path answers anything below 500; raises if proc exits first."""
+    pdtest.wait_ready(port, path, timeout, proc=proc, ok=lambda status: status < 500,
+                      interval=0.1)
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 """bench/run.py - `make bench`: predictd against the article's FastAPI app and nginx, side by
 side in one run on this machine, written to bench/results/ (results.md, results.json, PNGs).
 
-Scenarios (DESIGN.md, issue 4):
+Scenarios (their targets are in README.md, "Benchmarks"):
   1. tiny model (seed, 2 features, logistic): predictd /predict (inline) and
      /predict_non_blocking (always the pool) vs FastAPI /predict_non_blocking vs nginx 200.
   2. heavy model (random forest, 300 trees, depth 12): predictd /predict vs FastAPI.

@@ -22,25 +22,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 
 
-def rss_kib(pid):
-    """Resident set of one process in KiB (0 if gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def tree_rss_kib(pid):
     """RSS of pid and its direct children (nginx master + worker)."""
-    total = rss_kib(pid)
+    total = benchlib.rss_kib(pid)
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             for child in f.read().split():
-                total += rss_kib(int(child))
+                total += benchlib.rss_kib(int(child))
     except OSError:
         pass
     return total
@@ -113,8 +101,8 @@ def main():
     port = benchlib.free_port()
     argv[argv.index("--port") + 1] = str(port)
     with benchlib.server(argv, port) as pd_proc:
-        idle, loaded, per, n = measure_memory(lambda: rss_kib(pd_proc.pid), port, "/health",
-                                              args.idle)
+        idle, loaded, per, n = measure_memory(lambda: benchlib.rss_kib(pd_proc.pid), port,
+                                              "/health", args.idle)
         print(f"predictd RSS: idle {idle / 1024:.1f} MiB (target <= 10 MiB); with {n} idle "
               f"keep-alive connections {loaded / 1024:.1f} MiB = {per:.2f} KiB/connection "
               f"(target <= 4 KiB)")

@@ -23,7 +23,18 @@
 const char *pd_strerror(int err);
 
 #define PD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The length of a string LITERAL without its NUL, computed by the compiler: never count a
+ * literal by hand. `"" s ""` only compiles when s is a literal, so a pointer or an array
+ * variable (whose sizeof would silently be wrong) is refused. */
+#define PD_LIT_LEN(s) (sizeof("" s "") - 1)
+/* A string literal and its length as two arguments: f(PD_LIT("abc")) is f("abc", 3). */
+#define PD_LIT(s) ("" s ""), PD_LIT_LEN(s)
 #define PD_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PD_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* The struct of type `type` whose member `field` is at `ptr` (the classic container_of):
+ * how an owner gets back from a node or job it embedded (pd_list_t, pd_job_t). */
+#define PD_CONTAINER_OF(ptr, type, field) ((type *)((char *)(ptr) - offsetof(type, field)))
 
 #endif

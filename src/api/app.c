@@ -15,6 +15,7 @@
 #include "api/catalog.h"
 #include "api/control.h"
 #include "api/health.h"
+#include "api/http_errors.h"
 #include "api/predict.h"
 #include "api/registry.h"
 #include "api/repository.h"
@@ -173,6 +174,7 @@ void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
     hooks->after_handler = hook_after;
     hooks->after_response = hook_response;
     hooks->on_drain_start = hook_drain_start;
+    hooks->error_body = pd_api_error_body;
     hooks->on_drained = hook_drained;
 }
 
@@ -221,6 +223,7 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
 
 static int app_routes(pd_app_t *app, pd_router_t *router)
 {
+    pd_router_set_fallback(router, pd_api_route_fallback, NULL); /* 404/405 bodies */
     int rc = pd_health_register(router, &app->health);
     if (rc == 0)
         rc = pd_catalog_register(router, &app->reg);

@@ -2,7 +2,7 @@
  * dispatches complete requests to their handlers, and writes answered responses in request
  * order, gathering every answered response at the head of the queue into one write.
  *
- * Invariants: requests in c->head..c->tail are in arrival order; only the head run of
+ * Invariants: requests in c->queue are in arrival order; only the head run of
  * ANSWERED requests is ever written; the first c->nwriting requests belong to an
  * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
  * its handler (when the connection dies it moves to the server's detached list). A
@@ -15,11 +15,13 @@
 #include "http/internal.h"
 #include "obs/log.h"
 
-static const char k_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define K_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 static void conn_update_timer(pd_http_conn_t *c);
+static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
 static void conn_error(pd_http_conn_t *c, int status);
+static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
 /* ---- parser callbacks ---- */
 
@@ -34,28 +36,52 @@ static pd_http_request_t *cb_req_new(void *owner)
     return r;
 }
 
+/* The oldest request of the connection's queue, or NULL. */
+static pd_http_request_t *queue_first(const pd_http_conn_t *c)
+{
+    return pd_list_empty(&c->queue) ? NULL
+                                    : pd_list_entry(pd_list_head(&c->queue), pd_http_request_t, link);
+}
+
 static void enqueue(pd_http_conn_t *c, pd_http_request_t *r)
 {
-    r->next = NULL;
-    if (c->tail)
-        c->tail->next = r;
-    else
-        c->head = r;
-    c->tail = r;
+    pd_list_insert_tail(&c->queue, &r->link);
     c->nqueued++;
     r->state = PD__REQ_HANDLER;
     c->srv->stats.requests_in_flight++;
+}
+
+/* A request no route takes (req->route_status 404 or 405): the router's fallback answers
+ * it, or, without one, the server does with the reason phrase (and Allow for 405). */
+static void route_fallback(pd_http_server_t *srv, pd_http_request_t *r)
+{
+    const pd_router_t *rt = srv->router;
+    if (rt->fallback) {
+        rt->fallback(r, rt->fallback_ctx);
+        return;
+    }
+    char extra[PD_ROUTER_ALLOW_MAX + PD_LIT_LEN("Allow: \r\n")];
+    if (r->route_status == 405)
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", r->allow);
+    const char *reason = pd__status_reason(r->route_status);
+    pd_http_respond(r, r->route_status, PD_HTTP_TEXT_PLAIN, r->route_status == 405 ? extra : NULL,
+                    reason, strlen(reason));
 }
 
 static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
 {
     pd_http_server_t *srv = c->srv;
     const pd_route_t *rt = NULL;
-    char allow[128];
-    char extra[160];
-    switch (pd_router_match(srv->router, r->method, r->path, &rt, allow, sizeof allow)) {
+    pd_route_params_t params; /* written only for a route with {params} */
+    switch (pd_router_match_params(srv->router, r->method, r->path, &rt, &params, r->allow_buf,
+                                   sizeof r->allow_buf)) {
     case PD_ROUTE_FOUND:
+        if (params.n > 0 && pd__req_set_params(r, &params) < 0) {
+            respond_server_error(srv, r, 500);
+            return;
+        }
         r->route_ctx = rt->ctx;
+        r->route = rt->path;
         if (srv->hooks.before_handler)
             srv->hooks.before_handler(srv->hooks.ud, r);
         rt->fn(r, rt->ctx);
@@ -64,11 +90,13 @@ static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
             srv->hooks.after_handler(srv->hooks.ud);
         return;
     case PD_ROUTE_BAD_METHOD:
-        snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
-        pd_http_respond(r, 405, "application/json", extra, "{\"detail\":\"Method Not Allowed\"}", 31);
+        r->route_status = 405;
+        r->allow = r->allow_buf;
+        route_fallback(srv, r);
         return;
     default:
-        pd_http_respond_json(r, 404, "{\"detail\":\"Not Found\"}", 22);
+        r->route_status = 404;
+        route_fallback(srv, r);
         return;
     }
 }
@@ -89,9 +117,9 @@ static void cb_expect_continue(void *owner, pd_http_request_t *r)
 {
     pd_http_conn_t *c = owner;
     (void)r;
-    if (c->head != NULL || c->nwriting)
+    if (!pd_list_empty(&c->queue) || c->nwriting)
         return; /* earlier responses pending: the client sends the body after its wait */
-    uv_buf_t b = uv_buf_init((char *)k_continue, sizeof k_continue - 1);
+    uv_buf_t b = uv_buf_init((char *)K_CONTINUE, PD_LIT_LEN(K_CONTINUE));
     (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 }
 
@@ -101,10 +129,8 @@ static const pd__parser_cbs_t g_cbs = {cb_req_new, cb_req_done, cb_expect_contin
 
 static void release_head(pd_http_conn_t *c)
 {
-    pd_http_request_t *r = c->head;
-    c->head = r->next;
-    if (c->head == NULL)
-        c->tail = NULL;
+    pd_http_request_t *r = queue_first(c);
+    pd_list_remove(&r->link);
     c->nqueued--;
     pd__srv_req_put(c->srv, r);
 }
@@ -113,8 +139,10 @@ static void on_close(uv_handle_t *h)
 {
     pd_http_conn_t *c = h->data;
     pd_http_server_t *srv = c->srv;
-    while (c->head)
+    while (!pd_list_empty(&c->queue))
         release_head(c);
+    pd_list_remove(&c->dnode); /* never flushed after this (defensive: the check phase */
+    pd_list_remove(&c->tnode); /* runs before close callbacks, so both are unlinked) */
     if (c->parser.cur)
         pd__srv_req_put(srv, c->parser.cur);
     free(c->stash);
@@ -130,32 +158,24 @@ void pd__conn_close(pd_http_conn_t *c)
     c->closed = 1;
     pd__srv_tl_set(c->srv, c, PD__TL_NONE);
     pd__srv_conn_gone(c->srv, c);
-    /* Detach requests still held by handlers; the rest is freed in on_close. */
-    pd_http_request_t **pp = &c->head;
-    pd_http_request_t *detached = NULL;
-    while (*pp) {
-        pd_http_request_t *r = *pp;
+    /* Detach requests still held by handlers (newest first); the rest is freed in
+     * on_close. Abort callbacks run once all are detached: one may answer any of them. */
+    pd_list_t detached, *q, *tmp;
+    pd_list_init(&detached);
+    pd_list_foreach_safe(q, tmp, &c->queue) {
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
         if (r->state == PD__REQ_HANDLER) {
-            *pp = r->next;
+            pd_list_remove(q);
             c->nqueued--;
             r->conn = NULL;
-            r->next = detached;
-            detached = r;
-        } else {
-            pp = &r->next;
+            pd_list_insert_head(&detached, q);
         }
     }
-    c->tail = NULL;
-    for (pd_http_request_t *r = c->head; r; r = r->next)
-        c->tail = r;
-    while (detached) {
-        pd_http_request_t *r = detached;
-        detached = r->next;
-        r->next_all = c->srv->detached;
-        r->prev_all = NULL;
-        if (c->srv->detached)
-            c->srv->detached->prev_all = r;
-        c->srv->detached = r;
+    while (!pd_list_empty(&detached)) {
+        q = pd_list_head(&detached);
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
+        pd_list_remove(q);
+        pd_list_insert_head(&c->srv->detached, q);
         if (r->abort_cb)
             r->abort_cb(r, r->abort_arg);
     }
@@ -284,6 +304,22 @@ static void conn_resume(pd_http_conn_t *c)
         conn_read_start(c);
 }
 
+/* Answers r with an error the server decides itself: the body from hooks.error_body (the
+ * app's protocol), else the reason phrase as text/plain. */
+static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status)
+{
+    const char *type = NULL;
+    pd_buf_t *b = &srv->errbody;
+    pd_buf_reset(b);
+    if (srv->hooks.error_body == NULL ||
+        srv->hooks.error_body(srv->hooks.ud, r, status, &type, b) < 0 || type == NULL) {
+        const char *reason = pd__status_reason(status);
+        pd_http_respond(r, status, PD_HTTP_TEXT_PLAIN, NULL, reason, strlen(reason));
+        return;
+    }
+    pd_http_respond(r, status, type, NULL, b->data ? b->data : "", b->len); /* copies b */
+}
+
 /* The server answers a broken request itself, after the ones before it, then closes. */
 static void conn_error(pd_http_conn_t *c, int status)
 {
@@ -306,25 +342,17 @@ static void conn_error(pd_http_conn_t *c, int status)
     r->close_after = 1;
     c->stop_parsing = 1;
     enqueue(c, r);
-    const char *body;
     switch (status) {
-    case 408: srv->stats.rejected_timeout++; body = "{\"detail\":\"Request Timeout\"}"; break;
-    case 413: srv->stats.rejected_body_size++; body = "{\"detail\":\"Request body too large\"}"; break;
-    case 431:
-        srv->stats.rejected_header_size++;
-        body = "{\"detail\":\"Request header fields too large\"}";
-        break;
-    case 503:
-        srv->stats.rejected_connections++;
-        body = "{\"detail\":\"Too many connections\"}";
-        break;
-    case 500: body = "{\"detail\":\"Internal Server Error\"}"; break;
+    case 408: srv->stats.rejected_timeout++; break;
+    case 413: srv->stats.rejected_body_size++; break;
+    case 431: srv->stats.rejected_header_size++; break;
+    case 503: srv->stats.rejected_connections++; break;
+    case 500: break;
     default:
         status = 400;
         srv->stats.rejected_malformed++;
-        body = "{\"detail\":\"Bad Request\"}";
     }
-    pd_http_respond_json(r, status, body, strlen(body));
+    respond_server_error(srv, r, status);
 }
 
 /* ---- accept ---- */
@@ -339,11 +367,11 @@ void pd__conn_accept(pd_http_server_t *srv)
     }
     c->tcp.data = c;
     c->srv = srv;
+    pd_list_init(&c->queue);
+    pd_list_init(&c->tnode);
+    pd_list_init(&c->dnode);
     pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
+    pd_list_insert_head(&srv->conns, &c->node);
     srv->stats.open_connections++;
     if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) < 0) {
         pd__conn_close(c);
@@ -376,12 +404,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
     uint64_t dur = uv_hrtime() - r->recv_ns;
     pd_http_conn_t *c = r->conn;
     if (c == NULL) { /* its connection died: just free it */
-        if (r->prev_all)
-            r->prev_all->next_all = r->next_all;
-        else
-            srv->detached = r->next_all;
-        if (r->next_all)
-            r->next_all->prev_all = r->prev_all;
+        pd_list_remove(&r->link); /* from srv->detached */
         r->state = PD__REQ_ANSWERED;
         if (srv->hooks.after_response)
             srv->hooks.after_response(srv->hooks.ud, r, status, 0, dur);
@@ -390,7 +413,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         return 0;
     }
     /* The last request of a draining connection closes it. */
-    if (srv->draining && r->next == NULL && !pd__parser_busy(&c->parser))
+    if (srv->draining && pd_list_next(&r->link) == &c->queue && !pd__parser_busy(&c->parser))
         r->keep_alive = 0;
     if (!r->keep_alive)
         r->close_after = 1;
@@ -419,22 +442,6 @@ int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, s
     return pd_http_respond(req, status, "application/json", NULL, json, len);
 }
 
-void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg)
-{
-    req->abort_cb = cb;
-    req->abort_arg = arg;
-}
-
-int pd_http_request_connected(const pd_http_request_t *req)
-{
-    return req->conn != NULL && !req->conn->closed;
-}
-
-pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
-{
-    return req->srv;
-}
-
 /* Releases the first n requests (written) and decides what comes next. */
 static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
 {
@@ -444,7 +451,7 @@ static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
         conn_finish(c);
         return;
     }
-    if (c->srv->draining && c->head == NULL && !pd__parser_busy(&c->parser)) {
+    if (c->srv->draining && pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser)) {
         pd__conn_close(c);
         return;
     }
@@ -466,7 +473,8 @@ static void on_write(uv_write_t *w, int status)
         return;
     }
     after_write(c, n, close_after);
-    if (!c->closed && c->head && c->head->state == PD__REQ_ANSWERED)
+    pd_http_request_t *first = c->closed ? NULL : queue_first(c);
+    if (first && first->state == PD__REQ_ANSWERED)
         pd__srv_mark_dirty(c->srv, c);
 }
 
@@ -478,8 +486,11 @@ void pd__conn_flush(pd_http_conn_t *c)
     uint32_t n = 0;
     size_t total = 0;
     int close_after = 0;
-    for (pd_http_request_t *r = c->head; r && r->state == PD__REQ_ANSWERED && n < PD__WRITE_BATCH;
-         r = r->next) {
+    pd_list_t *q;
+    pd_list_foreach(q, &c->queue) {
+        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
+        if (r->state != PD__REQ_ANSWERED || n >= PD__WRITE_BATCH)
+            break;
         bufs[n++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
         total += r->out.len;
         if (r->close_after) {
@@ -531,7 +542,7 @@ static void conn_update_timer(pd_http_conn_t *c)
     if (pd__parser_busy(&c->parser)) {
         if (c->tlist != PD__TL_IO)
             pd__srv_tl_set(c->srv, c, PD__TL_IO); /* from the request's first bytes */
-    } else if (c->head == NULL) {
+    } else if (pd_list_empty(&c->queue)) {
         pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
     } else {
         pd__srv_tl_set(c->srv, c, PD__TL_NONE); /* a handler is working */
@@ -546,7 +557,7 @@ void pd__conn_drain(pd_http_conn_t *c)
         pd__conn_close(c); /* lingering after its last response: nothing more to send */
         return;
     }
-    if (c->head == NULL && !pd__parser_busy(&c->parser) && !c->nwriting)
+    if (pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser) && !c->nwriting)
         pd__conn_close(c);
 }
 
@@ -559,7 +570,7 @@ void pd__conn_timeout(pd_http_conn_t *c)
     } else if (pd__parser_busy(&c->parser)) {
         conn_error(c, 408);
         pd__srv_tl_set(c->srv, c, PD__TL_IO);
-    } else if (c->head == NULL) {
+    } else if (pd_list_empty(&c->queue)) {
         c->srv->stats.idle_closed++;
         pd__conn_close(c);
     }

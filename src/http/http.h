@@ -3,9 +3,11 @@
  *
  * Model: the server owns the listening socket and every connection; the app owns the
  * uv_loop_t and the router. For each complete request (headers + de-chunked body) the
- * server calls the route's handler on the loop thread. The handler answers with
- * pd_http_respond() either right away or LATER (e.g. after a worker pool finished), always
- * from the loop thread. Responses of one connection go out in request order (pipelining).
+ * server calls the route's handler on the loop thread (or the router's fallback for 404
+ * and 405). The handler answers with pd_http_respond() either right away or LATER (e.g.
+ * after a worker pool finished), always from the loop thread. Responses of one connection
+ * go out in request order (pipelining). The server knows no protocol's bodies: the app
+ * shapes 404/405 (router fallback) and the server's own errors (hooks.error_body).
  *
  * Request lifetime: a pd_http_request_t handed to a handler stays valid until the handler
  * (or whoever it passed the request to) calls pd_http_respond() on it - exactly once -
@@ -23,17 +25,24 @@
 
 #include "http/router.h"
 #include "util/buf.h"
+#include "util/list.h"
 
-/* Defaults of the limits (each one is a serve option). */
+/* Defaults of the limits, each one a field of pd_http_options_t. `predictd serve` exposes
+ * max_connections, max_header_size, max_body_size and the keep-alive, header and shutdown
+ * timeouts as flags; max_headers, max_pipeline and backlog are set only through the struct. */
 #define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
 #define PD_HTTP_DEFAULT_MAX_HEADER_SIZE (16u * 1024u)      /* request line + headers -> 431 */
 #define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
+#define PD_HTTP_MAX_HEADERS_LIMIT 100                       /* largest max_headers (a request
+                                                               keeps this many offsets) */
 #define PD_HTTP_DEFAULT_MAX_BODY_SIZE (1024u * 1024u)      /* -> 413 */
 #define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
 #define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
-#define PD_HTTP_DEFAULT_BACKLOG 4096
+#define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
+#define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
+#define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
 
 typedef struct pd_http_server_s pd_http_server_t;
 typedef struct pd_http_conn_s pd_http_conn_t;
@@ -55,38 +64,61 @@ struct pd_http_request_s {
     int http_minor;           /* 0 for HTTP/1.0, 1 for HTTP/1.1 */
     uint64_t recv_ns;         /* uv_hrtime() when the request's first bytes were read */
     void *user;               /* free for the handler (NULL initially) */
-    void *route_ctx;          /* the ctx given to pd_router_add for the matched route */
+    void *route_ctx;          /* the ctx given to pd_router_add for the matched route;
+                                 NULL for the router's fallback */
+    const char *route;        /* the matched route's pattern ("/v1/models/{name}:predict",
+                                 lives as long as the router); NULL for the fallback */
+    int route_status;         /* 0 when a route matched; 404 or 405 when the router's
+                                 fallback handler got the request */
+    const char *allow;        /* for 405: the path's methods ("GET, POST"), else "" */
 
     /* ---- private ---- */
     pd_http_server_t *srv;
     pd_http_conn_t *conn;     /* NULL once the connection is gone */
-    pd_http_request_t *next;  /* the connection's queue, in request order */
-    pd_http_request_t *prev_all, *next_all; /* server's list of detached requests */
+    pd_list_t link;           /* in exactly one list: the connection's queue (request
+                                 order), the server's detached list or its free list */
     pd_http_abort_cb abort_cb;
     void *abort_arg;
     int state;                /* PD__REQ_* (internal.h) */
     int status;               /* response status once answered */
+    uint32_t nparams;         /* the matched route's {params} (values in params_buf) */
+    struct {
+        const char *name;     /* into the router's pattern, not NUL-terminated */
+        uint32_t name_len, off;
+    } params[PD_ROUTER_MAX_PARAMS];
     int close_after;          /* close the connection after this response */
     uint32_t nheaders;
-    uint32_t hdr_off[PD_HTTP_DEFAULT_MAX_HEADERS][2]; /* name/value offsets into raw */
+    uint32_t hdr_off[PD_HTTP_MAX_HEADERS_LIMIT][2]; /* name/value offsets into raw */
+    char allow_buf[PD_ROUTER_ALLOW_MAX]; /* what allow points to for a 405 */
     pd_buf_t raw;             /* url + header strings, NUL-separated */
     pd_buf_t body_buf;        /* the de-chunked body */
     pd_buf_t out;             /* the formatted response (status line to body) */
+    pd_buf_t params_buf;      /* decoded {param} values, each NUL-terminated */
 };
 
 /* Observability hooks, all optional (NULL), all called on the loop thread with `ud`.
  * The request passed is valid only during the call. */
 typedef struct {
     void *ud;
-    /* Right before the route's handler runs (e.g. set the loop monitor's context). */
+    /* Right before a route's handler runs (e.g. set the loop monitor's context); not
+     * around the router's fallback, which answers 404/405. */
     void (*before_handler)(void *ud, const pd_http_request_t *req);
     /* Right after the handler returned (it may have answered and so recycled the request,
      * which is why the request is not passed). */
     void (*after_handler)(void *ud);
-    /* When a response was formatted (also for 400/408/413/431/503 the server answers
+    /* When a response was formatted (also for 400/408/413/431/500/503 the server answers
      * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */
     void (*after_response)(void *ud, const pd_http_request_t *req, int status,
                            size_t bytes_out, uint64_t duration_ns);
+    /* Formats the body of an answer the server gives itself - 400 (malformed request),
+     * 408, 413, 431, 500 and 503 (over max_connections) - in the app's protocol: append
+     * the body to `body` (empty on entry; the server's, valid during the call, at most
+     * PD_HTTP_ERROR_BODY_MAX bytes) and set *content_type to a string that outlives the
+     * server (e.g. a literal). Return 0, or a negative PD_E* code to get the default: the
+     * reason phrase as text/plain. req is valid during the call; its method and path are
+     * "-" when they were not received. NULL: always the default. */
+    int (*error_body)(void *ud, const pd_http_request_t *req, int status,
+                      const char **content_type, pd_buf_t *body);
     /* Shutdown began (listener closed, readiness is now false). */
     void (*on_drain_start)(void *ud);
     /* Shutdown finished; cut_off counts requests closed unanswered or half received
@@ -97,11 +129,13 @@ typedef struct {
 typedef struct {
     uint32_t max_connections;
     uint32_t max_header_size;
+    uint32_t max_headers;     /* 1..PD_HTTP_MAX_HEADERS_LIMIT; 0 = the default */
     uint32_t max_body_size;
-    uint32_t max_pipeline;
+    uint32_t max_pipeline;    /* 0 counts as 1 */
     uint32_t keepalive_ms;
     uint32_t header_timeout_ms;
     uint32_t shutdown_timeout_ms;
+    uint32_t backlog;         /* 0 = the default */
     int access_log;           /* log one INFO line per response */
 } pd_http_options_t;
 
@@ -125,7 +159,7 @@ void pd_http_options_default(pd_http_options_t *o);
 /* Creates a server on `loop` (not yet listening). `router` is borrowed and must outlive the
  * server; routes may be added until pd_http_server_listen. `opts` and `hooks` (may be
  * NULL) are copied; hooks->ud must outlive the server.
- * Returns 0 or PD_ENOMEM/PD_EINVAL. */
+ * Returns 0, PD_ENOMEM or PD_EINVAL (no loop or router, max_headers over its limit). */
 int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http_options_t *opts,
                           const pd_router_t *router, const pd_http_hooks_t *hooks);
 /* Binds and listens on host:port (IPv4 or IPv6 literal). Returns 0, PD_EINVAL (bad
@@ -165,6 +199,10 @@ int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, s
 void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg);
 /* 1 while the request's connection is still open. */
 int pd_http_request_connected(const pd_http_request_t *req);
+/* The percent-decoded value of the matched route's parameter `name` ("{name}" in its
+ * pattern), NUL-terminated, or NULL when the route has no such parameter. Valid as long as
+ * req. */
+const char *pd_http_request_param(const pd_http_request_t *req, const char *name);
 /* The value of header `name` (case-insensitive), or NULL. Valid as long as req. */
 const char *pd_http_request_header(const pd_http_request_t *req, const char *name);
 /* The server that received req (e.g. to read its readiness). */

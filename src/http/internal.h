@@ -10,6 +10,7 @@
 
 #include <llhttp.h>
 
+#include "common.h"
 #include "http/http.h"
 
 /* Request states. */
@@ -76,12 +77,18 @@ pd_http_request_t *pd__req_new(void);
 void pd__req_reset(pd_http_request_t *req);
 /* Frees a request and its buffers. Accepts NULL. */
 void pd__req_free(pd_http_request_t *req);
+/* Copies a match's parameter values into req (names keep pointing into the router).
+ * Returns 0 or PD_ENOMEM. */
+int pd__req_set_params(pd_http_request_t *req, const pd_route_params_t *p);
 
 /* ---- response.c ---- */
+/* Length of an IMF-fixdate. */
+#define PD__HTTP_DATE_LEN PD_LIT_LEN("Sun, 06 Nov 1994 08:49:37 GMT")
+
 /* The reason phrase for a status ("Not Found"), "Unknown" for unknown codes. */
 const char *pd__status_reason(int status);
-/* Writes the current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 chars + NUL) into
- * out, formatting at most once per second per thread. */
+/* Writes the current IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", PD__HTTP_DATE_LEN
+ * chars + NUL) into out, formatting at most once per second per thread. */
 void pd__http_date(char out[32]);
 /* Formats a whole response into b (reset first). keep_alive adds nothing for HTTP/1.1 and
  * "Connection: keep-alive" for HTTP/1.0; !keep_alive adds "Connection: close".
@@ -94,25 +101,26 @@ struct pd_http_conn_s {
     uv_tcp_t tcp;
     pd__parser_t parser;
     pd_http_server_t *srv;
-    pd_http_request_t *head, *tail;  /* queue in request order */
+    pd_list_t queue;                 /* its requests (pd_http_request_t.link), in order */
     uint32_t nqueued;
-    pd_http_conn_t *prev, *next;     /* server's list of all connections */
-    pd_http_conn_t *tprev, *tnext;   /* the timeout list it is in (tlist) */
-    pd_http_conn_t *dnext;           /* server's dirty list (needs a flush) */
+    pd_list_t node;                  /* in srv->conns until pd__conn_close */
+    pd_list_t tnode;                 /* in the timeout list named by tlist */
+    pd_list_t dnode;                 /* in srv->dirty while it needs a flush */
     uint64_t deadline;               /* loop ms when the timeout fires */
     uv_write_t *wreq;                /* allocated when a write could not finish at once */
     char *stash;                     /* unparsed bytes kept while paused */
     size_t stash_len;
     uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
     uint8_t tlist;                   /* PD__TL_* */
-    uint8_t dirty, reading, closing, closed, stop_parsing, wclose;
+    uint8_t reading, closing, closed, stop_parsing, wclose;
 };
 
 enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };
 
-/* Counted timeout list: every member has the same timeout, so appending keeps it sorted. */
+/* Timeout list (of pd_http_conn_t.tnode): every member has the same timeout, so appending
+ * keeps it sorted by deadline. */
 typedef struct {
-    pd_http_conn_t *head, *tail;
+    pd_list_t conns;
     uint32_t timeout_ms;
 } pd__tlist_t;
 
@@ -126,14 +134,14 @@ struct pd_http_server_s {
     const pd_router_t *router;
     pd_http_hooks_t hooks;
     pd_http_stats_t stats;
-    pd_http_conn_t *conns;     /* all open connections */
-    pd_http_conn_t *dirty;     /* connections with answered requests to write */
+    pd_list_t conns;           /* all open connections (pd_http_conn_t.node), newest first */
+    pd_list_t dirty;           /* connections with answered requests to write (.dnode) */
     pd__tlist_t idle, io;
-    pd_http_request_t *free_reqs;
+    pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
-    pd_http_request_t *detached; /* requests whose connection died, held by handlers */
+    pd_list_t detached;        /* requests whose connection died, held by handlers */
+    pd_buf_t errbody;          /* hooks.error_body's output, copied by the respond */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
-    int readbuf_busy;
     int port;
     uint8_t listening, draining, drained, handles_open;
     unsigned cut_off;
@@ -157,8 +165,5 @@ void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_check_drained(pd_http_server_t *srv);
-/* Formats and records a response the server decides itself (errors). */
-void pd__srv_log_response(pd_http_server_t *srv, const pd_http_request_t *req, int status,
-                          size_t bytes);
 
 #endif

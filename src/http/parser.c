@@ -74,9 +74,16 @@ static int on_url(llhttp_t *l, const char *at, size_t len)
     return raw_append(p, at, len);
 }
 
+/* Ends the string being copied into cur->raw with its NUL byte. */
+static int raw_terminate(pd__parser_t *p)
+{
+    static const char nul = '\0';
+    return raw_append(p, &nul, sizeof nul);
+}
+
 static int on_url_complete(llhttp_t *l)
 {
-    return raw_append(P(l), "", 1);
+    return raw_terminate(P(l));
 }
 
 /* Closes the header whose value is being received, if any. */
@@ -85,7 +92,7 @@ static int finish_header(pd__parser_t *p)
     if (!p->field_open)
         return 0;
     p->field_open = 0;
-    if (raw_append(p, "", 1) < 0)
+    if (raw_terminate(p) < 0)
         return -1;
     p->cur->nheaders++;
     return 0;
@@ -102,7 +109,8 @@ static int on_header_field(llhttp_t *l, const char *at, size_t len)
     if (p->field_open == 2 && finish_header(p) < 0)
         return -1;
     if (p->field_open == 0) {
-        if (r->nheaders >= PD_HTTP_DEFAULT_MAX_HEADERS)
+        uint32_t max = p->opts->max_headers ? p->opts->max_headers : PD_HTTP_MAX_HEADERS_LIMIT;
+        if (r->nheaders >= PD_MIN(max, (uint32_t)PD_HTTP_MAX_HEADERS_LIMIT))
             return fail(p, 431);
         r->hdr_off[r->nheaders][0] = (uint32_t)r->raw.len;
         p->field_open = 1;
@@ -115,7 +123,7 @@ static int on_header_field_complete(llhttp_t *l)
     pd__parser_t *p = P(l);
     if (!p->in_headers)
         return 0;
-    if (raw_append(p, "", 1) < 0)
+    if (raw_terminate(p) < 0)
         return -1;
     p->cur->hdr_off[p->cur->nheaders][1] = (uint32_t)p->cur->raw.len;
     p->field_open = 2; /* value open (it may be empty and get no callback) */

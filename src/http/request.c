@@ -1,5 +1,6 @@
-/* request.c - allocation and recycling of request objects. A recycled request keeps its
- * buffers (up to PD__REQ_KEEP_BUF each) so that the hot path allocates nothing. */
+/* request.c - allocation and recycling of request objects, the matched route's parameter
+ * values, and the request accessors handlers use. A recycled request keeps its buffers (up to PD__REQ_KEEP_BUF each; the
+ * parameter buffer is bounded by construction) so that the hot path allocates nothing. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,13 @@ pd_http_request_t *pd__req_new(void)
     pd_buf_init(&r->raw, 0);
     pd_buf_init(&r->body_buf, 0);
     pd_buf_init(&r->out, 0);
+    pd_buf_init(&r->params_buf, sizeof ((pd_route_params_t *)0)->buf);
+    pd_list_init(&r->link);
     r->method = "";
     r->path = "";
     r->query = "";
     r->body = "";
+    r->allow = "";
     return r;
 }
 
@@ -30,19 +34,23 @@ static void keep_or_free(pd_buf_t *b)
 
 void pd__req_reset(pd_http_request_t *r)
 {
-    pd_buf_t raw = r->raw, body = r->body_buf, out = r->out;
+    pd_buf_t raw = r->raw, body = r->body_buf, out = r->out, params = r->params_buf;
     keep_or_free(&raw);
     keep_or_free(&body);
     keep_or_free(&out);
+    pd_buf_reset(&params); /* bounded by its cap_limit: always kept */
     memset(r, 0, offsetof(pd_http_request_t, hdr_off));
     r->nheaders = 0;
     r->raw = raw;
     r->body_buf = body;
     r->out = out;
+    r->params_buf = params;
+    pd_list_init(&r->link);
     r->method = "";
     r->path = "";
     r->query = "";
     r->body = "";
+    r->allow = "";
 }
 
 void pd__req_free(pd_http_request_t *r)
@@ -52,5 +60,46 @@ void pd__req_free(pd_http_request_t *r)
     pd_buf_free(&r->raw);
     pd_buf_free(&r->body_buf);
     pd_buf_free(&r->out);
+    pd_buf_free(&r->params_buf);
     free(r);
+}
+
+int pd__req_set_params(pd_http_request_t *r, const pd_route_params_t *p)
+{
+    pd_buf_reset(&r->params_buf);
+    int rc = pd_buf_append(&r->params_buf, p->buf, p->used);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < p->n; i++) {
+        r->params[i].name = p->value[i].name;
+        r->params[i].name_len = (uint32_t)p->value[i].name_len;
+        r->params[i].off = (uint32_t)p->value[i].off;
+    }
+    r->nparams = (uint32_t)p->n;
+    return 0;
+}
+
+const char *pd_http_request_param(const pd_http_request_t *r, const char *name)
+{
+    size_t len = strlen(name);
+    for (uint32_t i = 0; i < r->nparams; i++)
+        if (r->params[i].name_len == len && memcmp(r->params[i].name, name, len) == 0)
+            return r->params_buf.data + r->params[i].off;
+    return NULL;
+}
+
+void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg)
+{
+    req->abort_cb = cb;
+    req->abort_arg = arg;
+}
+
+int pd_http_request_connected(const pd_http_request_t *req)
+{
+    return req->conn != NULL && !req->conn->closed;
+}
+
+pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
+{
+    return req->srv;
 }

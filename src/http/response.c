@@ -57,8 +57,11 @@ void pd__http_date(char out[32])
                  tm.tm_sec);
         cached_sec = now;
     }
-    memcpy(out, cached, 30);
+    memcpy(out, cached, PD__HTTP_DATE_LEN + 1);
 }
+
+/* Most decimal digits of a size_t (2^64 - 1 has 20). */
+#define UINT_DIGITS_MAX 20
 
 /* Appends an unsigned decimal; returns the number of digits. */
 static size_t put_uint(char *p, size_t v)
@@ -74,7 +77,17 @@ static size_t put_uint(char *p, size_t v)
     return n;
 }
 
-#define PUT(lit) (memcpy(p, lit, sizeof(lit) - 1), p += sizeof(lit) - 1)
+/* The fixed parts of a response, named once so that PUT and the size bound agree. */
+#define K_STATUS "HTTP/1.1 "   /* + "NNN " + reason */
+#define K_DATE "\r\nDate: "    /* + date */
+#define K_SERVER "\r\nServer: predictd\r\n"
+#define K_TYPE "Content-Type: " /* + type + K_CRLF */
+#define K_LENGTH "Content-Length: " /* + digits + K_CRLF */
+#define K_CLOSE "Connection: close\r\n"
+#define K_KEEP "Connection: keep-alive\r\n"
+#define K_CRLF "\r\n"
+
+#define PUT(lit) (memcpy(p, PD_LIT(lit)), p += PD_LIT_LEN(lit))
 
 int pd__response_format(pd_buf_t *b, int status, const char *content_type, const char *extra,
                         const char *body, size_t len, int keep_alive, int http_minor)
@@ -85,15 +98,17 @@ int pd__response_format(pd_buf_t *b, int status, const char *content_type, const
     size_t rl = strlen(reason);
     size_t cl = content_type ? strlen(content_type) : 0;
     size_t el = extra ? strlen(extra) : 0;
-    /* status line 13 + reason + 2, Date 37, Server 18, type 16 + cl, length 40,
-     * connection 24, extra, blank line 2 */
-    size_t head = 13 + rl + 2 + 37 + 18 + 16 + cl + 40 + 24 + el + 2;
+    /* an upper bound of the head: every part that may appear, at its longest */
+    size_t head = PD_LIT_LEN(K_STATUS "NNN ") + rl + PD_LIT_LEN(K_DATE) + PD__HTTP_DATE_LEN +
+                  PD_LIT_LEN(K_SERVER) + PD_LIT_LEN(K_TYPE K_CRLF) + cl +
+                  PD_LIT_LEN(K_LENGTH K_CRLF) + UINT_DIGITS_MAX +
+                  PD_MAX(PD_LIT_LEN(K_CLOSE), PD_LIT_LEN(K_KEEP)) + el + PD_LIT_LEN(K_CRLF);
     pd_buf_reset(b);
     int rc = pd_buf_reserve(b, head + len);
     if (rc < 0)
         return rc;
     char *p = b->data;
-    PUT("HTTP/1.1 ");
+    PUT(K_STATUS);
     p[0] = (char)('0' + status / 100);
     p[1] = (char)('0' + status / 10 % 10);
     p[2] = (char)('0' + status % 10);
@@ -101,28 +116,28 @@ int pd__response_format(pd_buf_t *b, int status, const char *content_type, const
     p += 4;
     memcpy(p, reason, rl);
     p += rl;
-    PUT("\r\nDate: ");
+    PUT(K_DATE);
     pd__http_date(p);
-    p += 29;
-    PUT("\r\nServer: predictd\r\n");
+    p += PD__HTTP_DATE_LEN;
+    PUT(K_SERVER);
     if (content_type) {
-        PUT("Content-Type: ");
+        PUT(K_TYPE);
         memcpy(p, content_type, cl);
         p += cl;
-        PUT("\r\n");
+        PUT(K_CRLF);
     }
-    PUT("Content-Length: ");
+    PUT(K_LENGTH);
     p += put_uint(p, len);
-    PUT("\r\n");
+    PUT(K_CRLF);
     if (!keep_alive)
-        PUT("Connection: close\r\n");
+        PUT(K_CLOSE);
     else if (http_minor == 0)
-        PUT("Connection: keep-alive\r\n");
+        PUT(K_KEEP);
     if (el) {
         memcpy(p, extra, el);
         p += el;
     }
-    PUT("\r\n");
+    PUT(K_CRLF);
     if (len) {
         memcpy(p, body, len);
         p += len;

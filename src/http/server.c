@@ -20,6 +20,8 @@ void pd_http_options_default(pd_http_options_t *o)
     memset(o, 0, sizeof *o);
     o->max_connections = PD_HTTP_DEFAULT_MAX_CONNECTIONS;
     o->max_header_size = PD_HTTP_DEFAULT_MAX_HEADER_SIZE;
+    o->max_headers = PD_HTTP_DEFAULT_MAX_HEADERS;
+    o->backlog = PD_HTTP_DEFAULT_BACKLOG;
     o->max_body_size = PD_HTTP_DEFAULT_MAX_BODY_SIZE;
     o->max_pipeline = PD_HTTP_DEFAULT_MAX_PIPELINE;
     o->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
@@ -31,12 +33,11 @@ void pd_http_options_default(pd_http_options_t *o)
 
 pd_http_request_t *pd__srv_req_get(pd_http_server_t *srv)
 {
-    pd_http_request_t *r = srv->free_reqs;
-    if (r) {
-        srv->free_reqs = r->next;
+    if (!pd_list_empty(&srv->free_reqs)) {
+        pd_list_t *n = pd_list_head(&srv->free_reqs);
+        pd_list_remove(n);
         srv->nfree--;
-        r->next = NULL;
-        return r;
+        return pd_list_entry(n, pd_http_request_t, link);
     }
     return pd__req_new();
 }
@@ -48,8 +49,7 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *r)
         return;
     }
     pd__req_reset(r);
-    r->next = srv->free_reqs;
-    srv->free_reqs = r;
+    pd_list_insert_head(&srv->free_reqs, &r->link); /* LIFO: the warmest object next */
     srv->nfree++;
 }
 
@@ -57,38 +57,27 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *r)
 
 void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c)
 {
-    if (c->dirty)
-        return;
-    c->dirty = 1;
-    c->dnext = srv->dirty;
-    srv->dirty = c;
+    if (!pd_list_linked(&c->dnode))
+        pd_list_insert_head(&srv->dirty, &c->dnode);
 }
 
 static void on_check(uv_check_t *h)
 {
     pd_http_server_t *srv = h->data;
-    while (srv->dirty) {
-        pd_http_conn_t *c = srv->dirty;
-        srv->dirty = c->dnext;
-        c->dirty = 0;
-        c->dnext = NULL;
-        pd__conn_flush(c);
+    while (!pd_list_empty(&srv->dirty)) {
+        pd_list_t *n = pd_list_head(&srv->dirty);
+        pd_list_remove(n);
+        pd__conn_flush(pd_list_entry(n, pd_http_conn_t, dnode));
     }
 }
 
 /* ---- timeouts ---- */
 
-static void tl_remove(pd__tlist_t *l, pd_http_conn_t *c)
+/* The connection that times out first in l, or NULL. */
+static pd_http_conn_t *tl_first(const pd__tlist_t *l)
 {
-    if (c->tprev)
-        c->tprev->tnext = c->tnext;
-    else
-        l->head = c->tnext;
-    if (c->tnext)
-        c->tnext->tprev = c->tprev;
-    else
-        l->tail = c->tprev;
-    c->tprev = c->tnext = NULL;
+    return pd_list_empty(&l->conns) ? NULL
+                                    : pd_list_entry(pd_list_head(&l->conns), pd_http_conn_t, tnode);
 }
 
 static void on_timer(uv_timer_t *t);
@@ -96,10 +85,11 @@ static void on_timer(uv_timer_t *t);
 static void timer_arm(pd_http_server_t *srv)
 {
     uint64_t due = UINT64_MAX;
-    if (srv->idle.head)
-        due = srv->idle.head->deadline;
-    if (srv->io.head && srv->io.head->deadline < due)
-        due = srv->io.head->deadline;
+    const pd_http_conn_t *idle = tl_first(&srv->idle), *io = tl_first(&srv->io);
+    if (idle)
+        due = idle->deadline;
+    if (io && io->deadline < due)
+        due = io->deadline;
     if (due == UINT64_MAX || srv->drained)
         return;
     uint64_t now = uv_now(srv->loop);
@@ -111,20 +101,13 @@ static void timer_arm(pd_http_server_t *srv)
 
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which)
 {
-    if (c->tlist != PD__TL_NONE)
-        tl_remove(c->tlist == PD__TL_IDLE ? &srv->idle : &srv->io, c);
+    pd_list_remove(&c->tnode); /* from the list it is in, if any */
     c->tlist = (uint8_t)which;
     if (which == PD__TL_NONE)
         return;
     pd__tlist_t *l = which == PD__TL_IDLE ? &srv->idle : &srv->io;
     c->deadline = uv_now(srv->loop) + l->timeout_ms;
-    c->tprev = l->tail;
-    c->tnext = NULL;
-    if (l->tail)
-        l->tail->tnext = c;
-    else
-        l->head = c;
-    l->tail = c;
+    pd_list_insert_tail(&l->conns, &c->tnode);
     timer_arm(srv);
 }
 
@@ -135,8 +118,8 @@ static void on_timer(uv_timer_t *t)
     pd__tlist_t *lists[2] = {&srv->idle, &srv->io};
     for (int i = 0; i < 2; i++) {
         /* bounded: each expired connection leaves this list or rejoins at a later deadline */
-        while (lists[i]->head && lists[i]->head->deadline <= now) {
-            pd_http_conn_t *c = lists[i]->head;
+        pd_http_conn_t *c;
+        while ((c = tl_first(lists[i])) != NULL && c->deadline <= now) {
             pd__srv_tl_set(srv, c, PD__TL_NONE);
             pd__conn_timeout(c);
         }
@@ -160,17 +143,18 @@ static void on_connection(uv_stream_t *s, int status)
 
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c)
 {
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
+    pd_list_remove(&c->node);
     srv->stats.open_connections--;
 }
 
 /* ---- shutdown ---- */
+
+/* Closes every open connection (each one leaves srv->conns as it closes). */
+static void close_all(pd_http_server_t *srv)
+{
+    while (!pd_list_empty(&srv->conns))
+        pd__conn_close(pd_list_entry(pd_list_head(&srv->conns), pd_http_conn_t, node));
+}
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -186,7 +170,7 @@ static void close_handle(uv_handle_t *h)
 
 void pd__srv_check_drained(pd_http_server_t *srv)
 {
-    if (!srv->draining || srv->drained || srv->conns != NULL)
+    if (!srv->draining || srv->drained || !pd_list_empty(&srv->conns))
         return;
     if (srv->stats.requests_in_flight > 0 && srv->cut_off == 0)
         return; /* handlers still hold requests whose connections died */
@@ -208,11 +192,11 @@ static void on_shutdown_timeout(uv_timer_t *t)
     /* Cut off: requests parsed and not answered, plus requests still arriving. Idle and
      * lingering connections lose nothing and are not counted. */
     unsigned n = (unsigned)srv->stats.requests_in_flight;
-    for (pd_http_conn_t *c = srv->conns; c; c = c->next)
-        n += pd__parser_busy(&c->parser) ? 1u : 0u;
+    pd_list_t *q;
+    pd_list_foreach(q, &srv->conns)
+        n += pd__parser_busy(&pd_list_entry(q, pd_http_conn_t, node)->parser) ? 1u : 0u;
     srv->cut_off = n ? n : 1;
-    while (srv->conns)
-        pd__conn_close(srv->conns);
+    close_all(srv);
     pd__srv_check_drained(srv);
 }
 
@@ -230,12 +214,9 @@ void pd_http_server_shutdown(pd_http_server_t *srv)
     }
     if (srv->hooks.on_drain_start)
         srv->hooks.on_drain_start(srv->hooks.ud);
-    pd_http_conn_t *c = srv->conns;
-    while (c) { /* pd__conn_drain may unlink c */
-        pd_http_conn_t *next = c->next;
-        pd__conn_drain(c);
-        c = next;
-    }
+    pd_list_t *q, *tmp;
+    pd_list_foreach_safe(q, tmp, &srv->conns) /* pd__conn_drain may unlink q */
+        pd__conn_drain(pd_list_entry(q, pd_http_conn_t, node));
     uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout, srv->opts.shutdown_timeout_ms, 0);
     pd__srv_check_drained(srv);
 }
@@ -246,7 +227,8 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
                           const pd_router_t *router, const pd_http_hooks_t *hooks)
 {
     *out = NULL;
-    if (loop == NULL || router == NULL)
+    if (loop == NULL || router == NULL ||
+        (opts && opts->max_headers > PD_HTTP_MAX_HEADERS_LIMIT))
         return PD_EINVAL;
     pd_http_server_t *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
@@ -255,16 +237,27 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     if (srv->readbuf == NULL)
         goto fail_buf;
     srv->loop = loop;
+    pd_buf_init(&srv->errbody, PD_HTTP_ERROR_BODY_MAX);
     if (opts)
         srv->opts = *opts;
     else
         pd_http_options_default(&srv->opts);
     if (srv->opts.max_pipeline == 0)
         srv->opts.max_pipeline = 1;
+    if (srv->opts.max_headers == 0)
+        srv->opts.max_headers = PD_HTTP_DEFAULT_MAX_HEADERS;
+    if (srv->opts.backlog == 0)
+        srv->opts.backlog = PD_HTTP_DEFAULT_BACKLOG;
     if (hooks)
         srv->hooks = *hooks;
     srv->router = router;
     srv->port = -1;
+    pd_list_init(&srv->conns);
+    pd_list_init(&srv->dirty);
+    pd_list_init(&srv->idle.conns);
+    pd_list_init(&srv->io.conns);
+    pd_list_init(&srv->free_reqs);
+    pd_list_init(&srv->detached);
     srv->idle.timeout_ms = srv->opts.keepalive_ms;
     srv->io.timeout_ms = srv->opts.header_timeout_ms;
     uv_tcp_init(loop, &srv->listener);
@@ -298,7 +291,7 @@ int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, cha
     }
     int rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&srv->listener, PD_HTTP_DEFAULT_BACKLOG, on_connection);
+        rc = uv_listen((uv_stream_t *)&srv->listener, (int)srv->opts.backlog, on_connection);
     if (rc < 0) {
         snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
         return PD_EIO;
@@ -342,8 +335,7 @@ void pd_http_server_destroy(pd_http_server_t *srv)
     if (srv == NULL)
         return;
     if (srv->handles_open) { /* never drained (e.g. listen failed): close what is open */
-        while (srv->conns)
-            pd__conn_close(srv->conns);
+        close_all(srv);
         if (!uv_is_closing((uv_handle_t *)&srv->listener))
             close_handle((uv_handle_t *)&srv->listener);
         close_handle((uv_handle_t *)&srv->timer);
@@ -352,16 +344,15 @@ void pd_http_server_destroy(pd_http_server_t *srv)
         for (int i = 0; i < 1000 && srv->handles_open; i++)
             uv_run(srv->loop, UV_RUN_NOWAIT);
     }
-    while (srv->free_reqs) {
-        pd_http_request_t *r = srv->free_reqs;
-        srv->free_reqs = r->next;
-        pd__req_free(r);
+    pd_list_t *lists[2] = {&srv->free_reqs, &srv->detached};
+    for (int i = 0; i < 2; i++) {
+        while (!pd_list_empty(lists[i])) {
+            pd_list_t *n = pd_list_head(lists[i]);
+            pd_list_remove(n);
+            pd__req_free(pd_list_entry(n, pd_http_request_t, link));
+        }
     }
-    while (srv->detached) {
-        pd_http_request_t *r = srv->detached;
-        srv->detached = r->next_all;
-        pd__req_free(r);
-    }
+    pd_buf_free(&srv->errbody);
     free(srv->readbuf);
     free(srv);
 }

@@ -1,11 +1,13 @@
 /* pool.c - worker threads, bounded per-queue FIFOs, batching, completion hand-off.
  *
  * Invariants (all under pool->mu unless noted):
- * - a queue is in the ready ring iff it has at least one waiting job (q->head != NULL);
- * - q->depth counts the jobs linked from q->head; a job is in at most one list (a queue,
- *   a worker's batch, the completion list) at a time, linked through job->pd_next;
+ * - a queue is in the ready ring iff it has at least one waiting job (q->jobs not empty);
+ * - q->depth counts the jobs in q->jobs and q->rows their rows; a job is in at most one place (a queue, a
+ *   worker's batch array, the completion list) at a time, listed through job->pd_link;
  * - once pool->stopping is set no job is accepted; workers exit when the ring is empty;
- * - the completion list is guarded by pool->cmu alone; only the loop thread drains it;
+ * - the completion list is guarded by pool->cmu; a worker appends to it holding mu too
+ *   (lock order mu -> cmu), after counting the jobs in the queue's stats, so the stats
+ *   count every job whose done() ran; only the loop thread drains it, holding cmu alone;
  * - pool->inflight and pool->async_refd are touched on the loop thread only. */
 #include "pool/pool.h"
 
@@ -39,28 +41,24 @@ void pd_pool_options_default(pd_pool_options_t *opt)
     opt->sched_batch = 1;
 }
 
+/* Rows a job counts for: its rows, and 0 counts as 1. */
+static size_t job_rows(const pd_job_t *j)
+{
+    return j->rows ? j->rows : 1;
+}
+
 /* ---- ready ring (pool->mu held) ---- */
 
 static void ring_push(pd_pool_t *pool, pd_pool_queue_t *q)
 {
-    q->in_ring = 1;
-    q->ring_next = NULL;
-    if (pool->ring_tail)
-        pool->ring_tail->ring_next = q;
-    else
-        pool->ring_head = q;
-    pool->ring_tail = q;
+    pd_list_insert_tail(&pool->ring, &q->ring_node);
 }
 
 static pd_pool_queue_t *ring_pop(pd_pool_t *pool)
 {
-    pd_pool_queue_t *q = pool->ring_head;
-    pool->ring_head = q->ring_next;
-    if (pool->ring_head == NULL)
-        pool->ring_tail = NULL;
-    q->in_ring = 0;
-    q->ring_next = NULL;
-    return q;
+    pd_list_t *n = pd_list_head(&pool->ring);
+    pd_list_remove(n);
+    return pd_list_entry(n, pd_pool_queue_t, ring_node);
 }
 
 /* ---- worker side ---- */
@@ -80,7 +78,7 @@ static void worker_lower_priority(pd_pool_worker_t *w)
         int cur = getpriority(PRIO_PROCESS, (id_t)tid);
         if (errno != 0)
             cur = 0;
-        int target = PD_MIN(cur + opt->worker_nice, 19);
+        int target = PD_MIN(cur + opt->worker_nice, PD_POOL_NICEST);
         if (setpriority(PRIO_PROCESS, (id_t)tid, target) != 0 && err == 0)
             err = errno;
     }
@@ -95,17 +93,15 @@ typedef struct {
 } batch_counts_t;
 
 /* Runs the n jobs taken from q (no lock held): drops canceled/expired ones, runs the rest
- * as one batch, appends all of them to the completion list and wakes the loop. */
-static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_counts_t *c)
+ * as one batch, and appends all of them to `chain` (in order) and their outcome to *c. */
+static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, pd_list_t *chain,
+                       batch_counts_t *c)
 {
-    pd_pool_t *pool = w->pool;
-    pd_job_t *chain = NULL, *chain_tail = NULL;
     uint64_t now = pd_pool_now_ns();
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         pd_job_t *j = w->batch[i];
         j->t_start_ns = now;
-        j->pd_next = NULL;
         if (atomic_load_explicit(&j->pd_canceled, memory_order_acquire))
             j->status = PD_ECANCELED, c->canceled++;
         else if (j->deadline_ns != 0 && now >= j->deadline_ns)
@@ -116,15 +112,16 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
         }
         j->t_end_ns = now;
         j->batch_size = 0;
-        if (chain_tail)
-            chain_tail->pd_next = j;
-        else
-            chain = j;
-        chain_tail = j;
+        j->batch_rows = 0;
+        pd_list_insert_tail(chain, &j->pd_link);
     }
     if (kept > 0) {
+        size_t rows = 0;
+        for (size_t i = 0; i < kept; i++)
+            rows += job_rows(w->batch[i]);
         for (size_t i = 0; i < kept; i++) {
             w->batch[i]->batch_size = (uint32_t)kept;
+            w->batch[i]->batch_rows = (uint32_t)PD_MIN(rows, (size_t)UINT32_MAX);
             w->batch[i]->pd_batch_first = i == 0;
         }
         q->run_batch(q->ud, w->batch, kept, w);
@@ -133,24 +130,50 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, batch_
             pd_job_t *j = w->batch[i];
             j->status = 0;
             j->t_end_ns = end;
-            j->pd_next = NULL;
-            if (chain_tail)
-                chain_tail->pd_next = j;
-            else
-                chain = j;
-            chain_tail = j;
+            pd_list_insert_tail(chain, &j->pd_link);
         }
         c->ran += kept;
         c->batches++;
     }
+}
+
+/* Counts a finished batch in q's stats, then hands its jobs to the loop (pool->mu held,
+ * cmu taken inside it: the loop thread never holds both). In this order a job is in the
+ * stats before its done() can run. The caller wakes the loop once it released mu. */
+static void worker_finish(pd_pool_t *pool, pd_pool_queue_t *q, pd_list_t *chain,
+                          const batch_counts_t *c)
+{
+    q->stats.completed += c->ran;
+    q->stats.canceled_dropped += c->canceled;
+    q->stats.expired += c->expired;
+    q->stats.batches += c->batches;
     pthread_mutex_lock(&pool->cmu);
-    if (pool->c_tail)
-        pool->c_tail->pd_next = chain;
-    else
-        pool->c_head = chain;
-    pool->c_tail = chain_tail;
+    pd_list_concat(&pool->done, chain);
     pthread_mutex_unlock(&pool->cmu);
-    uv_async_send(pool->async);
+}
+
+/* Moves q's oldest jobs into w->batch (pool->mu held): a fair share of the rows waiting,
+ * ceil(q->rows / n_workers), at most max_batch rows and batch_cap jobs, and always at
+ * least one job, however many rows it has. Returns how many jobs it took. */
+static size_t take_batch(pd_pool_worker_t *w, pd_pool_queue_t *q)
+{
+    pd_pool_t *pool = w->pool;
+    size_t share = (q->rows + pool->n_workers - 1) / pool->n_workers;
+    size_t budget = PD_MIN(pool->opt.max_batch, share);
+    size_t n = 0, rows = 0;
+    while (n < w->batch_cap && !pd_list_empty(&q->jobs)) {
+        pd_list_t *node = pd_list_head(&q->jobs);
+        pd_job_t *j = pd_list_entry(node, pd_job_t, pd_link);
+        size_t r = job_rows(j);
+        if (n > 0 && rows + r > budget)
+            break;
+        pd_list_remove(node);
+        w->batch[n++] = j;
+        rows += r;
+    }
+    q->depth -= n;
+    q->rows -= rows;
+    return n;
 }
 
 static void *worker_main(void *arg)
@@ -164,37 +187,31 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (pool->ring_head == NULL && !pool->stopping)
+        while (pd_list_empty(&pool->ring) && !pool->stopping) {
+            pool->n_waiting++;
             pthread_cond_wait(&pool->cv, &pool->mu);
-        if (pool->ring_head == NULL)
+            pool->n_waiting--;
+        }
+        if (pd_list_empty(&pool->ring))
             break; /* stopping and drained */
         pd_pool_queue_t *q = ring_pop(pool);
-        /* Take a fair share of the queue, so that the other workers get theirs. */
-        size_t share = (q->depth + pool->n_workers - 1) / pool->n_workers;
-        size_t take = PD_MIN(pool->opt.max_batch, PD_MAX(share, (size_t)1));
-        size_t n = 0;
-        while (n < take && q->head) {
-            pd_job_t *j = q->head;
-            q->head = j->pd_next;
-            w->batch[n++] = j;
-        }
-        if (q->head == NULL)
-            q->tail = NULL;
-        q->depth -= n;
-        if (q->head) {
+        size_t n = take_batch(w, q); /* a fair share, so that the other workers get theirs */
+        if (!pd_list_empty(&q->jobs)) {
             ring_push(pool, q); /* still has work: back of the ring, wake a peer */
             pthread_cond_signal(&pool->cv);
         }
         pthread_mutex_unlock(&pool->mu);
 
         batch_counts_t c = {0, 0, 0, 0};
-        worker_run(w, q, n, &c);
+        pd_list_t chain; /* the batch's jobs, to complete in order */
+        pd_list_init(&chain);
+        worker_run(w, q, n, &chain, &c);
 
         pthread_mutex_lock(&pool->mu);
-        q->stats.completed += c.ran;
-        q->stats.canceled_dropped += c.canceled;
-        q->stats.expired += c.expired;
-        q->stats.batches += c.batches;
+        worker_finish(pool, q, &chain, &c);
+        pthread_mutex_unlock(&pool->mu); /* the loop may take mu to submit: wake it unlocked */
+        uv_async_send(pool->async);
+        pthread_mutex_lock(&pool->mu);
     }
     pthread_mutex_unlock(&pool->mu);
     free(w->scratch);
@@ -231,18 +248,18 @@ unsigned pd_pool_worker_index(const pd_pool_worker_t *w)
 /* Calls done() for every finished job (loop thread). */
 static void drain_completions(pd_pool_t *pool)
 {
+    pd_list_t done;
     pthread_mutex_lock(&pool->cmu);
-    pd_job_t *j = pool->c_head;
-    pool->c_head = pool->c_tail = NULL;
+    pd_list_move(&pool->done, &done);
     pthread_mutex_unlock(&pool->cmu);
-    while (j) {
-        pd_job_t *next = j->pd_next; /* done() may free j */
-        j->pd_next = NULL;
+    while (!pd_list_empty(&done)) {
+        pd_list_t *node = pd_list_head(&done);
+        pd_list_remove(node); /* before done(), which may free the job */
+        pd_job_t *j = pd_list_entry(node, pd_job_t, pd_link);
         pool->inflight--;
         if (pool->metrics)
             pd__pool_metrics_on_done(pool, j);
         j->done(j, j->status);
-        j = next;
     }
     if (pool->inflight == 0 && pool->async_refd) {
         uv_unref((uv_handle_t *)pool->async);
@@ -294,7 +311,8 @@ static int workers_start(pd_pool_t *pool)
         pd_pool_worker_t *w = &pool->workers[i];
         w->pool = pool;
         w->index = i;
-        w->batch = calloc(pool->opt.max_batch, sizeof *w->batch);
+        w->batch_cap = PD_MIN(pool->opt.max_batch, (size_t)PD_POOL_BATCH_JOBS_MAX);
+        w->batch = calloc(w->batch_cap, sizeof *w->batch);
         if (w->batch == NULL)
             return PD_ENOMEM;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
@@ -336,7 +354,8 @@ static int options_resolve(pd_pool_options_t *o, const pd_pool_options_t *in)
         o->n_workers = n > 0 ? (unsigned)PD_MIN(n, (long)PD_POOL_MAX_WORKERS) : 1;
     }
     if (o->n_workers > PD_POOL_MAX_WORKERS || o->max_batch > PD_POOL_MAX_BATCH_LIMIT ||
-        o->max_queues > 65536 || o->worker_nice < 0 || o->worker_nice > 39)
+        o->max_queues > PD_POOL_MAX_QUEUES_LIMIT || o->worker_nice < 0 ||
+        o->worker_nice > PD_POOL_MAX_NICE)
         return PD_EINVAL;
     return 0;
 }
@@ -353,6 +372,8 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
     rc = PD_ENOMEM;
     pool->loop = loop;
     pool->n_workers = pool->opt.n_workers;
+    pd_list_init(&pool->ring);
+    pd_list_init(&pool->done);
     if (pthread_mutex_init(&pool->mu, NULL) != 0)
         goto fail_pool;
     if (pthread_cond_init(&pool->cv, NULL) != 0)
@@ -429,6 +450,8 @@ int pd_pool_queue_add(pd_pool_t *pool, const char *name, size_t max_queue,
     q->max_queue = max_queue ? max_queue : PD_POOL_DEFAULT_MAX_QUEUE;
     q->run_batch = run_batch;
     q->ud = ud;
+    pd_list_init(&q->jobs);
+    pd_list_init(&q->ring_node);
     int rc = 0;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping)
@@ -458,13 +481,14 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     if (job == NULL || job->done == NULL)
         return PD_EINVAL;
     pd_pool_t *pool = q->pool;
-    job->pd_next = NULL;
+    pd_list_init(&job->pd_link);
     job->pd_queue = q;
     atomic_store_explicit(&job->pd_canceled, 0, memory_order_relaxed);
     job->status = 0;
     job->t_enqueue_ns = pd_pool_now_ns();
     job->t_start_ns = job->t_end_ns = 0;
     job->batch_size = 0;
+    job->batch_rows = 0;
     job->pd_batch_first = 0;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
@@ -476,14 +500,11 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
         pthread_mutex_unlock(&pool->mu);
         return PD_EFULL;
     }
-    if (q->tail)
-        q->tail->pd_next = job;
-    else
-        q->head = job;
-    q->tail = job;
+    pd_list_insert_tail(&q->jobs, &job->pd_link);
     q->depth++;
+    q->rows += job_rows(job);
     q->stats.submitted++;
-    if (!q->in_ring)
+    if (!pd_list_linked(&q->ring_node))
         ring_push(pool, q);
     pthread_mutex_unlock(&pool->mu);
     pool->wake_pending++; /* signaled by wake_workers later in this loop iteration */
@@ -493,6 +514,15 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
         pool->async_refd = 1;
     }
     return 0;
+}
+
+size_t pd_pool_queue_room(const pd_pool_queue_t *q)
+{
+    pd_pool_t *pool = q->pool;
+    pthread_mutex_lock(&pool->mu);
+    size_t room = pool->stopping || q->depth >= q->max_queue ? 0 : q->max_queue - q->depth;
+    pthread_mutex_unlock(&pool->mu);
+    return room;
 }
 
 void pd_pool_cancel(pd_job_t *job)
@@ -523,6 +553,7 @@ void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out)
     pthread_mutex_lock(&q->pool->mu);
     *out = q->stats;
     out->depth = q->depth;
+    out->rows = q->rows;
     pthread_mutex_unlock(&q->pool->mu);
 }
 

@@ -3,19 +3,23 @@
  *
  * Ownership and threads:
  * - The pool knows nothing about models or HTTP. A submitter embeds pd_job_t in its own
- *   struct (container_of) and supplies, per queue, a run_batch function that a worker calls
- *   with up to max_batch jobs of that one queue.
- * - pd_pool_init, pd_pool_queue_add, pd_pool_submit, pd_pool_cancel, pd_pool_shutdown,
- *   pd_pool_destroy, pd_pool_inflight and pd_pool_metrics_attach are called on the loop
- *   thread only; pd_pool_queue_stats on any thread. done() is called on the loop thread
+ *   struct (PD_CONTAINER_OF) and supplies, per queue, a run_batch function that a worker
+ *   calls with a batch of that one queue's jobs. A job carries `rows` rows (one request's
+ *   matrix, or one chunk of a big one), and batches are measured in ROWS: one job of 64
+ *   rows and 64 jobs of one row are the same batch size.
+ * - pd_pool_init, pd_pool_queue_add, pd_pool_submit, pd_pool_queue_room, pd_pool_cancel,
+ *   pd_pool_shutdown, pd_pool_destroy, pd_pool_inflight and pd_pool_metrics_attach are
+ *   called on the loop thread only; pd_pool_queue_stats on any thread. done() is called on the loop thread
  *   only, exactly once for every job that pd_pool_submit accepted, in the order the
  *   workers finished them (a batch in its own order). done() may free its job and submit
  *   new jobs, but must not destroy the pool.
  * - Workers never touch the loop or sockets: they push finished jobs onto a locked list and
  *   wake the loop through one coalescing uv_async_t, whose callback drains the whole list.
  * - Fairness: queues that have work form a ring; a worker takes the queue at the head,
- *   pops up to max_batch of its oldest jobs and, if it still has work, puts it back at the
- *   tail. Every non-empty queue is therefore served within one round of the ring.
+ *   pops its oldest jobs - a fair share of the rows waiting in it, ceil(rows / n_workers),
+ *   at most max_batch rows and PD_POOL_BATCH_JOBS_MAX jobs, always at least one job - and,
+ *   if it still has work, puts it back at the tail. Every non-empty queue is therefore
+ *   served within one round of the ring, and a burst is spread over the idle workers.
  * - The async handle is referenced only while jobs are in flight, so an idle pool does not
  *   keep uv_run() from returning. */
 #ifndef PD_POOL_H
@@ -28,20 +32,26 @@
 #include <uv.h>
 
 #include "obs/metrics.h"
+#include "util/list.h"
 
-#define PD_POOL_DEFAULT_MAX_BATCH 64
-#define PD_POOL_MAX_BATCH_LIMIT 4096   /* largest max_batch accepted */
+#define PD_POOL_DEFAULT_MAX_BATCH 64   /* rows per run_batch call */
+#define PD_POOL_MAX_BATCH_LIMIT (1u << 20) /* largest max_batch accepted (rows) */
+#define PD_POOL_BATCH_JOBS_MAX 4096    /* jobs in one run_batch call, whatever their rows */
 #define PD_POOL_MAX_WORKERS 256        /* largest n_workers accepted */
 #define PD_POOL_DEFAULT_MAX_QUEUE 1024 /* jobs waiting per queue */
 #define PD_POOL_MAX_QUEUE_LIMIT (1u << 20)
 #define PD_POOL_DEFAULT_MAX_QUEUES 256 /* queues (models) per pool */
+#define PD_POOL_MAX_QUEUES_LIMIT 65536 /* largest max_queues accepted */
 #define PD_POOL_QUEUE_NAME_MAX 256     /* bytes, including the NUL (model names: 128) */
 #define PD_POOL_DEFAULT_NICE 10
+#define PD_POOL_MAX_NICE 39            /* largest worker_nice accepted (the whole range) */
+#define PD_POOL_NICEST 19              /* the nicest priority Linux has: workers stop there */
 #define PD_POOL_SCRATCH_MAX ((size_t)1 << 30) /* largest worker scratch area */
 
 typedef struct pd_pool_options_s {
     unsigned n_workers; /* worker threads; 0 = number of online CPUs */
-    size_t max_batch;   /* jobs per run_batch call; 0 = PD_POOL_DEFAULT_MAX_BATCH */
+    size_t max_batch;   /* rows per run_batch call (a single bigger job still runs, alone);
+                           0 = PD_POOL_DEFAULT_MAX_BATCH */
     size_t max_queues;  /* queues per pool; 0 = PD_POOL_DEFAULT_MAX_QUEUES */
     int worker_nice;    /* >0: each worker raises its own nice value by this much (per-thread
                            setpriority on its tid); 0: leave the priority alone. Failing to
@@ -62,6 +72,8 @@ typedef struct pd_job_s pd_job_t;
 struct pd_job_s {
     /* in: set before pd_pool_submit */
     void (*done)(pd_job_t *job, int status); /* loop thread; status == job->status */
+    uint32_t rows;        /* rows this job carries; 0 counts as 1. Read by the pool from
+                             submit until a worker takes the job: do not change it then. */
     uint64_t deadline_ns; /* pd_pool_now_ns() clock; 0 = none. Checked when a worker
                              picks the job: if passed, the job is not run. */
     /* out: set by the pool, valid in done() */
@@ -71,15 +83,17 @@ struct pd_job_s {
     uint64_t t_start_ns;   /* when a worker picked it (also set for dropped jobs) */
     uint64_t t_end_ns;     /* when its batch finished (== t_start_ns if dropped) */
     uint32_t batch_size;   /* jobs in the run_batch call that ran it; 0 if dropped */
+    uint32_t batch_rows;   /* rows of those jobs (what max_batch bounds); 0 if dropped */
     /* private to the pool */
-    pd_job_t *pd_next;
+    pd_list_t pd_link;   /* in its queue, then in the completion list */
     pd_pool_queue_t *pd_queue;
     atomic_int pd_canceled;
     int pd_batch_first; /* first job of its run_batch call (per-batch metrics) */
 };
 
-/* run_batch: called on a worker thread with n (1..max_batch) jobs of one queue, oldest
- * first. It stores each job's result in the submitter's struct; the jobs array is only
+/* run_batch: called on a worker thread with n (1..PD_POOL_BATCH_JOBS_MAX) jobs of one
+ * queue, oldest first, whose rows add up to at most max_batch (or one job with more rows).
+ * It stores each job's result in the submitter's struct; the jobs array is only
  * valid during the call. ud is the pointer given to pd_pool_queue_add. w identifies the
  * calling worker (for pd_pool_worker_scratch). It must not call pool functions. */
 typedef void (*pd_pool_run_batch_fn)(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w);
@@ -106,8 +120,15 @@ const char *pd_pool_queue_name(const pd_pool_queue_t *q);
 
 /* Enqueues job (loop thread). Returns 0 (done() will be called exactly once), PD_EFULL
  * (max_queue jobs already waiting: answer 503 + Retry-After), PD_ESHUTDOWN, or PD_EINVAL
- * (job->done is NULL). On error the job is not kept and done() is never called. */
+ * (job->done is NULL). On error the job is not kept and done() is never called. The job
+ * (and the struct it is embedded in) belongs to the pool until its done() runs. */
 int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job);
+
+/* How many more jobs q accepts right now (loop thread): max_queue minus the jobs waiting,
+ * 0 once the pool shuts down. Only workers change the number waiting between two calls
+ * on the loop thread, and only downward, so the caller may submit this many jobs without
+ * PD_EFULL: check the room for ALL chunks of one request first, then submit all or none. */
+size_t pd_pool_queue_room(const pd_pool_queue_t *q);
 
 /* Wakes the workers for the jobs submitted so far (loop thread). pd_pool_submit itself
  * only counts: the pool wakes workers once per loop iteration, right after the I/O
@@ -148,6 +169,7 @@ void pd_pool_destroy(pd_pool_t *pool);
 
 typedef struct pd_pool_queue_stats_s {
     size_t depth;              /* jobs waiting (not yet picked by a worker) */
+    size_t rows;               /* rows of those jobs */
     uint64_t submitted;        /* accepted by pd_pool_submit */
     uint64_t completed;        /* ran (status 0) */
     uint64_t canceled_dropped; /* dropped because canceled */
@@ -156,7 +178,8 @@ typedef struct pd_pool_queue_stats_s {
     uint64_t batches;          /* run_batch calls */
 } pd_pool_queue_stats_t;
 
-/* Copies a consistent snapshot of q's counters into *out (any thread). */
+/* Copies a consistent snapshot of q's counters into *out (any thread). A job is counted
+ * (completed, canceled_dropped or expired) before its done() runs. */
 void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);
 
 /* Registers the pool's metrics in reg (model = the queue's name):
@@ -165,7 +188,7 @@ void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);
  *                                              expired, rejected
  *   predictd_queue_wait_seconds{model}         histogram, per job (enqueue -> picked)
  *   predictd_inference_seconds{model}          histogram, per run_batch call
- *   predictd_batch_size{model}                 histogram, per run_batch call
+ *   predictd_batch_size{model}                 histogram, ROWS per run_batch call
  *   predictd_pool_jobs_submitted_total{model}  counter, jobs accepted by pd_pool_submit
  *   predictd_pool_workers                      gauge
  * From then on the loop records each completion before calling its done(). reg must

@@ -1,5 +1,6 @@
 /* pool_internal.h - the pool's private structures, shared by pool.c and pool_metrics.c.
- * Not for use outside src/pool/. Locking rules are in pool.c's header comment. */
+ * Not for use outside src/pool/ (and its unit tests, which read n_waiting under mu).
+ * Locking rules are in pool.c's header comment. */
 #ifndef PD_POOL_INTERNAL_H
 #define PD_POOL_INTERNAL_H
 
@@ -14,10 +15,10 @@ struct pd_pool_queue_s {
     size_t max_queue;
     pd_pool_run_batch_fn run_batch;
     void *ud;
-    pd_job_t *head, *tail;
-    size_t depth;
-    int in_ring;
-    pd_pool_queue_t *ring_next;
+    pd_list_t jobs;      /* waiting jobs (pd_job_t.pd_link), oldest first */
+    size_t depth;        /* jobs in `jobs` */
+    size_t rows;         /* rows of the jobs in `jobs` (a job's 0 counts as 1) */
+    pd_list_t ring_node; /* in pool->ring iff `jobs` is not empty */
     pd_pool_queue_stats_t stats; /* depth is filled in by pd_pool_queue_stats */
     /* metrics (loop thread; NULL until pd_pool_metrics_attach) */
     pd_metrics_series_t *m_wait, *m_infer, *m_batch;
@@ -30,7 +31,8 @@ struct pd_pool_worker_s {
     int started;
     void *scratch;
     size_t scratch_cap;
-    pd_job_t **batch; /* max_batch slots */
+    pd_job_t **batch; /* batch_cap slots */
+    size_t batch_cap; /* min(max_batch, PD_POOL_BATCH_JOBS_MAX): each job has a row */
 };
 
 struct pd_pool_s {
@@ -44,10 +46,11 @@ struct pd_pool_s {
     pthread_cond_t cv;
     pd_pool_queue_t **queues;
     size_t n_queues;
-    pd_pool_queue_t *ring_head, *ring_tail;
+    pd_list_t ring;        /* queues with waiting jobs (pd_pool_queue_t.ring_node) */
     int stopping;
+    unsigned n_waiting;    /* workers blocked on cv (mu): lets a test know they are idle */
     pthread_mutex_t cmu;
-    pd_job_t *c_head, *c_tail;
+    pd_list_t done;        /* finished jobs (pd_job_t.pd_link), guarded by cmu */
     size_t inflight;
     int async_refd;
     pd_pool_worker_t *workers;

@@ -9,7 +9,11 @@
 #include "common.h"
 #include "pool/pool_internal.h"
 
-static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+/* Rows per batch: powers of two up to 1,024 (one request of a few rows up to a full
+ * default-sized batch), then every factor of 4 up to PD_POOL_MAX_BATCH_LIMIT (1M rows). */
+static const double batch_bounds[] = {
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576,
+};
 
 struct pd__pool_metrics_s {
     pd_metrics_family_t *depth, *jobs, *submitted, *wait, *infer, *batch;
@@ -31,7 +35,7 @@ void pd__pool_metrics_on_done(pd_pool_t *pool, pd_job_t *job)
         pd_metrics_observe(q->m_wait, (double)(job->t_start_ns - job->t_enqueue_ns) / 1e9);
     if (job->status == 0 && job->pd_batch_first) {
         pd_metrics_observe(q->m_infer, (double)(job->t_end_ns - job->t_start_ns) / 1e9);
-        pd_metrics_observe(q->m_batch, (double)job->batch_size);
+        pd_metrics_observe(q->m_batch, (double)job->batch_rows);
     }
 }
 
@@ -105,7 +109,8 @@ static int register_families(struct pd__pool_metrics_s *m, pd_metrics_t *reg, un
                                   pd_metrics_latency_buckets, PD_METRICS_LATENCY_BUCKETS_N,
                                   &m->infer);
     if (rc == 0)
-        rc = pd_metrics_histogram(reg, "predictd_batch_size", "Jobs per batch run on a worker.",
+        rc = pd_metrics_histogram(reg, "predictd_batch_size",
+                                  "Rows per batch run on a worker (one run_batch call).",
                                   ml, 1, batch_bounds, PD_ARRAY_SIZE(batch_bounds), &m->batch);
     if (rc == 0)
         rc = pd_metrics_gauge(reg, "predictd_pool_workers", "Worker threads.", NULL, 0, &wk);

@@ -10,22 +10,26 @@ What others reuse:
   connect(port), read_response(sock), request(port, method, path, ...), http_get(port, path)
                                     raw socket helpers (no proxy, no client library magic)
 
+The helpers that need no pytest live in tests/pdtest.py, shared with bench/benchlib.py,
+and are re-exported here so that tests keep importing them from conftest.
 Every wait here is bounded in time (READY_TIMEOUT, STOP_TIMEOUT, socket timeouts).
 The binary comes from $PREDICTD_BIN (set by `make test-e2e`).
 """
 import os
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
+import pdtest  # noqa: E402
+from pdtest import (HOST, SOCK_TIMEOUT, Response, connect, forget, free_port,  # noqa: E402,F401
+                    http_get, is_closed, read_response, request)
+
 READY_TIMEOUT = 20.0   # seconds for a spawned server to answer /health (ASan start-up)
 STOP_TIMEOUT = 30.0    # seconds for a server to exit after SIGTERM
-SOCK_TIMEOUT = 10.0    # default socket timeout of the raw helpers
-HOST = "127.0.0.1"
 
 
 def predictd_bin():
@@ -36,134 +40,6 @@ def predictd_bin():
     if not os.access(path, os.X_OK):
         pytest.fail(f"PREDICTD_BIN={path} is not an executable")
     return path
-
-
-def free_port():
-    """An unused TCP port on 127.0.0.1 (bound once by the kernel, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-# ---------------------------------------------------------------- raw HTTP helpers
-
-def connect(port, timeout=SOCK_TIMEOUT):
-    """A connected TCP socket to 127.0.0.1:port with a timeout."""
-    s = socket.create_connection((HOST, port), timeout=timeout)
-    s.settimeout(timeout)
-    return s
-
-
-class Response:
-    """One parsed HTTP response: status (int), reason, headers (lower-case name -> value,
-    last wins), body (bytes), raw (the bytes of the whole response)."""
-
-    def __init__(self, status, reason, headers, body, raw):
-        self.status, self.reason, self.headers, self.body, self.raw = (
-            status, reason, headers, body, raw)
-
-    def json(self):
-        import json
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return f"<Response {self.status} {self.headers} {self.body[:200]!r}>"
-
-
-class _Reader:
-    """Buffers a socket so that several responses can be read one after another."""
-
-    def __init__(self, sock):
-        self.sock, self.buf = sock, b""
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed by the server")
-        self.buf += chunk
-
-    def read_until(self, marker, limit=1 << 20):
-        while marker not in self.buf:
-            if len(self.buf) > limit:
-                raise ValueError("response head too large")
-            self._fill()
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
-        return out
-
-    def read_exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-
-_readers = {}
-
-
-def read_response(sock):
-    """Reads exactly one response (headers + Content-Length body) from sock. Bytes read
-    past it are kept for the next call on the same socket. 1xx interim responses are
-    returned like any other (call again for the final one)."""
-    rd = _readers.get(sock)
-    if rd is None or rd.sock is not sock:
-        rd = _readers[sock] = _Reader(sock)
-    head = rd.read_until(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
-    assert version.startswith("HTTP/1."), lines[0]
-    headers = {}
-    for line in lines[1:]:
-        if line:
-            k, v = line.split(":", 1)
-            headers[k.strip().lower()] = v.strip()
-    n = int(headers.get("content-length", "0"))
-    body = rd.read_exact(n) if n else b""
-    return Response(int(status), reason, headers, body, head + body)
-
-
-def forget(sock):
-    """Drops read_response's buffer for sock (call before closing it in long loops)."""
-    _readers.pop(sock, None)
-
-
-def is_closed(sock, timeout=5.0):
-    """True when the server closed the connection (EOF or reset) within timeout."""
-    sock.settimeout(timeout)
-    rd = _readers.get(sock)
-    if rd is not None and rd.buf:
-        return False
-    try:
-        return sock.recv(1) == b""
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
-
-
-def request(port, method, path, body=None, headers=None, sock=None):
-    """Sends one HTTP/1.1 request and reads its response. Uses `sock` if given (kept open),
-    else a new connection that is closed afterwards."""
-    own = sock is None
-    s = connect(port) if own else sock
-    try:
-        hdrs = {"Host": f"{HOST}:{port}"}
-        if body is not None:
-            hdrs["Content-Length"] = str(len(body))
-        hdrs.update(headers or {})
-        head = f"{method} {path} HTTP/1.1\r\n" + "".join(
-            f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n"
-        s.sendall(head.encode("latin-1") + (body or b""))
-        return read_response(s)
-    finally:
-        if own:
-            forget(s)
-            s.close()
-
-
-def http_get(port, path, sock=None):
-    """GET path; see request()."""
-    return request(port, "GET", path, sock=sock)
 
 
 # ---------------------------------------------------------------- the server process
@@ -189,19 +65,12 @@ class PredictdServer:
         return self
 
     def wait_ready(self, timeout=READY_TIMEOUT):
-        """Polls GET /health until it answers 200; fails if the process exits first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"predictd exited with {self.proc.returncode}: "
-                                   f"{self.stderr_text()}")
-            try:
-                if http_get(self.port, "/health").status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"predictd not ready after {timeout}s: {self.stderr_text()}")
+        """Polls GET /health until it answers 200; fails (with the server's stderr) if the
+        process exits first or the timeout passes."""
+        try:
+            pdtest.wait_ready(self.port, "/health", timeout, proc=self.proc)
+        except (RuntimeError, TimeoutError) as e:
+            raise type(e)(f"predictd: {e}: {self.stderr_text()}") from None
 
     def signal(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
@@ -228,11 +97,7 @@ class PredictdServer:
 
     def rss_kib(self):
         """Resident memory of the process in KiB (from /proc)."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
+        return pdtest.rss_kib(self.proc.pid)
 
 
 @pytest.fixture

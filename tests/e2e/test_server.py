@@ -1,7 +1,6 @@
 """test_server.py - the HTTP server core end to end: the real binary on a free port,
 spoken to in raw bytes (keep-alive, pipelining, chunked bodies, 100-continue, limits,
 timeouts, connection limit, graceful shutdown, CLI errors)."""
-import resource
 import signal
 import socket
 import subprocess
@@ -9,6 +8,7 @@ import time
 
 from conftest import (HOST, PredictdServer, connect, forget, free_port, http_get, is_closed,
                       predictd_bin, read_response, request)
+from pdtest import raise_nofile
 
 
 def test_health_and_headers(server):
@@ -31,6 +31,45 @@ def test_404_and_405_bodies(server):
     assert r.headers["allow"] == "GET"
     # the query string is not part of the path
     assert http_get(server.port, "/health?verbose=1").status == 200
+
+
+def _exact(status_line, body, extra=b"", close=False):
+    """The bytes of an answer the server formats itself, with the Date blanked."""
+    return (b"HTTP/1.1 " + status_line + b"\r\nDate: -\r\nServer: predictd\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+            + (b"Connection: close\r\n" if close else b"") + extra + b"\r\n" + body)
+
+
+def _blank_date(raw):
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    lines = [b"Date: -" if ln.startswith(b"Date: ") else ln for ln in head.split(b"\r\n")]
+    return b"\r\n".join(lines) + sep + body
+
+
+def test_exact_bytes_of_404_405_and_the_servers_own_errors(server):
+    # every byte of these answers is a contract (FastAPI's shapes): keep them identical
+    r = http_get(server.port, "/no/such/path")
+    assert _blank_date(r.raw) == _exact(b"404 Not Found", b'{"detail":"Not Found"}')
+    r = request(server.port, "POST", "/health", body=b"{}")
+    assert _blank_date(r.raw) == _exact(b"405 Method Not Allowed",
+                                        b'{"detail":"Method Not Allowed"}', b"Allow: GET\r\n")
+    r = request(server.port, "DELETE", "/predict")
+    assert r.status == 405 and r.headers["allow"] == "POST"
+    cases = [
+        (b"THIS IS NOT HTTP\r\n\r\n", b"400 Bad Request", b'{"detail":"Bad Request"}'),
+        (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+         b"413 Request Entity Too Large", b'{"detail":"Request body too large"}'),
+        (b"GET /health HTTP/1.1\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n",
+         b"431 Request Header Fields Too Large",
+         b'{"detail":"Request header fields too large"}'),
+    ]
+    for sent, status_line, body in cases:
+        s = connect(server.port)
+        s.sendall(sent)
+        r = read_response(s)
+        assert _blank_date(r.raw) == _exact(status_line, body, close=True), sent[:40]
+        forget(s)
+        s.close()
 
 
 def test_head_has_no_body(server):
@@ -203,6 +242,8 @@ def test_slow_headers_408(spawn_server):
     s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Half: ")
     r = read_response(s)  # bounded by the socket timeout
     assert r.status == 408 and r.headers["connection"] == "close"
+    assert _blank_date(r.raw) == _exact(b"408 Request Timeout", b'{"detail":"Request Timeout"}',
+                                        close=True)
     assert is_closed(s)
     forget(s)
     s.close()
@@ -226,21 +267,16 @@ def test_over_max_connections_503(spawn_server):
     c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     r = read_response(c)
     assert r.status == 503 and r.headers["connection"] == "close"
+    assert _blank_date(r.raw) == _exact(b"503 Service Unavailable",
+                                        b'{"detail":"Too many connections"}', close=True)
     for s in (a, b, c):
         forget(s)
         s.close()
 
 
-def _raise_nofile():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def test_1000_concurrent_keepalive_connections(server):
     n = 1000
-    assert _raise_nofile() > n + 50
+    assert raise_nofile() > n + 50
     socks = [connect(server.port) for _ in range(n)]
     try:
         for rnd in range(2):  # the second round proves every connection stayed open

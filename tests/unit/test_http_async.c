@@ -53,7 +53,7 @@ static void defer_handler(pd_http_request_t *req, void *ctx)
 static void now_handler(pd_http_request_t *req, void *ctx)
 {
     (void)ctx;
-    pd_http_respond(req, 200, "text/plain", NULL, "now", 3);
+    pd_http_respond(req, 200, "text/plain", NULL, PD_LIT("now"));
 }
 
 static void on_drained(void *ud, unsigned cut)
@@ -116,8 +116,8 @@ static void answer_reversed(uv_timer_t *t)
     if (f->nheld < 2)
         return;
     uv_timer_stop(t);
-    pd_http_respond(f->held[1], 200, "text/plain", NULL, "second", 6);
-    pd_http_respond(f->held[0], 200, "text/plain", "X-Extra: 1\r\n", "first", 5);
+    pd_http_respond(f->held[1], 200, "text/plain", NULL, PD_LIT("second"));
+    pd_http_respond(f->held[0], 200, "text/plain", "X-Extra: 1\r\n", PD_LIT("first"));
     f->nheld = 0;
     pd_http_server_shutdown(f->srv);
 }
@@ -134,7 +134,7 @@ static void answer_after_abort(uv_timer_t *t)
         assert_int_equal(pd_http_server_stats(f->srv)->requests_in_flight, 1);
         pd_http_server_shutdown(f->srv);
         assert_false(f->drained); /* the drain waits for the held request */
-        pd_http_respond(f->held[0], 200, NULL, NULL, "late", 4);
+        pd_http_respond(f->held[0], 200, NULL, NULL, PD_LIT("late"));
         f->nheld = 0;
     }
 }

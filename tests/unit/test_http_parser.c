@@ -148,6 +148,15 @@ static void test_too_many_headers_431(void **state)
     assert_int_equal(feed(f, msg), 431);
 }
 
+static void test_max_headers_option(void **state)
+{
+    fx_t *f = *state;
+    f->opts.max_headers = 3; /* lowered below the default: 3 pass, 4 are too many */
+    assert_int_equal(feed(f, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"), 0);
+    assert_int_equal(f->sink.n, 1);
+    assert_int_equal(feed(f, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"), 431);
+}
+
 static void test_body_limit_by_content_length_413(void **state)
 {
     fx_t *f = *state;
@@ -227,7 +236,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_pipelined_and_fields),       T(test_split_reads_byte_by_byte),
         T(test_header_limit_431),           T(test_header_limit_counts_across_reads),
-        T(test_too_many_headers_431),       T(test_body_limit_by_content_length_413),
+        T(test_too_many_headers_431),
+        T(test_max_headers_option),       T(test_body_limit_by_content_length_413),
         T(test_body_limit_exact_is_fine),   T(test_body_limit_chunked_413),
         T(test_malformed_400),              T(test_conflicting_lengths_400),
         T(test_pause_and_resume),           T(test_expect_continue),

@@ -1,6 +1,7 @@
 /* test_pool_metrics.c - the pool's metrics bridge: job outcomes, per-batch histograms and
  * queue depth as rendered by the registry, for queues added before and after attaching;
- * the registry stays safe to render after the pool is gone. Runs under TSan too. */
+ * batch sizes are counted in rows; the registry stays safe to render after the pool is
+ * gone. Runs under TSan too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,6 +87,7 @@ static void test_pool_metrics(void **state)
     gate_open = 1;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
+    jobs[6].rows = 300; /* the batch histogram counts rows */
     assert_int_equal(pd_pool_submit(late, &jobs[6]), 0);
     for (int i = 0; i < 10000 && n_done < 6; i++) /* bounded */
         uv_run(&loop, UV_RUN_ONCE);
@@ -103,6 +105,11 @@ static void test_pool_metrics(void **state)
     assert_line(b.data, "\npredictd_batch_size_sum{model=\"iris\"} 4\n");
     assert_line(b.data, "\npredictd_batch_size_bucket{model=\"iris\",le=\"2\"} 1\n");
     assert_line(b.data, "\npredictd_batch_size_bucket{model=\"iris\",le=\"4\"} 2\n");
+    assert_line(b.data, "\npredictd_batch_size_sum{model=\"late\"} 300\n");
+    assert_line(b.data, "\npredictd_batch_size_bucket{model=\"late\",le=\"256\"} 0\n");
+    assert_line(b.data, "\npredictd_batch_size_bucket{model=\"late\",le=\"512\"} 1\n");
+    assert_line(b.data, "\npredictd_batch_size_bucket{model=\"late\",le=\"1048576\"} 1\n");
+    assert_line(b.data, "\n# HELP predictd_batch_size Rows per batch");
     assert_line(b.data, "\npredictd_inference_seconds_count{model=\"iris\"} 2\n");
     assert_line(b.data, "\npredictd_inference_seconds_count{model=\"late\"} 1\n");
     assert_line(b.data, "\npredictd_queue_wait_seconds_count{model=\"iris\"} 5\n");
