@@ -184,6 +184,13 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* qsort, which must not see the NULL base of an empty array. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static void free_names(char **names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -227,7 +234,7 @@ static int list_dir(const char *dir, char ***names, size_t *n, char *msg, size_t
         *n = 0;
         return rc;
     }
-    qsort(*names, *n, sizeof **names, cmp_str);
+    sort(*names, *n, sizeof **names, cmp_str);
     return 0;
 }
 
@@ -348,7 +355,7 @@ static int parse_specific(json_t *val, pd_repo_policy_t *p, char *msg, size_t le
             return PD_EFORMAT;
         }
     }
-    qsort(p->versions, n, sizeof *p->versions, cmp_u64);
+    sort(p->versions, n, sizeof *p->versions, cmp_u64);
     for (size_t i = 0; i < n; i++)
         if (w == 0 || p->versions[w - 1] != p->versions[i])
             p->versions[w++] = p->versions[i];
@@ -560,13 +567,13 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
             issue(c, 1, 0, dir, "%s", msg);
         return;
     }
-    if (bsearch(&key, names, n, sizeof *names, cmp_str) != NULL &&
+    if (n > 0 && bsearch(&key, names, n, sizeof *names, cmp_str) != NULL &&
         (join(p, dir, key) < 0 || read_settings(c, p, &m->policy) < 0))
         m->failed = 1;
     if (!m->failed)
         collect(c, m, names, n, &f, &nf);
     if (!m->failed && !stopped(c)) {
-        qsort(f, nf, sizeof *f, cmp_found);
+        sort(f, nf, sizeof *f, cmp_found);
         m->n_found = nf;
         apply_policy(c, m, f, nf);
     }
@@ -705,6 +712,8 @@ static int cmp_model(const void *a, const void *b)
 const pd_repo_model_t *pd_repo_scan_model(const pd_repo_scan_t *s, const char *name)
 {
     pd_repo_model_t key = {.name = (char *)name};
+    if (s->n_models == 0)
+        return NULL;
     return bsearch(&key, s->models, s->n_models, sizeof *s->models, cmp_model);
 }
 
@@ -754,8 +763,8 @@ int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
         return PD_ENOMEM;
     }
     pd_repo_scan_t *s = c.s;
-    qsort(s->models, s->n_models, sizeof *s->models, cmp_model);
-    qsort(s->entries, s->n_entries, sizeof *s->entries, cmp_entry);
+    sort(s->models, s->n_models, sizeof *s->models, cmp_model);
+    sort(s->entries, s->n_entries, sizeof *s->entries, cmp_entry);
     for (size_t i = 0; i < s->n_entries; i++)
         if (s->entries[i].name[0] != '\0')
             s->entries[i].model = pd_repo_scan_model(s, s->entries[i].name);
