@@ -1,0 +1,773 @@
+/* repo_scan.c - walks the model paths into a pd_repo_scan_t (see repo_scan.h).
+ *
+ * Owns nothing between calls: every call builds a fresh result through a scan_ctx_t on its
+ * own stack, so concurrent scans share nothing. Depth is fixed by the layout
+ * (PATH/name/N/file, never recursive); a directory read stops at PD_REPO_MAX_DIR_NAMES
+ * names, a content check reads PD_REPO_SNIFF_BYTES, settings.json is read up to
+ * PD_REPO_SETTINGS_MAX_BYTES. Out of memory and "more than max_entries" are remembered in
+ * the context and end the walk (stopped()); every other problem becomes an issue. */
+#include "api/repo_scan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+#define MSG_MAX 512   /* bytes of one issue message */
+#define ERRSTR_MAX 128 /* bytes of a strerror_r text */
+
+typedef struct scan_ctx_s {
+    pd_repo_scan_t *s;
+    size_t cap_entries, cap_models, cap_issues;
+    size_t max_entries;
+    size_t root; /* index of the PATH being scanned */
+    int nomem;   /* an allocation failed: the result is discarded */
+    int full;    /* more than max_entries entries */
+} scan_ctx_t;
+
+/* A version of one model folder before its policy is applied. */
+typedef struct found_s {
+    uint64_t version;
+    char *path; /* owned */
+    pd_repo_identity_t id;
+} found_t;
+
+static int stopped(const scan_ctx_t *c)
+{
+    return c->nomem || c->full;
+}
+
+/* Makes room for element n of *arr (capacity *cap, doubling). 0 or PD_ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return PD_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path,
+                  const char *fmt, ...)
+{
+    pd_repo_scan_t *s = c->s;
+    if (s->n_issues >= PD_REPO_MAX_ISSUES) {
+        s->n_issues_dropped++;
+        return;
+    }
+    char msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (grow((void **)&s->issues, &c->cap_issues, s->n_issues, sizeof *s->issues) < 0) {
+        c->nomem = 1;
+        return;
+    }
+    pd_repo_issue_t *is = &s->issues[s->n_issues];
+    *is = (pd_repo_issue_t){is_error, strdup(path), strdup(msg), c->root, root_failed};
+    if (is->path == NULL || is->message == NULL) {
+        free(is->path);
+        free(is->message);
+        c->nomem = 1;
+        return;
+    }
+    s->n_issues++;
+}
+
+static const char *errstr(int e, char *buf, size_t len)
+{
+    return strerror_r(e, buf, len); /* GNU: returns a string, maybe not buf */
+}
+
+static void identity_of(const struct stat *st, pd_repo_identity_t *id)
+{
+    id->dev = (uint64_t)st->st_dev;
+    id->ino = (uint64_t)st->st_ino;
+    id->size = (uint64_t)st->st_size;
+    id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
+}
+
+/* out = dir "/" name (dir's trailing slashes dropped). PD_ETOOBIG past PATH_MAX. */
+static int join(char out[PATH_MAX], const char *dir, const char *name)
+{
+    size_t dlen = strlen(dir);
+    while (dlen > 1 && dir[dlen - 1] == '/')
+        dlen--;
+    const char *sep = dir[dlen - 1] == '/' ? "" : "/";
+    int n = snprintf(out, PATH_MAX, "%.*s%s%s", (int)dlen, dir, sep, name);
+    return (n < 0 || n >= PATH_MAX) ? PD_ETOOBIG : 0;
+}
+
+/* ---- name rules ---- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int pd_repo_name_skipped(const char *s)
+{
+    return s[0] == '.' || ends_with(s, "~") || ends_with(s, ".tmp") || ends_with(s, ".swp") ||
+           ends_with(s, ".part");
+}
+
+int pd_repo_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PD_REPO_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+              (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int pd_repo_name_is_settings(const char *s)
+{
+    return strcmp(s, PD_REPO_SETTINGS_FILE) == 0 || ends_with(s, PD_REPO_SETTINGS_SUFFIX);
+}
+
+int pd_repo_version_parse(const char *s, uint64_t *out)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PD_REPO_VERSION_DIGITS || s[0] == '0')
+        return PD_EINVAL;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return PD_EINVAL;
+        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot overflow 64 bits */
+    }
+    if (v > (uint64_t)PD_REPO_VERSION_MAX)
+        return PD_EINVAL;
+    *out = v;
+    return 0;
+}
+
+int pd_repo_identity_equal(const pd_repo_identity_t *a, const pd_repo_identity_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime_ns == b->mtime_ns;
+}
+
+/* ---- directories and files ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* qsort, which must not see the NULL base of an empty array. */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Reads the names of dir that are not skipped, sorted, at most PD_REPO_MAX_DIR_NAMES.
+ * Returns 0 (*names owned by the caller: free_names) or PD_ENOMEM, or PD_EIO / PD_ETOOBIG
+ * with the reason in msg. */
+static int list_dir(const char *dir, char ***names, size_t *n, char *msg, size_t msglen)
+{
+    char eb[ERRSTR_MAX];
+    size_t cap = 0;
+    int rc = 0;
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        snprintf(msg, msglen, "%s", errstr(errno, eb, sizeof eb));
+        return PD_EIO;
+    }
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (pd_repo_name_skipped(e->d_name))
+            continue;
+        if (*n >= PD_REPO_MAX_DIR_NAMES) {
+            snprintf(msg, msglen, "more than %d names in this folder", PD_REPO_MAX_DIR_NAMES);
+            rc = PD_ETOOBIG;
+        } else if (grow((void **)names, &cap, *n, sizeof **names) < 0 ||
+                   ((*names)[*n] = strdup(e->d_name)) == NULL) {
+            rc = PD_ENOMEM;
+        } else {
+            (*n)++;
+        }
+    }
+    closedir(d);
+    if (rc < 0) {
+        free_names(*names, *n);
+        *names = NULL;
+        *n = 0;
+        return rc;
+    }
+    sort(*names, *n, sizeof **names, cmp_str);
+    return 0;
+}
+
+/* Reads up to cap bytes of the regular file path (opened without blocking, so a FIFO put
+ * in its place cannot hang the scan) and its identity. Returns the byte count, or PD_EIO
+ * with *eno set (0: not a regular file). */
+static ssize_t read_head(const char *path, char *buf, size_t cap, pd_repo_identity_t *id,
+                         int *eno)
+{
+    struct stat st;
+    size_t n = 0;
+    ssize_t got = 1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int ok = fd >= 0 && fstat(fd, &st) == 0;
+    if (!ok || !S_ISREG(st.st_mode)) {
+        *eno = ok ? 0 : errno;
+        if (fd >= 0)
+            close(fd);
+        return PD_EIO;
+    }
+    while (n < cap && got != 0) {
+        got = read(fd, buf + n, cap - n);
+        if (got > 0)
+            n += (size_t)got;
+        else if (got < 0 && errno != EINTR)
+            break;
+    }
+    int failed = got < 0 && n < cap;
+    *eno = failed ? errno : 0;
+    close(fd);
+    identity_of(&st, id);
+    return failed ? PD_EIO : (ssize_t)n;
+}
+
+/* 1 when the regular file path is a model by content: the first non-whitespace byte of
+ * its first PD_REPO_SNIFF_BYTES is '{' (JSON; UBJSON's object marker is that byte, first);
+ * 0 when not; PD_EIO with *eno set when it cannot be read (*eno 0: not a regular file). */
+static int sniff(const char *path, pd_repo_identity_t *id, int *eno)
+{
+    char buf[PD_REPO_SNIFF_BYTES];
+    ssize_t n = read_head(path, buf, sizeof buf, id, eno);
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n')
+            return buf[i] == '{';
+    return n < 0 ? PD_EIO : 0;
+}
+
+/* Finds the model file of a folder (a version folder or an unversioned model folder):
+ * the first regular file among names (sorted) recognised by content, never settings.
+ * Warns when there are several. Returns 1 with path/id set, or 0 when there is none. */
+static int find_model_file(scan_ctx_t *c, const char *dir, char **names, size_t n,
+                           char path[PATH_MAX], pd_repo_identity_t *id)
+{
+    char p[PATH_MAX], eb[ERRSTR_MAX];
+    size_t found = 0;
+    for (size_t i = 0; i < n && !stopped(c); i++) {
+        struct stat st;
+        pd_repo_identity_t pid;
+        int eno = 0;
+        if (pd_repo_name_is_settings(names[i]) || join(p, dir, names[i]) < 0 ||
+            stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        int rc = sniff(p, &pid, &eno);
+        if (rc < 0 && eno != 0 && eno != ENOENT)
+            issue(c, 0, 0, p, "cannot read: %s", errstr(eno, eb, sizeof eb));
+        if (rc == 1 && found++ == 0) {
+            memcpy(path, p, sizeof p);
+            *id = pid;
+        }
+    }
+    if (found > 1)
+        issue(c, 0, 0, dir, "%zu model files; using %s", found, path);
+    return found > 0;
+}
+
+/* ---- settings.json and version_policy ---- */
+
+static void policy_free(pd_repo_policy_t *p)
+{
+    free(p->versions);
+    memset(p, 0, sizeof *p);
+}
+
+/* A JSON integer in 1..PD_REPO_VERSION_MAX (json_int_t is long long: the top is implied). */
+static int json_version(const json_t *v, uint64_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return PD_EINVAL;
+    *out = (uint64_t)json_integer_value(v);
+    return 0;
+}
+
+/* Triton's short form X or long form {"key": X}: returns X, or NULL when val is an object
+ * other than exactly {"key": ...}. */
+static json_t *unwrap(json_t *val, const char *key)
+{
+    if (!json_is_object(val))
+        return val;
+    return json_object_size(val) == 1 ? json_object_get(val, key) : NULL;
+}
+
+static int parse_specific(json_t *val, pd_repo_policy_t *p, char *msg, size_t len)
+{
+    json_t *arr = unwrap(val, "versions");
+    const char *what = json_is_object(val) ? "version_policy.specific.versions"
+                                           : "version_policy.specific";
+    size_t n = json_array_size(arr), w = 0;
+    if (!json_is_array(arr) || n == 0 || n > PD_REPO_MAX_SPECIFIC) {
+        snprintf(msg, len, "%s must be an array of 1..%d version numbers", what,
+                 PD_REPO_MAX_SPECIFIC);
+        return PD_EFORMAT;
+    }
+    if ((p->versions = malloc(n * sizeof *p->versions)) == NULL)
+        return PD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (json_version(json_array_get(arr, i), &p->versions[i]) < 0) {
+            snprintf(msg, len, "%s[%zu] must be an integer >= 1", what, i);
+            return PD_EFORMAT;
+        }
+    }
+    sort(p->versions, n, sizeof *p->versions, cmp_u64);
+    for (size_t i = 0; i < n; i++)
+        if (w == 0 || p->versions[w - 1] != p->versions[i])
+            p->versions[w++] = p->versions[i];
+    p->n_versions = w;
+    p->kind = PD_REPO_POLICY_SPECIFIC;
+    return 0;
+}
+
+/* Parses Triton's version_policy object into p (which starts as ALL). Returns 0,
+ * PD_ENOMEM, or PD_EFORMAT with the reason in msg. */
+static int parse_policy(json_t *vp, pd_repo_policy_t *p, char *msg, size_t len)
+{
+    if (!json_is_object(vp) || json_object_size(vp) != 1) {
+        snprintf(msg, len, "version_policy must be an object with one member: latest, "
+                           "specific or all");
+        return PD_EFORMAT;
+    }
+    const char *key = json_object_iter_key(json_object_iter(vp));
+    json_t *val = json_object_iter_value(json_object_iter(vp));
+    if (strcmp(key, "specific") == 0)
+        return parse_specific(val, p, msg, len);
+    if (strcmp(key, "latest") == 0) {
+        if (json_version(unwrap(val, "num_versions"), &p->latest) < 0) {
+            snprintf(msg, len, "version_policy.latest%s must be an integer >= 1",
+                     json_is_object(val) ? ".num_versions" : "");
+            return PD_EFORMAT;
+        }
+        p->kind = PD_REPO_POLICY_LATEST;
+        return 0;
+    }
+    if (strcmp(key, "all") == 0 && json_is_object(val) && json_object_size(val) == 0)
+        return 0;
+    if (strcmp(key, "all") == 0)
+        snprintf(msg, len, "version_policy.all must be {}");
+    else
+        snprintf(msg, len, "version_policy: unknown policy '%.64s' (latest, specific or all)",
+                 key);
+    return PD_EFORMAT;
+}
+
+/* Reads a model folder's settings.json (bounded) into p. Returns 0, or a negative code
+ * after recording an error issue naming the file (or setting nomem); p is then ALL. */
+static int read_settings(scan_ctx_t *c, const char *path, pd_repo_policy_t *p)
+{
+    char msg[MSG_MAX] = "", eb[ERRSTR_MAX];
+    pd_repo_identity_t id;
+    json_error_t jerr;
+    json_t *root = NULL;
+    int eno = 0, rc = PD_EFORMAT;
+    char *buf = malloc(PD_REPO_SETTINGS_MAX_BYTES + 1);
+    ssize_t n = buf ? read_head(path, buf, PD_REPO_SETTINGS_MAX_BYTES + 1, &id, &eno) : 0;
+    if (buf == NULL)
+        rc = PD_ENOMEM;
+    else if (n < 0)
+        snprintf(msg, sizeof msg, "%s", eno ? errstr(eno, eb, sizeof eb) : "not a regular file");
+    else if (n > PD_REPO_SETTINGS_MAX_BYTES)
+        snprintf(msg, sizeof msg, "over %d bytes", PD_REPO_SETTINGS_MAX_BYTES);
+    else if ((root = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+        snprintf(msg, sizeof msg, "line %d: %s", jerr.line, jerr.text);
+    else if (!json_is_object(root))
+        snprintf(msg, sizeof msg, "must be a JSON object");
+    else if (json_object_get(root, "version_policy") == NULL)
+        rc = 0;
+    else
+        rc = parse_policy(json_object_get(root, "version_policy"), p, msg, sizeof msg);
+    json_decref(root);
+    free(buf);
+    if (rc == PD_ENOMEM)
+        c->nomem = 1;
+    else if (rc < 0)
+        issue(c, 1, 0, path, "%s", msg);
+    if (rc < 0)
+        policy_free(p);
+    return rc;
+}
+
+/* ---- the walk ---- */
+
+static int push_entry(scan_ctx_t *c, const char *name, uint64_t version, const char *path,
+                      const pd_repo_identity_t *id)
+{
+    pd_repo_scan_t *s = c->s;
+    if (s->n_entries >= c->max_entries) {
+        c->full = 1;
+        return PD_ETOOBIG;
+    }
+    if (grow((void **)&s->entries, &c->cap_entries, s->n_entries, sizeof *s->entries) < 0) {
+        c->nomem = 1;
+        return PD_ENOMEM;
+    }
+    pd_repo_entry_t *e = &s->entries[s->n_entries];
+    *e = (pd_repo_entry_t){strdup(name), version, strdup(path), *id, c->root, NULL};
+    if (e->name == NULL || e->path == NULL) {
+        free(e->name);
+        free(e->path);
+        c->nomem = 1;
+        return PD_ENOMEM;
+    }
+    s->n_entries++;
+    return 0;
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+    return cmp_u64(&((const found_t *)a)->version, &((const found_t *)b)->version);
+}
+
+/* Pushes the versions f[0, nf) (ascending) that the policy of model m selects. */
+static void apply_policy(scan_ctx_t *c, pd_repo_model_t *m, const found_t *f, size_t nf)
+{
+    const pd_repo_policy_t *p = &m->policy;
+    size_t from = 0, j = 0;
+    if (!m->versioned && p->kind != PD_REPO_POLICY_ALL)
+        issue(c, 0, 0, m->dir, "version_policy ignored: the model has no version folders");
+    if (m->versioned && p->kind == PD_REPO_POLICY_LATEST && p->latest < nf)
+        from = nf - (size_t)p->latest;
+    for (size_t i = from; i < nf && !stopped(c); i++) {
+        if (m->versioned && p->kind == PD_REPO_POLICY_SPECIFIC) {
+            while (j < p->n_versions && p->versions[j] < f[i].version)
+                j++;
+            if (j == p->n_versions || p->versions[j] != f[i].version)
+                continue;
+        }
+        if (push_entry(c, m->name, f[i].version, f[i].path, &f[i].id) == 0)
+            m->n_selected++;
+    }
+    if (m->versioned && p->kind == PD_REPO_POLICY_SPECIFIC && m->n_selected < p->n_versions)
+        issue(c, 0, 0, m->dir, "version_policy.specific: %zu of the %zu versions listed have "
+              "no version folder with a model file", p->n_versions - m->n_selected,
+              p->n_versions);
+}
+
+static void add_found(scan_ctx_t *c, found_t **f, size_t *nf, size_t *cap, uint64_t version,
+                      const char *path, const pd_repo_identity_t *id)
+{
+    if (grow((void **)f, cap, *nf, sizeof **f) < 0 || ((*f)[*nf].path = strdup(path)) == NULL) {
+        c->nomem = 1;
+        return;
+    }
+    (*f)[*nf].version = version;
+    (*f)[(*nf)++].id = *id;
+}
+
+/* Collects the model files of model m: one per numbered version folder (m->versioned),
+ * else the one file of the folder (version 0). names: m->dir's sorted children. Sets
+ * m->failed when a version folder cannot be read. */
+static void collect(scan_ctx_t *c, pd_repo_model_t *m, char **names, size_t n, found_t **f,
+                    size_t *nf)
+{
+    char p[PATH_MAX], file[PATH_MAX], msg[MSG_MAX];
+    size_t cap = 0, vn;
+    char **vnames;
+    pd_repo_identity_t id;
+    for (size_t i = 0; i < n && !stopped(c) && !m->failed; i++) {
+        struct stat st;
+        uint64_t v;
+        if (join(p, m->dir, names[i]) < 0 || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (pd_repo_version_parse(names[i], &v) < 0) {
+            issue(c, 0, 0, p, "ignored: a version folder is named 1..%lld without leading "
+                  "zeros", (long long)PD_REPO_VERSION_MAX);
+            continue;
+        }
+        m->versioned = 1;
+        int rc = list_dir(p, &vnames, &vn, msg, sizeof msg);
+        c->nomem |= rc == PD_ENOMEM;
+        m->failed = rc < 0;
+        if (rc < 0 && rc != PD_ENOMEM)
+            issue(c, 1, 0, p, "%s", msg);
+        else if (rc == 0 && find_model_file(c, p, vnames, vn, file, &id))
+            add_found(c, f, nf, &cap, v, file, &id);
+        else if (rc == 0)
+            issue(c, 0, 0, p, "no model file (version skipped)");
+        free_names(vnames, vn);
+    }
+    if (m->failed || stopped(c))
+        return;
+    if (!m->versioned && find_model_file(c, m->dir, names, n, file, &id))
+        add_found(c, f, nf, &cap, 0, file, &id);
+    else if (*nf == 0)
+        issue(c, 1, 0, m->dir, m->versioned ? "no version folder holds a model file"
+                                            : "no model file");
+}
+
+/* Scans the model folder dir (its name valid and unique): settings, versions, policy. */
+static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
+{
+    char msg[MSG_MAX], p[PATH_MAX];
+    const char *key = PD_REPO_SETTINGS_FILE;
+    pd_repo_scan_t *s = c->s;
+    char **names;
+    size_t n, nf = 0;
+    found_t *f = NULL;
+    if (grow((void **)&s->models, &c->cap_models, s->n_models, sizeof *s->models) < 0) {
+        c->nomem = 1;
+        return;
+    }
+    pd_repo_model_t *m = &s->models[s->n_models++]; /* stable: models grow only here */
+    *m = (pd_repo_model_t){.name = strdup(name), .dir = strdup(dir), .root = c->root};
+    if (m->name == NULL || m->dir == NULL) {
+        c->nomem = 1;
+        return;
+    }
+    int rc = list_dir(dir, &names, &n, msg, sizeof msg);
+    c->nomem |= rc == PD_ENOMEM;
+    m->failed = rc < 0;
+    if (rc < 0) {
+        if (rc != PD_ENOMEM)
+            issue(c, 1, 0, dir, "%s", msg);
+        return;
+    }
+    if (n > 0 && bsearch(&key, names, n, sizeof *names, cmp_str) != NULL &&
+        (join(p, dir, key) < 0 || read_settings(c, p, &m->policy) < 0))
+        m->failed = 1;
+    if (!m->failed)
+        collect(c, m, names, n, &f, &nf);
+    if (!m->failed && !stopped(c)) {
+        sort(f, nf, sizeof *f, cmp_found);
+        m->n_found = nf;
+        apply_policy(c, m, f, nf);
+    }
+    if (m->failed)
+        policy_free(&m->policy);
+    for (size_t i = 0; i < nf; i++)
+        free(f[i].path);
+    free(f);
+    free_names(names, n);
+}
+
+/* A child of a repository: a model folder (valid, not yet taken name), a loose model file
+ * (by content), or nothing. */
+static void scan_child(scan_ctx_t *c, const char *path, const char *name)
+{
+    char eb[ERRSTR_MAX];
+    struct stat st;
+    pd_repo_identity_t id;
+    int eno = 0;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT) /* else removed since readdir, or a dangling link */
+            issue(c, 0, 0, path, "%s", errstr(errno, eb, sizeof eb));
+    } else if (S_ISDIR(st.st_mode)) {
+        for (size_t i = 0; i < c->s->n_models; i++) {
+            if (strcmp(c->s->models[i].name, name) == 0) {
+                issue(c, 1, 0, path, "ignored: %s has the same name", c->s->models[i].dir);
+                return;
+            }
+        }
+        if (pd_repo_name_valid(name))
+            scan_model(c, path, name);
+        else
+            issue(c, 1, 0, path, "not a valid model name (1..%d characters of "
+                  "[A-Za-z0-9_.-])", PD_REPO_NAME_MAX);
+    } else if (S_ISREG(st.st_mode)) {
+        int rc = sniff(path, &id, &eno);
+        if (rc == 1)
+            push_entry(c, "", 0, path, &id);
+        else if (rc < 0 && eno != 0 && eno != ENOENT)
+            issue(c, 0, 0, path, "cannot read: %s", errstr(eno, eb, sizeof eb));
+        else if (rc == 0 && ends_with(name, ".json"))
+            issue(c, 0, 0, path, "ignored: not a model file (its content does not start "
+                  "with '{')");
+    }
+}
+
+/* One PATH of the command line: a model file, or a repository. */
+static void scan_root(scan_ctx_t *c, const char *path)
+{
+    char eb[ERRSTR_MAX], msg[MSG_MAX], p[PATH_MAX];
+    struct stat st;
+    pd_repo_identity_t id;
+    char **names;
+    size_t n;
+    if (stat(path, &st) != 0) {
+        issue(c, 1, 1, path, "%s", errstr(errno, eb, sizeof eb));
+        return;
+    }
+    if (S_ISREG(st.st_mode)) {
+        identity_of(&st, &id);
+        push_entry(c, "", 0, path, &id);
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        issue(c, 1, 1, path, "not a regular file or a directory");
+        return;
+    }
+    int rc = list_dir(path, &names, &n, msg, sizeof msg);
+    c->nomem |= rc == PD_ENOMEM;
+    if (rc < 0 && rc != PD_ENOMEM)
+        issue(c, 1, 1, path, "%s", msg);
+    for (size_t i = 0; rc == 0 && i < n && !stopped(c); i++) {
+        if (pd_repo_name_is_settings(names[i]))
+            continue;
+        if (join(p, path, names[i]) == 0)
+            scan_child(c, p, names[i]);
+        else
+            issue(c, 0, 0, path, "ignored %.64s...: path too long", names[i]);
+    }
+    free_names(names, n);
+}
+
+/* ---- results ---- */
+
+static void clear_results(pd_repo_scan_t *s, int issues_too)
+{
+    for (size_t i = 0; issues_too && i < s->n_issues; i++) {
+        free(s->issues[i].path);
+        free(s->issues[i].message);
+    }
+    if (issues_too)
+        s->n_issues = s->n_issues_dropped = 0;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        free(s->entries[i].name);
+        free(s->entries[i].path);
+    }
+    for (size_t i = 0; i < s->n_models; i++) {
+        free(s->models[i].name);
+        free(s->models[i].dir);
+        policy_free(&s->models[i].policy);
+    }
+    free(s->entries);
+    free(s->models);
+    s->entries = NULL;
+    s->models = NULL;
+    s->n_entries = s->n_models = 0;
+}
+
+void pd_repo_scan_free(pd_repo_scan_t *s)
+{
+    if (s == NULL)
+        return;
+    clear_results(s, 1);
+    free(s->issues);
+    free(s);
+}
+
+static int cmp_key(const char *name, uint64_t version, const pd_repo_entry_t *e)
+{
+    int r = strcmp(name, e->name);
+    return r != 0 ? r : cmp_u64(&version, &e->version);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const pd_repo_entry_t *x = a, *y = b;
+    int r = cmp_key(x->name, x->version, y);
+    return r != 0 ? r : strcmp(x->path, y->path);
+}
+
+static int cmp_model(const void *a, const void *b)
+{
+    return strcmp(((const pd_repo_model_t *)a)->name, ((const pd_repo_model_t *)b)->name);
+}
+
+const pd_repo_model_t *pd_repo_scan_model(const pd_repo_scan_t *s, const char *name)
+{
+    pd_repo_model_t key = {.name = (char *)name};
+    if (s->n_models == 0)
+        return NULL;
+    return bsearch(&key, s->models, s->n_models, sizeof *s->models, cmp_model);
+}
+
+const pd_repo_entry_t *pd_repo_scan_find(const pd_repo_scan_t *s, const char *name,
+                                         uint64_t version)
+{
+    size_t lo = 0, hi = s->n_entries; /* the first entry >= (name, version) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_key(name, version, &s->entries[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->n_entries && cmp_key(name, version, &s->entries[lo]) == 0)
+        return &s->entries[lo];
+    return NULL;
+}
+
+int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
+                 pd_repo_scan_t **out)
+{
+    if (out == NULL)
+        return PD_EINVAL;
+    *out = NULL;
+    if (paths == NULL || n_paths == 0 || n_paths > PD_REPO_MAX_PATHS || max_entries == 0 ||
+        max_entries > PD_REPO_MAX_ENTRIES_LIMIT)
+        return PD_EINVAL;
+    for (size_t i = 0; i < n_paths; i++)
+        if (paths[i] == NULL || paths[i][0] == '\0' || strlen(paths[i]) >= PATH_MAX)
+            return PD_EINVAL;
+    scan_ctx_t c = {.max_entries = max_entries};
+    if ((c.s = calloc(1, sizeof *c.s)) == NULL)
+        return PD_ENOMEM;
+    for (c.root = 0; c.root < n_paths && !stopped(&c); c.root++)
+        scan_root(&c, paths[c.root]);
+    int rc = 0;
+    if (c.full && !c.nomem) { /* one error instead of a partial list */
+        c.root--;
+        clear_results(c.s, 1);
+        issue(&c, 1, 0, paths[c.root], "more than %zu model versions (max_entries); nothing "
+              "was returned", max_entries);
+        rc = PD_ETOOBIG;
+    }
+    if (c.nomem) {
+        pd_repo_scan_free(c.s);
+        return PD_ENOMEM;
+    }
+    pd_repo_scan_t *s = c.s;
+    sort(s->models, s->n_models, sizeof *s->models, cmp_model);
+    sort(s->entries, s->n_entries, sizeof *s->entries, cmp_entry);
+    for (size_t i = 0; i < s->n_entries; i++)
+        if (s->entries[i].name[0] != '\0')
+            s->entries[i].model = pd_repo_scan_model(s, s->entries[i].name);
+    *out = s;
+    return rc;
+}
