@@ -37,8 +37,7 @@ typedef struct watcher_s {
     uv_fs_event_t h; /* h.data = this */
     pd_repo_watch_t *w;
     dir_t d;
-    int stale; /* an event named this folder: it may have been replaced (file systems
-                  reuse inode numbers at once), so the next cycle re-arms it */
+    int stale; /* the folder was deleted or moved: the next cycle re-arms (see mark_stale) */
 } watcher_t;
 
 typedef struct job_s {
@@ -223,21 +222,20 @@ static void close_watcher(watcher_t *wt)
 
 static void on_debounce(uv_timer_t *t);
 
-/* An event in wt's folder about `name`: the watchers of wt/name and of the folders below
- * it are stale (it may be a new folder of the same path, even the same inode number), and
- * wt itself when name is its own (the kernel's "deleted"/"moved" events on the folder). */
-static void mark_stale(pd_repo_watch_t *w, watcher_t *wt, const char *name)
+/* An event in wt's folder named like the folder itself: the kernel's "deleted" or "moved"
+ * event on the folder (libuv names those by the folder's base name; a child of the same
+ * name only costs a needless re-arm). The folder may come back under the same path, even
+ * with the same inode number (file systems reuse them at once): the next cycle re-arms. */
+static void mark_stale(watcher_t *wt, const char *name)
 {
-    char child[PATH_MAX];
-    const char *base = strrchr(wt->d.path, '/');
-    if (strcmp(base != NULL && base[1] != '\0' ? base + 1 : wt->d.path, name) == 0)
+    const char *p = wt->d.path;
+    size_t end = strlen(p), start;
+    while (end > 1 && p[end - 1] == '/') /* a PATH may end in '/' */
+        end--;
+    for (start = end; start > 0 && p[start - 1] != '/'; start--)
+        ;
+    if (strlen(name) == end - start && strncmp(p + start, name, end - start) == 0)
         wt->stale = 1;
-    int n = child_path(child, wt->d.path, name);
-    for (size_t i = 0; n > 0 && i < w->n_watched; i++) {
-        const char *p = w->watched[i]->d.path;
-        if (strncmp(p, child, (size_t)n) == 0 && (p[n] == '\0' || p[n] == '/'))
-            w->watched[i]->stale = 1;
-    }
 }
 
 /* Any event in a watched folder (or an error): end the burst DEBOUNCE_MS from now, but no
@@ -250,7 +248,7 @@ static void on_event(uv_fs_event_t *h, const char *filename, int events, int sta
     if (w->stopping)
         return;
     if (filename != NULL)
-        mark_stale(w, h->data, filename);
+        mark_stale(h->data, filename);
     uint64_t now = uv_now(w->loop);
     if (!w->in_burst) {
         w->in_burst = 1;

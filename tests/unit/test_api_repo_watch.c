@@ -3,7 +3,8 @@
  * wait is bounded by a uv timer used as a deadline (no sleeps). Checked: the first call
  * (ARMED), calls after an in-place write, an atomic rename over a file PATH, new and
  * removed model and version folders (a folder created after start is watched from the
- * next cycle, so changes inside it are seen), debounce of a burst, the max-delay bound of
+ * next cycle, so changes inside it are seen), folders deleted and made again under the
+ * same path (same inode number, often), debounce of a burst, the max-delay bound of
  * a long burst, the periodic timer, the bound on watched folders (one warning), and stop
  * (never a call after it, even from cb; loop closes cleanly; ASan checks the frees). */
 #include <setjmp.h>
@@ -190,6 +191,7 @@ static int setup(void **state)
     mkd("repo/a/1");
     put("repo/a/1/m.json", MODEL);
     put("repo/loose.json", MODEL);
+    mkd("repo/c-old"); /* sorts between repo/c and repo/c/1 once those exist */
     mkd("other");
     put("other/single.json", MODEL);
     pd_log_set_sink(sink, NULL);
@@ -305,25 +307,53 @@ static void test_changes(void **state)
     (void)state;
     const char *paths[] = {at("repo"), at("other/single.json")};
     start_armed(&T, paths, 2, NEVER_MS);
-    assert_int_equal(pd_repo_watch_dirs(T.w), 4); /* repo, repo/a, repo/a/1, other */
+    assert_int_equal(pd_repo_watch_dirs(T.w), 5); /* repo, repo/a, repo/a/1, c-old, other */
     step(&T, act_append, "an in-place write to repo/a/1/m.json");
     step(&T, act_replace_file_path, "a rename over the file PATH other/single.json");
     step(&T, act_add_loose, "a new loose file");
     step(&T, act_new_version, "mkdir repo/a/2");
-    assert_int_equal(pd_repo_watch_dirs(T.w), 5); /* cb runs after re-arming */
+    assert_int_equal(pd_repo_watch_dirs(T.w), 6); /* cb runs after re-arming */
     step(&T, act_write_new_version, "a new file in repo/a/2 (made after start)");
     step(&T, act_rewrite_new_version, "a later write in repo/a/2");
     step(&T, act_new_model, "mkdir repo/b repo/b/1");
-    assert_int_equal(pd_repo_watch_dirs(T.w), 7);
+    assert_int_equal(pd_repo_watch_dirs(T.w), 8);
     step(&T, act_write_new_model, "a new file in repo/b/1");
     step(&T, act_remove_version, "rm -r repo/a/2");
-    assert_int_equal(pd_repo_watch_dirs(T.w), 6);
+    assert_int_equal(pd_repo_watch_dirs(T.w), 7);
     step(&T, act_rename_model, "mv repo/b repo/c");
-    assert_int_equal(pd_repo_watch_dirs(T.w), 6);
+    assert_int_equal(pd_repo_watch_dirs(T.w), 7);
     step(&T, act_write_renamed_model, "a new file in repo/c/1");
     step(&T, act_recreate_model, "rm -r repo/c; mkdir -p repo/c/1");
-    assert_int_equal(pd_repo_watch_dirs(T.w), 6);
+    assert_int_equal(pd_repo_watch_dirs(T.w), 7);
     step(&T, act_write_recreated_model, "a new file in the new repo/c/1");
+}
+
+static void act_recreate_version(ctx_t *t)
+{
+    (void)t;
+    assert_int_equal(unlink(at("repo/a/1/m.json")), 0);
+    assert_int_equal(rmdir(at("repo/a/1")), 0);
+    mkd("repo/a/1");
+}
+
+static void act_write_version(ctx_t *t)
+{
+    (void)t;
+    put("repo/a/1/m.json", MODEL);
+}
+
+/* A version folder deleted and made again under the same path often gets its inode number
+ * back (ext4 reuses them at once), so the watcher must be re-armed on the "deleted" event,
+ * not on a changed inode; repeated because the reuse is not certain in one round. */
+static void test_recreate_rounds(void **state)
+{
+    (void)state;
+    const char *paths[] = {at("repo")};
+    start_armed(&T, paths, 1, NEVER_MS);
+    for (int round = 0; round < 5; round++) {
+        step(&T, act_recreate_version, "rm -r repo/a/1; mkdir repo/a/1");
+        step(&T, act_write_version, "a new file in the new repo/a/1");
+    }
 }
 
 static void on_write_tick(uv_timer_t *h)
@@ -459,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recreate_rounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debounce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer, setup, teardown),
