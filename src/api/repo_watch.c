@@ -3,7 +3,8 @@
  *
  * A cycle: a threadpool job lists the folders to watch (dir_t, sorted by path, deduplicated
  * by inode, at most PD_REPO_WATCH_MAX_DIRS); back on the loop, apply() merges that list
- * with the watchers open now (closing the gone or replaced, starting the new), then cb runs.
+ * with the watchers open now (closing those of folders gone, replaced by another inode or
+ * named by their own "deleted"/"moved" event, starting the new ones), then cb runs.
  *
  * Invariants: w->watched is sorted by path and holds open watchers only (n_watched <=
  * PD_REPO_WATCH_MAX_DIRS); at most one job is in flight (w->job); w->paths never change

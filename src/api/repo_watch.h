@@ -9,8 +9,8 @@
  *   PATH that is a file (or missing), which sees an atomic rename replacing it.
  * - The watched set is recomputed after every change and every timer tick, on the libuv
  *   threadpool (readdir/stat never run on the loop), then applied on the loop: watchers
- *   start for folders that appeared (or were replaced: new inode) and close for folders
- *   that went away. A folder created after start is watched from the next cycle on.
+ *   start for folders that appeared (or were deleted and made again under the same path,
+ *   even with a reused inode number) and close for folders that went away. A folder created after start is watched from the next cycle on.
  * - Events are coalesced: PD_REPO_WATCH_DEBOUNCE_MS after the last event of a burst (and
  *   at most PD_REPO_WATCH_MAX_DELAY_MS after its first), ONE cycle runs: re-arm, then cb.
  *   cb runs after re-arming, so a change made after cb's rescan began is never lost.
