@@ -60,7 +60,6 @@ struct pd__preq_s {
     pd_http_request_t *req;
     const pd_predict_route_t *route;
     pd_model_version_t *v;   /* a reference, released when the request is freed */
-    pd_rows_t rows;
     pd_buf_t out;            /* the answer's body (success or error) */
     int rc;                  /* decode: 0 or an HTTP status / negative code */
     int status;              /* an error status to answer, 0 while all is well */
@@ -68,13 +67,15 @@ struct pd__preq_s {
     const char *extra;       /* extra header lines of the answer, or NULL */
     int failed;              /* a chunk failed (out of scratch memory) */
     int unloaded;            /* a chunk found its model unloaded */
-    char headers[PD_REGISTRY_LABEL_MAX + 64]; /* X-Model-Version, Retry-After */
     int on_worker;           /* decoded on a worker: encode there too */
     size_t pending;          /* jobs queued and not yet back */
     size_t n_chunks;
     pd__chunk_t *chunks;     /* n_chunks; &chunk1 when there is one */
     pd__chunk_t chunk1;
     pd__task_t task;
+    /* not zeroed at creation (set before use): */
+    char headers[PD_REGISTRY_LABEL_MAX + 64]; /* X-Model-Version, Retry-After */
+    pd_rows_t rows;          /* last: pd_rows_init leaves its inline storage alone */
 };
 
 static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
@@ -476,8 +477,7 @@ static void handle(pd_http_request_t *req, void *arg)
         pd_http_respond_json(req, 500, e, sizeof e - 1);
         return;
     }
-    memset(p, 0, offsetof(pd__preq_t, rows));
-    memset(&p->chunk1, 0, sizeof p->chunk1);
+    memset(p, 0, offsetof(pd__preq_t, headers)); /* all but the big buffers */
     p->ctx = ctx;
     p->req = req;
     p->route = rc->route;

@@ -81,7 +81,7 @@ void pd_registry_free(pd_registry_t *r)
         for (size_t k = 0; k < sm->n_versions; k++)
             version_free(sm->versions[k]);
         if (sm->retired_refs)
-            pd_log_warning("model %s: %u references on retired versions at exit", sm->name,
+            pd_log_warn("model %s: %u references on retired versions at exit", sm->name,
                            sm->retired_refs);
         free(sm->name);
         free(sm);

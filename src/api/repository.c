@@ -382,7 +382,7 @@ static int diff_entry(pd_repository_t *repo, const pd_repo_entry_t *e, int64_t n
     if (now - e->id.mtime_ns < (int64_t)repo->o.settle_ms * 1000000)
         return 1;
     if (t == NULL && (t = tracked_add(repo, e->path)) == NULL) {
-        pd_log_warning("%s: not loaded: more than %zu model files", e->path,
+        pd_log_warn("%s: not loaded: more than %zu model files", e->path,
                        repo->o.max_entries);
         return 0;
     }
@@ -413,7 +413,7 @@ static void log_issues(pd_repository_t *repo, const pd_repo_scan_t *s, int alway
         if (is->is_error)
             pd_log_error("%s: %s", is->path, is->message);
         else
-            pd_log_warning("%s: %s", is->path, is->message);
+            pd_log_warn("%s: %s", is->path, is->message);
     }
 }
 
@@ -556,8 +556,9 @@ static void on_sighup(uv_signal_t *h, int signum)
     pd_repository_sync(h->data, NULL, NULL);
 }
 
-static void on_watch(void *ud)
+static void on_watch(pd_repo_watch_reason_t reason, void *ud)
 {
+    (void)reason; /* armed, events or the periodic timer: each means "rescan" */
     pd_repository_sync(ud, NULL, NULL);
 }
 
@@ -590,8 +591,9 @@ static int start_watching(pd_repository_t *repo, char *err, size_t errlen)
     if (rc == 0)
         uv_unref((uv_handle_t *)repo->sighup);
     if (rc == 0 && repo->o.mode == PD_CONTROL_POLL)
-        rc = pd_repo_watch_start(&repo->watch, repo->loop, (const char *const *)repo->paths,
-                                 repo->o.n_paths, repo->o.poll_ms, on_watch, repo);
+        rc = pd_repo_watch_start(repo->loop, (const char *const *)repo->paths,
+                                 repo->o.n_paths, repo->o.poll_ms, on_watch, repo,
+                                 &repo->watch);
     if (rc < 0)
         snprintf(err, errlen, "cannot watch the model repository: %s",
                  rc < -100 ? uv_strerror(rc) : pd_strerror(rc));
