@@ -38,6 +38,7 @@ test-unit: $(ASAN)/Makefile
 	cd $(ASAN) && ctest --output-on-failure -j$(JOBS)
 
 test-tsan: $(TSAN)/Makefile
+	cmake -S . -B $(TSAN) >/dev/null  # new test files since the last configure
 	cmake --build $(TSAN) -j$(JOBS) --target predictd $$(cd tests/unit && ls test_pool*.c 2>/dev/null | sed 's/\.c$$//')
 	cd $(TSAN) && ctest --output-on-failure -L pool
 

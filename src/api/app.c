@@ -203,10 +203,6 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
     int rc = pd_repository_create(&app->repo, loop, &app->reg, app->metrics, &ro, err, errlen);
     if (rc == 0)
         rc = pd_repository_load_initial(app->repo, err, errlen);
-    if (rc == 0 && app->reg.n == 0 && o->model_control == PD_CONTROL_NONE) {
-        snprintf(err, errlen, "no model to serve: name model files or directories");
-        rc = PD_ENOTFOUND;
-    }
     if (rc == 0 && o->default_model && !pd_registry_default(&app->reg)) {
         snprintf(err, errlen, "--default-model: no loaded model is named '%s'", o->default_model);
         rc = PD_ENOTFOUND;

@@ -347,47 +347,44 @@ static void on_abort_chunks(pd_http_request_t *req, void *arg)
 static void submit_chunks(pd__preq_t *p)
 {
     pd_predict_ctx_t *ctx = p->ctx;
+    pd_served_model_t *sm = p->v->owner;
     size_t n = p->rows.n_rows, per = ctx->o.max_batch;
     size_t k = (n + per - 1) / per;
-    pd_served_model_t *sm = p->v->owner;
     if (sm->queue == NULL && ensure_queue(ctx, sm) < 0) {
         answer_error(p, 500, NULL, "the model's queue could not be created");
         return;
     }
-    if (k > pd_pool_queue_room(sm->queue)) {
-        answer_error(p, 503, "Retry-After: 1\r\n", "the model's queue is full");
-        return;
-    }
+    pd_job_t *one[1];
+    pd_job_t **jobs = k == 1 ? one : malloc(k * sizeof *jobs);
     p->chunks = k == 1 ? &p->chunk1 : calloc(k, sizeof *p->chunks);
-    if (p->chunks == NULL) {
-        p->chunks = &p->chunk1;
+    if (p->chunks == NULL || jobs == NULL) {
+        if (jobs != one)
+            free(jobs);
+        if (p->chunks == NULL)
+            p->chunks = &p->chunk1;
         answer_error(p, 500, NULL, "out of memory");
         return;
     }
     uint64_t deadline = ctx->queue_timeout_ns ? pd_pool_now_ns() + ctx->queue_timeout_ns : 0;
     for (size_t i = 0; i < k; i++) {
         pd__chunk_t *c = &p->chunks[i];
-        memset(c, 0, sizeof *c);
         c->p = p;
         c->row0 = i * per;
         c->n = PD_MIN(per, n - c->row0);
         c->job.done = chunk_done;
         c->job.rows = (uint32_t)c->n;
         c->job.deadline_ns = deadline;
-        if (pd_pool_submit(sm->queue, &c->job) < 0) { /* only when shutting down */
-            p->status = 503, p->message = "the server is shutting down";
-            p->extra = "Retry-After: 1\r\n";
-            break;
-        }
-        p->n_chunks++;
-        p->pending++;
+        jobs[i] = &c->job;
     }
-    if (p->pending == 0) {
-        answer_error(p, 503, p->extra, "the server is shutting down");
+    int rc = pd_pool_submit_all(sm->queue, jobs, k);
+    if (jobs != one)
+        free(jobs);
+    if (rc < 0) {
+        answer_error(p, 503, "Retry-After: 1\r\n", rc == PD_EFULL ? "the model's queue is full"
+                                                            : "the server is shutting down");
         return;
     }
-    if (p->status != 0) /* a partial submit: cancel the rest, answer when they are back */
-        on_abort_chunks(p->req, p);
+    p->n_chunks = p->pending = k;
     pd_http_request_on_abort(p->req, on_abort_chunks, p);
 }
 

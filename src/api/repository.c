@@ -57,6 +57,7 @@ struct pd_repository_s {
     uv_timer_t *settle;         /* heap: a rescan once fresh files have settled */
     pd_repo_watch_t *watch;     /* poll mode */
     unsigned long issues_hash;  /* of the last scan's issues: log them when they change */
+    int quiet;                  /* initial load: failures are reported by the caller */
     pd_metrics_family_t *loads, *serving, *retired;
 };
 
@@ -206,7 +207,8 @@ static void load_failed(pd_repository_t *repo, pd__work_t *w)
 {
     char name[PD_REPO_NAME_MAX + 1];
     failure_name(w, name, sizeof name);
-    pd_log_error("model %s: %s", name, w->err);
+    if (!repo->quiet)
+        pd_log_error("model %s: %s", name, w->err);
     pd_registry_fail(repo->reg, name, w->err);
     count_load(repo, name, "failed");
     if (!w->t->installed) /* a reload failure keeps the name it serves under */
@@ -600,6 +602,36 @@ static int start_watching(pd_repository_t *repo, char *err, size_t errlen)
     return rc < 0 ? PD_EIO : 0;
 }
 
+/* Start-up's verdict on the scan: a PATH that cannot be read is fatal, and with strict any
+ * error. Returns 0 or PD_EIO with the first such issue in err. */
+static int fatal_issue(const pd_repository_t *repo, const pd_repo_scan_t *s, int scan_rc,
+                       char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->n_issues; i++) {
+        const pd_repo_issue_t *is = &s->issues[i];
+        if (is->is_error && (is->root_failed || repo->o.strict || scan_rc < 0)) {
+            snprintf(err, errlen, "%s: %s", is->path, is->message);
+            return scan_rc < 0 ? scan_rc : PD_EIO;
+        }
+    }
+    return 0;
+}
+
+/* Nothing to serve at all (mode none cannot get a model later): the first failure, or
+ * that there were no model files. */
+static int nothing_served(const pd_repository_t *repo, int failures, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < repo->reg->n; i++)
+        if (repo->reg->models[i]->primary != NULL || repo->o.mode != PD_CONTROL_NONE)
+            return 0;
+    if (failures == 0) {
+        int n = snprintf(err, errlen, "no model to serve: no model files in");
+        for (size_t i = 0; i < repo->o.n_paths && n >= 0 && (size_t)n < errlen; i++)
+            n += snprintf(err + n, errlen - (size_t)n, "%s %s", i ? "," : "", repo->paths[i]);
+    }
+    return PD_ENOTFOUND;
+}
+
 int pd_repository_load_initial(pd_repository_t *repo, char *err, size_t errlen)
 {
     pd_repo_scan_t *s = NULL;
@@ -609,19 +641,25 @@ int pd_repository_load_initial(pd_repository_t *repo, char *err, size_t errlen)
         snprintf(err, errlen, "cannot scan the model paths: %s", pd_strerror(rc));
         return rc;
     }
-    log_issues(repo, s, 1);
-    for (size_t i = 0; i < s->n_issues; i++) {
-        const pd_repo_issue_t *is = &s->issues[i];
-        if (is->is_error && (is->root_failed || repo->o.strict || rc < 0)) {
-            snprintf(err, errlen, "%s: %s", is->path, is->message);
-            pd_repo_scan_free(s);
-            return rc < 0 ? rc : PD_EIO;
-        }
+    if ((rc = fatal_issue(repo, s, rc, err, errlen)) < 0) {
+        pd_repo_scan_free(s);
+        return rc;
     }
+    repo->quiet = 1; /* a fatal failure is the caller's one line; else logged below */
     int failures = load_all_now(repo, s, err, errlen);
+    repo->quiet = 0;
+    if (failures < 0 || (failures > 0 && repo->o.strict) ||
+        nothing_served(repo, failures, err, errlen) < 0) {
+        pd_repo_scan_free(s);
+        return failures < 0 ? failures : failures > 0 && repo->o.strict ? PD_EFORMAT
+                                                                       : PD_ENOTFOUND;
+    }
+    log_issues(repo, s, 1);
     pd_repo_scan_free(s);
-    if (failures < 0 || (failures > 0 && repo->o.strict))
-        return failures < 0 ? failures : PD_EFORMAT;
+    for (size_t i = 0; i < repo->reg->n; i++)
+        if (repo->reg->models[i]->reason[0] != '\0')
+            pd_log_error("model %s: %s (skipped)", repo->reg->models[i]->name,
+                         repo->reg->models[i]->reason);
     return start_watching(repo, err, errlen);
 }
 

@@ -35,7 +35,7 @@
 #define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
 #define PD_HTTP_MAX_HEADERS_LIMIT 100                       /* largest max_headers (a request
                                                                keeps this many offsets) */
-#define PD_HTTP_DEFAULT_MAX_BODY_SIZE (1024u * 1024u)      /* -> 413 */
+#define PD_HTTP_DEFAULT_MAX_BODY_SIZE (16u * 1024u * 1024u) /* -> 413: 10,000 rows of a wide model */
 #define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
 #define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000

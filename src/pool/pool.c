@@ -476,11 +476,9 @@ const char *pd_pool_queue_name(const pd_pool_queue_t *q)
     return q->name;
 }
 
-int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
+/* Resets the pool's fields of a job about to be queued on q. */
+static void job_prepare(pd_pool_queue_t *q, pd_job_t *job)
 {
-    if (job == NULL || job->done == NULL)
-        return PD_EINVAL;
-    pd_pool_t *pool = q->pool;
     pd_list_init(&job->pd_link);
     job->pd_queue = q;
     atomic_store_explicit(&job->pd_canceled, 0, memory_order_relaxed);
@@ -490,30 +488,49 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
     job->batch_size = 0;
     job->batch_rows = 0;
     job->pd_batch_first = 0;
+}
+
+int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k)
+{
+    if (k == 0)
+        return PD_EINVAL;
+    for (size_t i = 0; i < k; i++) {
+        if (jobs[i] == NULL || jobs[i]->done == NULL)
+            return PD_EINVAL;
+        job_prepare(q, jobs[i]);
+    }
+    pd_pool_t *pool = q->pool;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
         pthread_mutex_unlock(&pool->mu);
         return PD_ESHUTDOWN;
     }
-    if (q->depth >= q->max_queue) {
-        q->stats.rejected_full++;
+    if (q->depth >= q->max_queue || k > q->max_queue - q->depth) {
+        q->stats.rejected_full += k;
         pthread_mutex_unlock(&pool->mu);
         return PD_EFULL;
     }
-    pd_list_insert_tail(&q->jobs, &job->pd_link);
-    q->depth++;
-    q->rows += job_rows(job);
-    q->stats.submitted++;
+    for (size_t i = 0; i < k; i++) {
+        pd_list_insert_tail(&q->jobs, &jobs[i]->pd_link);
+        q->rows += job_rows(jobs[i]);
+    }
+    q->depth += k;
+    q->stats.submitted += k;
     if (!pd_list_linked(&q->ring_node))
         ring_push(pool, q);
     pthread_mutex_unlock(&pool->mu);
-    pool->wake_pending++; /* signaled by wake_workers later in this loop iteration */
-    pool->inflight++;
+    pool->wake_pending += (unsigned)k; /* signaled by wake_workers later in this iteration */
+    pool->inflight += k;
     if (!pool->async_refd) {
         uv_ref((uv_handle_t *)pool->async);
         pool->async_refd = 1;
     }
     return 0;
+}
+
+int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
+{
+    return pd_pool_submit_all(q, &job, 1);
 }
 
 size_t pd_pool_queue_room(const pd_pool_queue_t *q)

@@ -130,6 +130,12 @@ int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job);
  * PD_EFULL: check the room for ALL chunks of one request first, then submit all or none. */
 size_t pd_pool_queue_room(const pd_pool_queue_t *q);
 
+/* Enqueues the k jobs of jobs[] (k >= 1) as one unit, in order: all of them, or none.
+ * Returns 0 (done() will be called exactly once for each), PD_EFULL (fewer than k slots
+ * free: counted as k rejected jobs), PD_ESHUTDOWN or PD_EINVAL (a NULL job or done). The
+ * array is read during the call only; the jobs themselves follow pd_pool_submit's rules. */
+int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k);
+
 /* Wakes the workers for the jobs submitted so far (loop thread). pd_pool_submit itself
  * only counts: the pool wakes workers once per loop iteration, right after the I/O
  * callbacks and right before the loop blocks, so that every job submitted in one

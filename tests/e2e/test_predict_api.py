@@ -135,7 +135,7 @@ def test_models_lists_both_with_schemas(spawn_server):
     assert models["seed"]["classes"] == [0, 1]
     assert models["iris"]["features"] == demo.FEATURES["iris"]
     assert models["iris"]["classes"] == ["setosa", "versicolor", "virginica"]
-    assert models["iris"]["predict_path"] == "/models/iris/predict"
+    assert "POST /models/iris/predict" in models["iris"]["routes"]
     assert [m["default"] for m in r.json()["models"]].count(True) == 1
     # the first loaded (name order: iris) is the default without --default-model
     assert models["iris"]["default"] is True

@@ -214,7 +214,7 @@ def test_body_too_large_chunked_413(server):
     s.sendall(b"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
     chunk = b"%x\r\n" % 65536 + b"x" * 65536 + b"\r\n"
     try:
-        for _ in range(17):  # 1.06 MiB > the 1 MiB default
+        for _ in range(16 * 16 + 1):  # 16.06 MiB > the 16 MiB default
             s.sendall(chunk)
     except (BrokenPipeError, ConnectionResetError):
         pass
