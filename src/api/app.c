@@ -211,6 +211,8 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
         (rc = pd_control_create(&app->control, router, &app->reg, app->repo, token)) < 0)
         snprintf(err, errlen, "control routes: %s", pd_strerror(rc));
     free(token);
+    if (rc == 0)
+        pd_repository_report(app->repo);
     if (rc == 0 && app->reg.n > 1 && !o->default_model && pd_registry_default(&app->reg))
         pd_log_info("default model: %s, the first loaded (choose with --default-model)",
                     pd_registry_default(&app->reg)->name);

@@ -57,7 +57,8 @@ struct pd_repository_s {
     uv_timer_t *settle;         /* heap: a rescan once fresh files have settled */
     pd_repo_watch_t *watch;     /* poll mode */
     unsigned long issues_hash;  /* of the last scan's issues: log them when they change */
-    int quiet;                  /* initial load: failures are reported by the caller */
+    int quiet;                  /* initial load: reported by pd_repository_report */
+    pd_repo_scan_t *initial;    /* the initial scan, kept until reported */
     pd_metrics_family_t *loads, *serving, *retired;
 };
 
@@ -270,8 +271,9 @@ static void load_succeeded(pd_repository_t *repo, pd__work_t *w)
     t->number = w->version;
     t->installed = 1;
     count_load(repo, name, "loaded");
-    pd_log_info("model %s version %s from %s: %.2f us per row", name, label, w->path,
-                w->cost_us);
+    if (!repo->quiet)
+        pd_log_info("model %s version %s from %s: %.2f us per row", name, label, w->path,
+                    w->cost_us);
 }
 
 static void work_free(pd__work_t *w)
@@ -654,13 +656,25 @@ int pd_repository_load_initial(pd_repository_t *repo, char *err, size_t errlen)
         return failures < 0 ? failures : failures > 0 && repo->o.strict ? PD_EFORMAT
                                                                        : PD_ENOTFOUND;
     }
-    log_issues(repo, s, 1);
-    pd_repo_scan_free(s);
-    for (size_t i = 0; i < repo->reg->n; i++)
-        if (repo->reg->models[i]->reason[0] != '\0')
-            pd_log_error("model %s: %s (skipped)", repo->reg->models[i]->name,
-                         repo->reg->models[i]->reason);
+    repo->initial = s;
     return start_watching(repo, err, errlen);
+}
+
+void pd_repository_report(pd_repository_t *repo)
+{
+    if (repo->initial != NULL)
+        log_issues(repo, repo->initial, 1);
+    pd_repo_scan_free(repo->initial);
+    repo->initial = NULL;
+    for (size_t i = 0; i < repo->reg->n; i++) {
+        const pd_served_model_t *sm = repo->reg->models[i];
+        for (size_t k = 0; k < sm->n_versions; k++)
+            pd_log_info("model %s version %s from %s: %.2f us per row", sm->name,
+                        sm->versions[k]->label, sm->versions[k]->path,
+                        sm->versions[k]->cost_us);
+        if (sm->reason[0] != '\0')
+            pd_log_error("model %s: %s (skipped)", sm->name, sm->reason);
+    }
 }
 
 /* ---- life cycle ---- */
@@ -746,6 +760,7 @@ void pd_repository_destroy(pd_repository_t *repo)
     if (repo == NULL)
         return;
     pd_repository_stop(repo);
+    pd_repo_scan_free(repo->initial);
     uv_close((uv_handle_t *)repo->sighup, free_handle);
     uv_close((uv_handle_t *)repo->settle, free_handle);
     for (pd__waiter_t *w = repo->pending, *n; w; w = n) {

@@ -61,10 +61,15 @@ int pd_repository_create(pd_repository_t **out, uv_loop_t *loop, pd_registry_t *
                          size_t errlen);
 
 /* Reads the repository and loads every model in it, on the calling thread (before the
- * server listens), then starts watching (poll mode) and SIGHUP. Failures are logged and
- * recorded in the registry; with strict, the first one is returned instead (negative code,
- * one line in err). Also fails when a PATH cannot be read at all. */
+ * server listens), then starts watching (poll mode) and SIGHUP. Logs nothing (see
+ * pd_repository_report): failures are recorded in the registry; with strict, the first
+ * one is returned instead (negative code, one line in err). Also fails when a PATH cannot
+ * be read at all, and in mode none when no model could be loaded. */
 int pd_repository_load_initial(pd_repository_t *repo, char *err, size_t errlen);
+
+/* Logs what the initial load did: every version loaded with its cost per row, every
+ * model skipped and why, and the repository's warnings. Call once start-up succeeded. */
+void pd_repository_report(pd_repository_t *repo);
 
 /* Rescans now (asynchronously) and applies what changed; cb(arg) (may be NULL) runs when
  * every load this rescan started is done. Returns 0 or PD_ENOMEM. */

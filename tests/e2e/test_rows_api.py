@@ -7,6 +7,7 @@ Models (trained here, deterministic): the demo seed (LogisticRegression) and iri
 (RandomForest, string labels), a HistGradientBoosting classifier and regressor trained
 with missing values, an XGBoost binary:logistic model with missing values, a Ridge
 regressor. Every wait is bounded (socket timeouts, BOUND)."""
+import base64
 import json
 import math
 import os
@@ -246,8 +247,10 @@ def test_list_golden_cases_over_http(spawn_server, tmp_path):
         s = spawn_server(*args, model)
         sock = connect(s.port)
         for c in group:
-            r = post(s.port, "/predict", c["body"].encode("utf-8"),
-                     {"Content-Type": c["content_type"]}, sock=sock)
+            ct = c["content_type"]
+            body = c["body"].encode("utf-8") if "body" in c else base64.b64decode(c["body_b64"])
+            r = post(s.port, "/predict", body,
+                     {"Content-Type": ct} if ct is not None else {}, sock=sock)
             assert r.status == c["expect_status"], (c["name"], r)
             if r.status == 200:
                 got = r.json()
@@ -343,7 +346,7 @@ def test_big_request_is_decoded_on_a_worker_and_split_into_chunks(zoo, spawn_ser
     assert sample(m, "predictd_rows_total", model="iris", where="loop") == 0
     # 10,000 rows in chunks of 64 rows: 157 jobs, every batch at most 64 rows
     assert sample(m, "predictd_pool_jobs_submitted_total", model="iris") == 157
-    assert sample(m, "predictd_batch_size_bucket", model="iris", le="64.0") == \
+    assert sample(m, "predictd_batch_size_bucket", model="iris", le="64") == \
         sample(m, "predictd_batch_size_count", model="iris")
     # the body was decoded and its answer encoded on a worker (the codec queue)
     assert sample(m, "predictd_pool_jobs_submitted_total", model="codec:decode-encode") == 2
