@@ -57,7 +57,7 @@ def test_exact_bytes_of_404_405_and_the_servers_own_errors(server):
     assert r.status == 405 and r.headers["allow"] == "POST"
     cases = [
         (b"THIS IS NOT HTTP\r\n\r\n", b"400 Bad Request", b'{"detail":"Bad Request"}'),
-        (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+        (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n",
          b"413 Request Entity Too Large", b'{"detail":"Request body too large"}'),
         (b"GET /health HTTP/1.1\r\nX-Big: " + b"a" * 17000 + b"\r\n\r\n",
          b"431 Request Header Fields Too Large",
@@ -201,7 +201,7 @@ def test_too_many_headers_431(server):
 def test_body_too_large_by_content_length_413(server):
     s = connect(server.port)
     # decided from Content-Length alone: the body is never sent
-    s.sendall(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+    s.sendall(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 17000000\r\n\r\n")
     r = read_response(s)
     assert r.status == 413 and r.headers["connection"] == "close"
     assert is_closed(s)
