@@ -49,6 +49,7 @@ struct pd_repository_s {
     pd__tracked_t **tracked;    /* owned, n_tracked of o.max_entries slots */
     size_t n_tracked;
     int scanning;               /* a scan is on the threadpool */
+    int force_next, force;      /* the next / running round loads fresh files at once */
     size_t loading;             /* loads on the threadpool */
     int stopped;
     pd__waiter_t *pending;      /* syncs for the next round */
@@ -383,7 +384,7 @@ static int diff_entry(pd_repository_t *repo, const pd_repo_entry_t *e, int64_t n
     }
     if (pinned(repo, e->name[0] ? e->name : t ? t->name : NULL))
         return 0;
-    if (now - e->id.mtime_ns < (int64_t)repo->o.settle_ms * 1000000)
+    if (!repo->force && now - e->id.mtime_ns < (int64_t)repo->o.settle_ms * 1000000)
         return 1;
     if (t == NULL && (t = tracked_add(repo, e->path)) == NULL) {
         pd_log_warn("%s: not loaded: more than %zu model files", e->path,
@@ -469,6 +470,8 @@ static void start_scan(pd_repository_t *repo)
     pd__work_t *w = calloc(1, sizeof *w);
     repo->round = repo->pending;
     repo->pending = NULL;
+    repo->force = repo->force_next;
+    repo->force_next = 0;
     if (w != NULL) {
         w->repo = repo;
         w->req.data = w;
@@ -532,6 +535,7 @@ int pd_repository_load_model(pd_repository_t *repo, const char *name,
         if (t->name && strcmp(t->name, name) == 0 && !t->loading)
             tracked_remove_at(repo, i);
     }
+    repo->force_next = 1; /* asked for now: do not wait for fresh files to settle */
     return pd_repository_sync(repo, cb, arg);
 }
 
@@ -556,8 +560,10 @@ int pd_repository_unload_model(pd_repository_t *repo, const char *name)
 static void on_sighup(uv_signal_t *h, int signum)
 {
     (void)signum;
+    pd_repository_t *repo = h->data;
     pd_log_info("SIGHUP: rescanning the model repository");
-    pd_repository_sync(h->data, NULL, NULL);
+    repo->force_next = 1; /* asked for now: do not wait for fresh files to settle */
+    pd_repository_sync(repo, NULL, NULL);
 }
 
 static void on_watch(pd_repo_watch_reason_t reason, void *ud)

@@ -8,8 +8,8 @@
  * explicit - as none, plus load/unload through the control API (api/control.c). SIGHUP
  * rescans in every mode and never ends the server.
  *
- * A file is loaded only once it has not changed for settle_ms (a file still being written
- * is not read half-written); a failed load keeps the version being served and is reported
+ * In poll mode a file is loaded only once it has not changed for settle_ms (a file still
+ * being written is not read half-written); SIGHUP and an explicit load read it at once; a failed load keeps the version being served and is reported
  * (log, /models, metrics). Models removed from the repository are retired; requests in
  * flight finish on the version they hold.
  *
