@@ -119,6 +119,7 @@ def spawn_server():
         assert "ERROR: AddressSanitizer" not in err, err
         assert "runtime error:" not in err, err  # UBSan
         assert "ERROR: LeakSanitizer" not in err, err
+        assert "WARNING: ThreadSanitizer" not in err, err  # the TSan run (make test-tsan)
 
 
 @pytest.fixture(scope="module")
