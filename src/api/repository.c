@@ -1,4 +1,5 @@
-/* repository.c - scan, diff, load, install (see repository.h).
+/* repository.c - rounds of scan, diff and loads, explicit control, start-up and life cycle
+ * of the repository keeper (see repository.h; one file's load and install: repository_load.c).
  *
  * One round: a scan runs on the threadpool (pd_repo_scan), its result is diffed on the loop
  * against `tracked` (one record per model file ever seen: path, identity, the name and
@@ -12,7 +13,7 @@
  * flight (a change seen meanwhile sets `again`, which asks for one more round); a loaded
  * file's version is in the registry under (name, number) unless the model was unloaded
  * explicitly (then the file is forgotten, so that a later load reads it again). */
-#include "api/repository.h"
+#include "api/repository_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,307 +25,7 @@
 #include "common.h"
 #include "obs/log.h"
 
-typedef struct {
-    char *path;             /* owned */
-    char *name;             /* owned: the name it was installed (or failed) as; NULL before */
-    uint64_t number;        /* the version number it was installed as */
-    pd_repo_identity_t id;  /* of the file last loaded (or being loaded) */
-    int loading;            /* a load is on the threadpool */
-    int installed;          /* its version is in the registry under (name, number) */
-    int again;              /* changed while loading: another round */
-    int seen;               /* in the current scan (diff scratch) */
-} pd__tracked_t;
-
-typedef struct pd__waiter_s {
-    pd_repository_sync_cb cb;
-    void *arg;
-    struct pd__waiter_s *next;
-} pd__waiter_t;
-
-struct pd_repository_s {
-    uv_loop_t *loop;
-    pd_registry_t *reg;
-    pd_repository_options_t o;  /* paths point at `paths` */
-    char **paths;               /* owned copies */
-    pd__tracked_t **tracked;    /* owned, n_tracked of o.max_entries slots */
-    size_t n_tracked;
-    int scanning;               /* a scan is on the threadpool */
-    int force_next, force;      /* the next / running round loads fresh files at once */
-    size_t loading;             /* loads on the threadpool */
-    int stopped;
-    pd__waiter_t *pending;      /* syncs for the next round */
-    pd__waiter_t *round;        /* syncs of the running round */
-    uv_signal_t *sighup;        /* heap: freed by its close callback */
-    uv_timer_t *settle;         /* heap: a rescan once fresh files have settled */
-    pd_repo_watch_t *watch;     /* poll mode */
-    unsigned long issues_hash;  /* of the last scan's issues: log them when they change */
-    int quiet;                  /* initial load: reported by pd_repository_report */
-    pd_repo_scan_t *initial;    /* the initial scan, kept until reported */
-    pd_metrics_family_t *loads, *serving, *retired;
-};
-
-/* A scan or a load on the threadpool. */
-typedef struct {
-    uv_work_t req;
-    pd_repository_t *repo;
-    pd__tracked_t *t;       /* load: the file (stays valid: tracked records are only
-                               freed when no load of theirs is in flight) */
-    char *path, *folder;    /* load: owned copies */
-    uint64_t version;
-    pd_model_t *model;      /* load: the result, or NULL with err */
-    double cost_us;
-    char err[PD_REGISTRY_REASON_MAX];
-    pd_repo_scan_t *scan;   /* scan: the result */
-    int scan_rc;
-} pd__work_t;
-
-static void round_maybe_done(pd_repository_t *repo);
 static void start_scan(pd_repository_t *repo);
-
-/* ---- tracked files ---- */
-
-static pd__tracked_t *tracked_find(pd_repository_t *repo, const char *path)
-{
-    for (size_t i = 0; i < repo->n_tracked; i++)
-        if (strcmp(repo->tracked[i]->path, path) == 0)
-            return repo->tracked[i];
-    return NULL;
-}
-
-static pd__tracked_t *tracked_add(pd_repository_t *repo, const char *path)
-{
-    if (repo->n_tracked >= repo->o.max_entries)
-        return NULL;
-    pd__tracked_t *t = calloc(1, sizeof *t);
-    if (t == NULL || (t->path = strdup(path)) == NULL) {
-        free(t);
-        return NULL;
-    }
-    repo->tracked[repo->n_tracked++] = t;
-    return t;
-}
-
-static void tracked_remove_at(pd_repository_t *repo, size_t i)
-{
-    pd__tracked_t *t = repo->tracked[i];
-    free(t->path);
-    free(t->name);
-    free(t);
-    repo->tracked[i] = repo->tracked[--repo->n_tracked];
-}
-
-static void set_name(pd__tracked_t *t, const char *name)
-{
-    if (t->name && strcmp(t->name, name) == 0)
-        return;
-    free(t->name);
-    t->name = strdup(name);
-}
-
-/* ---- metrics ---- */
-
-static void count_load(pd_repository_t *repo, const char *name, const char *outcome)
-{
-    const char *v[2] = {name, outcome};
-    if (repo->loads)
-        pd_metrics_inc(pd_metrics_series(repo->loads, v), 1);
-}
-
-static void collect_models(pd_metrics_family_t *f, void *ud)
-{
-    pd_repository_t *repo = ud;
-    for (size_t i = 0; i < repo->reg->n; i++) {
-        const pd_served_model_t *sm = repo->reg->models[i];
-        const char *v[1] = {sm->name};
-        if (f == repo->serving)
-            pd_metrics_set(pd_metrics_series(f, v),
-                           sm->primary ? (double)sm->primary->number : 0.0);
-        else
-            pd_metrics_set(pd_metrics_series(f, v), (double)sm->retired_refs);
-    }
-}
-
-static int metrics_init(pd_repository_t *repo, pd_metrics_t *m)
-{
-    static const char *const lo[] = {"model", "outcome"};
-    static const char *const l1[] = {"model"};
-    int rc = pd_metrics_counter(m, "predictd_model_loads_total",
-                                "Model version loads, by model and outcome (loaded, failed).",
-                                lo, 2, &repo->loads);
-    if (rc == 0)
-        rc = pd_metrics_gauge(m, "predictd_model_serving_version",
-                              "The version number the model's default routes serve.", l1, 1,
-                              &repo->serving);
-    if (rc == 0)
-        rc = pd_metrics_gauge(m, "predictd_model_retired_references",
-                              "Requests still holding a replaced or unloaded version of the "
-                              "model (it is freed when they are answered).", l1, 1,
-                              &repo->retired);
-    if (rc == 0) {
-        pd_metrics_on_collect(repo->serving, collect_models, repo);
-        pd_metrics_on_collect(repo->retired, collect_models, repo);
-    }
-    return rc;
-}
-
-/* ---- loading (threadpool) and installing (loop) ---- */
-
-/* Threadpool: parses the file and measures its cost per row. */
-static void load_work(uv_work_t *req)
-{
-    pd__work_t *w = req->data;
-    if (pd_model_load(w->path, &w->model, w->err, sizeof w->err) < 0) {
-        w->model = NULL;
-        return;
-    }
-    size_t ss = pd_model_scratch_size(w->model, 1);
-    void *scratch = calloc(1, ss ? ss : 8);
-    if (scratch == NULL || pd_registry_measure(w->model, scratch, &w->cost_us) < 0) {
-        snprintf(w->err, sizeof w->err, "%s: out of memory", w->path);
-        pd_model_free(w->model);
-        w->model = NULL;
-    }
-    free(scratch);
-}
-
-/* The name a failed file is reported under: its folder's, the one it was served as, or
- * its file name without the extension. */
-static void failure_name(const pd__work_t *w, char *out, size_t n)
-{
-    if (w->folder) {
-        snprintf(out, n, "%s", w->folder);
-        return;
-    }
-    if (w->t->name) {
-        snprintf(out, n, "%s", w->t->name);
-        return;
-    }
-    const char *base = strrchr(w->path, '/');
-    base = base ? base + 1 : w->path;
-    const char *dot = strchr(base, '.');
-    snprintf(out, n, "%.*s", (int)(dot && dot > base ? (size_t)(dot - base) : strlen(base)), base);
-}
-
-static void load_failed(pd_repository_t *repo, pd__work_t *w)
-{
-    char name[PD_REPO_NAME_MAX + 1];
-    failure_name(w, name, sizeof name);
-    if (!repo->quiet)
-        pd_log_error("model %s: %s", name, w->err);
-    pd_registry_fail(repo->reg, name, w->err);
-    count_load(repo, name, "failed");
-    if (!w->t->installed) /* a reload failure keeps the name it serves under */
-        set_name(w->t, name);
-}
-
-/* Another file already serves (name, number): two loose files that name the same model. */
-static const char *conflict(pd_repository_t *repo, const pd__tracked_t *t, const char *name,
-                            uint64_t number)
-{
-    for (size_t i = 0; i < repo->n_tracked; i++) {
-        const pd__tracked_t *o = repo->tracked[i];
-        if (o != t && o->installed && o->name && strcmp(o->name, name) == 0 &&
-            o->number == number)
-            return o->path;
-    }
-    return NULL;
-}
-
-static void load_succeeded(pd_repository_t *repo, pd__work_t *w)
-{
-    pd__tracked_t *t = w->t;
-    const char *name = w->folder ? w->folder : pd_model_schema(w->model)->name;
-    pd_served_model_t *sm = pd_registry_find(repo->reg, name);
-    const char *other = conflict(repo, t, name, w->version);
-    if (other != NULL || (sm && sm->pinned_unloaded)) {
-        if (other)
-            snprintf(w->err, sizeof w->err, "%s: model '%s' is already served from %s",
-                     w->path, name, other);
-        pd_model_free(w->model);
-        if (other)
-            load_failed(repo, w);
-        else
-            set_name(t, name); /* explicitly unloaded: a load reads it again */
-        return;
-    }
-    if (t->installed && strcmp(t->name, name) != 0) { /* renamed in the file */
-        pd_served_model_t *old = pd_registry_find(repo->reg, t->name);
-        if (old)
-            pd_registry_remove_version(repo->reg, old, t->number);
-        t->installed = 0;
-    }
-    char label[PD_REGISTRY_LABEL_MAX];
-    if (w->version)
-        snprintf(label, sizeof label, "%llu", (unsigned long long)w->version);
-    else
-        snprintf(label, sizeof label, "%s", pd_model_schema(w->model)->version);
-    char *path = strdup(w->path);
-    sm = path ? pd_registry_install(repo->reg, name, w->model, path, w->version, label,
-                                    w->cost_us, w->err, sizeof w->err)
-              : NULL;
-    if (path == NULL)
-        pd_model_free(w->model);
-    if (sm == NULL) {
-        load_failed(repo, w);
-        return;
-    }
-    set_name(t, name);
-    t->number = w->version;
-    t->installed = 1;
-    count_load(repo, name, "loaded");
-    if (!repo->quiet)
-        pd_log_info("model %s version %s from %s: %.2f us per row", name, label, w->path,
-                    w->cost_us);
-}
-
-static void work_free(pd__work_t *w)
-{
-    free(w->path);
-    free(w->folder);
-    free(w);
-}
-
-static void load_after(uv_work_t *req, int status)
-{
-    pd__work_t *w = req->data;
-    pd_repository_t *repo = w->repo;
-    repo->loading--;
-    w->t->loading = 0;
-    if (repo->stopped || status < 0) {
-        pd_model_free(w->model);
-    } else if (w->model == NULL) {
-        load_failed(repo, w);
-    } else {
-        load_succeeded(repo, w);
-    }
-    if (w->t->again) {
-        w->t->again = 0;
-        pd_repository_sync(repo, NULL, NULL);
-    }
-    work_free(w);
-    round_maybe_done(repo);
-}
-
-static pd__work_t *load_job(pd_repository_t *repo, pd__tracked_t *t, const pd_repo_entry_t *e)
-{
-    pd__work_t *w = calloc(1, sizeof *w);
-    if (w == NULL || (w->path = strdup(e->path)) == NULL ||
-        (e->name[0] && (w->folder = strdup(e->name)) == NULL)) {
-        if (w)
-            work_free(w);
-        return NULL;
-    }
-    w->repo = repo;
-    w->t = t;
-    w->version = e->version;
-    w->req.data = w;
-    t->id = e->id;
-    t->loading = 1;
-    t->again = 0;
-    if (e->name[0] && (t->name == NULL || strcmp(t->name, e->name) == 0))
-        pd_registry_loading(repo->reg, e->name);
-    return w;
-}
 
 /* ---- diff ---- */
 
@@ -365,14 +66,14 @@ static void retire_gone(pd_repository_t *repo, const pd_repo_scan_t *s)
                         (unsigned long long)t->number, t->path);
             pd_registry_remove_version(repo->reg, sm, t->number);
         }
-        tracked_remove_at(repo, i);
+        pd__repo_tracked_remove_at(repo, i);
     }
 }
 
 /* Starts the loads that entry e needs; returns 1 when it must wait to settle. */
 static int diff_entry(pd_repository_t *repo, const pd_repo_entry_t *e, int64_t now)
 {
-    pd__tracked_t *t = tracked_find(repo, e->path);
+    pd__tracked_t *t = pd__repo_tracked_find(repo, e->path);
     if (t != NULL) {
         t->seen = 1;
         if (t->loading) {
@@ -386,17 +87,17 @@ static int diff_entry(pd_repository_t *repo, const pd_repo_entry_t *e, int64_t n
         return 0;
     if (!repo->force && now - e->id.mtime_ns < (int64_t)repo->o.settle_ms * 1000000)
         return 1;
-    if (t == NULL && (t = tracked_add(repo, e->path)) == NULL) {
+    if (t == NULL && (t = pd__repo_tracked_add(repo, e->path)) == NULL) {
         pd_log_warn("%s: not loaded: more than %zu model files", e->path,
                        repo->o.max_entries);
         return 0;
     }
     t->seen = 1;
-    pd__work_t *w = load_job(repo, t, e);
-    if (w == NULL || uv_queue_work(repo->loop, &w->req, load_work, load_after) < 0) {
+    pd__work_t *w = pd__repo_load_job(repo, t, e);
+    if (w == NULL || uv_queue_work(repo->loop, &w->req, pd__repo_load_work, pd__repo_load_after) < 0) {
         pd_log_error("%s: cannot start its load", e->path);
         if (w)
-            work_free(w);
+            pd__repo_work_free(w);
         t->loading = 0;
         return 0;
     }
@@ -462,7 +163,7 @@ static void scan_after(uv_work_t *req, int status)
         pd_log_error("repository: scan failed: %s", pd_strerror(w->scan_rc));
     pd_repo_scan_free(w->scan);
     free(w);
-    round_maybe_done(repo);
+    pd__repo_round_maybe_done(repo);
 }
 
 static void start_scan(pd_repository_t *repo)
@@ -482,10 +183,10 @@ static void start_scan(pd_repository_t *repo)
         free(w);
     }
     pd_log_error("repository: cannot start a scan");
-    round_maybe_done(repo);
+    pd__repo_round_maybe_done(repo);
 }
 
-static void round_maybe_done(pd_repository_t *repo)
+void pd__repo_round_maybe_done(pd_repository_t *repo)
 {
     if (repo->scanning || repo->loading)
         return;
@@ -533,7 +234,7 @@ int pd_repository_load_model(pd_repository_t *repo, const char *name,
     for (size_t i = repo->n_tracked; i-- > 0;) { /* forget its files: read them again */
         pd__tracked_t *t = repo->tracked[i];
         if (t->name && strcmp(t->name, name) == 0 && !t->loading)
-            tracked_remove_at(repo, i);
+            pd__repo_tracked_remove_at(repo, i);
     }
     repo->force_next = 1; /* asked for now: do not wait for fresh files to settle */
     return pd_repository_sync(repo, cb, arg);
@@ -579,18 +280,18 @@ static int load_all_now(pd_repository_t *repo, const pd_repo_scan_t *s, char *er
     int failures = 0;
     for (size_t i = 0; i < s->n_entries; i++) {
         const pd_repo_entry_t *e = &s->entries[i];
-        pd__tracked_t *t = tracked_add(repo, e->path);
-        pd__work_t *w = t ? load_job(repo, t, e) : NULL;
+        pd__tracked_t *t = pd__repo_tracked_add(repo, e->path);
+        pd__work_t *w = t ? pd__repo_load_job(repo, t, e) : NULL;
         if (w == NULL) {
             snprintf(err, errlen, "%s: out of memory or too many model files", e->path);
             return PD_ENOMEM;
         }
         t->seen = 1;
-        load_work(&w->req);
+        pd__repo_load_work(&w->req);
         if (w->model == NULL && failures++ == 0)
             snprintf(err, errlen, "%s", w->err);
         repo->loading++;
-        load_after(&w->req, 0);
+        pd__repo_load_after(&w->req, 0);
     }
     return failures;
 }
@@ -736,7 +437,7 @@ int pd_repository_create(pd_repository_t **out, uv_loop_t *loop, pd_registry_t *
     uv_timer_init(loop, repo->settle);
     uv_unref((uv_handle_t *)repo->settle);
     repo->settle->data = repo;
-    if (metrics != NULL && metrics_init(repo, metrics) < 0) {
+    if (metrics != NULL && pd__repo_metrics_init(repo, metrics) < 0) {
         snprintf(err, errlen, "repository metrics: cannot register them");
         pd_repository_destroy(repo);
         return PD_EINVAL;
@@ -774,6 +475,6 @@ void pd_repository_destroy(pd_repository_t *repo)
         free(w);
     }
     for (size_t i = repo->n_tracked; i-- > 0;)
-        tracked_remove_at(repo, i);
+        pd__repo_tracked_remove_at(repo, i);
     repo_free_parts(repo);
 }
