@@ -111,14 +111,14 @@ static int app_metrics(pd_app_t *app)
     return rc;
 }
 
-/* The route label of a request: its path when a route matched, else "unmatched", so
- * that scanning clients cannot create one series per random path. Every route of the app
- * has a non-NULL context, so a set route_ctx means the server matched it already; only
- * 404/405 and the server's own 4xx answers look the path up again. */
+/* The route label of a request: the matched route's pattern, the path for a 405 on a
+ * known path, else "unmatched", so that scanning clients cannot create one series per
+ * random path (and models one series per name). Only 404/405 and the server's own 4xx
+ * answers look the path up again. */
 static const char *route_label(const pd_app_t *app, const pd_http_request_t *req)
 {
-    if (req->route_ctx != NULL)
-        return req->path;
+    if (req->route != NULL) /* the pattern: /models/{name}/predict, not one series per name */
+        return req->route;
     const pd_route_t *route = NULL;
     if (req->path && pd_router_match(app->router, req->method ? req->method : "", req->path,
                                      &route, NULL, 0) == PD_ROUTE_BAD_METHOD)
