@@ -7,6 +7,7 @@
  * PD_REPO_SETTINGS_MAX_BYTES. Out of memory and "more than max_entries" are remembered in
  * the context and end the walk (stopped()); every other problem becomes an issue. */
 #include "api/repo_scan.h"
+#include "api/repo_rules.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "common.h"
 
@@ -113,62 +112,6 @@ static int join(char out[PATH_MAX], const char *dir, const char *name)
     const char *sep = dir[dlen - 1] == '/' ? "" : "/";
     int n = snprintf(out, PATH_MAX, "%.*s%s%s", (int)dlen, dir, sep, name);
     return (n < 0 || n >= PATH_MAX) ? PD_ETOOBIG : 0;
-}
-
-/* ---- name rules ---- */
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-int pd_repo_name_skipped(const char *s)
-{
-    return s[0] == '.' || ends_with(s, "~") || ends_with(s, ".tmp") || ends_with(s, ".swp") ||
-           ends_with(s, ".part");
-}
-
-int pd_repo_name_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > PD_REPO_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-              (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-int pd_repo_name_is_settings(const char *s)
-{
-    return strcmp(s, PD_REPO_SETTINGS_FILE) == 0 || ends_with(s, PD_REPO_SETTINGS_SUFFIX);
-}
-
-int pd_repo_version_parse(const char *s, uint64_t *out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > PD_REPO_VERSION_DIGITS || s[0] == '0')
-        return PD_EINVAL;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return PD_EINVAL;
-        v = v * 10 + (uint64_t)(s[i] - '0'); /* 19 digits cannot overflow 64 bits */
-    }
-    if (v > (uint64_t)PD_REPO_VERSION_MAX)
-        return PD_EINVAL;
-    *out = v;
-    return 0;
-}
-
-int pd_repo_identity_equal(const pd_repo_identity_t *a, const pd_repo_identity_t *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime_ns == b->mtime_ns;
 }
 
 /* ---- directories and files ---- */
@@ -310,100 +253,12 @@ static int find_model_file(scan_ctx_t *c, const char *dir, char **names, size_t 
     return found > 0;
 }
 
-/* ---- settings.json and version_policy ---- */
-
-static void policy_free(pd_repo_policy_t *p)
-{
-    free(p->versions);
-    memset(p, 0, sizeof *p);
-}
-
-/* A JSON integer in 1..PD_REPO_VERSION_MAX (json_int_t is long long: the top is implied). */
-static int json_version(const json_t *v, uint64_t *out)
-{
-    if (!json_is_integer(v) || json_integer_value(v) < 1)
-        return PD_EINVAL;
-    *out = (uint64_t)json_integer_value(v);
-    return 0;
-}
-
-/* Triton's short form X or long form {"key": X}: returns X, or NULL when val is an object
- * other than exactly {"key": ...}. */
-static json_t *unwrap(json_t *val, const char *key)
-{
-    if (!json_is_object(val))
-        return val;
-    return json_object_size(val) == 1 ? json_object_get(val, key) : NULL;
-}
-
-static int parse_specific(json_t *val, pd_repo_policy_t *p, char *msg, size_t len)
-{
-    json_t *arr = unwrap(val, "versions");
-    const char *what = json_is_object(val) ? "version_policy.specific.versions"
-                                           : "version_policy.specific";
-    size_t n = json_array_size(arr), w = 0;
-    if (!json_is_array(arr) || n == 0 || n > PD_REPO_MAX_SPECIFIC) {
-        snprintf(msg, len, "%s must be an array of 1..%d version numbers", what,
-                 PD_REPO_MAX_SPECIFIC);
-        return PD_EFORMAT;
-    }
-    if ((p->versions = malloc(n * sizeof *p->versions)) == NULL)
-        return PD_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (json_version(json_array_get(arr, i), &p->versions[i]) < 0) {
-            snprintf(msg, len, "%s[%zu] must be an integer >= 1", what, i);
-            return PD_EFORMAT;
-        }
-    }
-    sort(p->versions, n, sizeof *p->versions, cmp_u64);
-    for (size_t i = 0; i < n; i++)
-        if (w == 0 || p->versions[w - 1] != p->versions[i])
-            p->versions[w++] = p->versions[i];
-    p->n_versions = w;
-    p->kind = PD_REPO_POLICY_SPECIFIC;
-    return 0;
-}
-
-/* Parses Triton's version_policy object into p (which starts as ALL). Returns 0,
- * PD_ENOMEM, or PD_EFORMAT with the reason in msg. */
-static int parse_policy(json_t *vp, pd_repo_policy_t *p, char *msg, size_t len)
-{
-    if (!json_is_object(vp) || json_object_size(vp) != 1) {
-        snprintf(msg, len, "version_policy must be an object with one member: latest, "
-                           "specific or all");
-        return PD_EFORMAT;
-    }
-    const char *key = json_object_iter_key(json_object_iter(vp));
-    json_t *val = json_object_iter_value(json_object_iter(vp));
-    if (strcmp(key, "specific") == 0)
-        return parse_specific(val, p, msg, len);
-    if (strcmp(key, "latest") == 0) {
-        if (json_version(unwrap(val, "num_versions"), &p->latest) < 0) {
-            snprintf(msg, len, "version_policy.latest%s must be an integer >= 1",
-                     json_is_object(val) ? ".num_versions" : "");
-            return PD_EFORMAT;
-        }
-        p->kind = PD_REPO_POLICY_LATEST;
-        return 0;
-    }
-    if (strcmp(key, "all") == 0 && json_is_object(val) && json_object_size(val) == 0)
-        return 0;
-    if (strcmp(key, "all") == 0)
-        snprintf(msg, len, "version_policy.all must be {}");
-    else
-        snprintf(msg, len, "version_policy: unknown policy '%.64s' (latest, specific or all)",
-                 key);
-    return PD_EFORMAT;
-}
-
 /* Reads a model folder's settings.json (bounded) into p. Returns 0, or a negative code
  * after recording an error issue naming the file (or setting nomem); p is then ALL. */
 static int read_settings(scan_ctx_t *c, const char *path, pd_repo_policy_t *p)
 {
     char msg[MSG_MAX] = "", eb[ERRSTR_MAX];
     pd_repo_identity_t id;
-    json_error_t jerr;
-    json_t *root = NULL;
     int eno = 0, rc = PD_EFORMAT;
     char *buf = malloc(PD_REPO_SETTINGS_MAX_BYTES + 1);
     ssize_t n = buf ? read_head(path, buf, PD_REPO_SETTINGS_MAX_BYTES + 1, &id, &eno) : 0;
@@ -413,22 +268,15 @@ static int read_settings(scan_ctx_t *c, const char *path, pd_repo_policy_t *p)
         snprintf(msg, sizeof msg, "%s", eno ? errstr(eno, eb, sizeof eb) : "not a regular file");
     else if (n > PD_REPO_SETTINGS_MAX_BYTES)
         snprintf(msg, sizeof msg, "over %d bytes", PD_REPO_SETTINGS_MAX_BYTES);
-    else if ((root = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-        snprintf(msg, sizeof msg, "line %d: %s", jerr.line, jerr.text);
-    else if (!json_is_object(root))
-        snprintf(msg, sizeof msg, "must be a JSON object");
-    else if (json_object_get(root, "version_policy") == NULL)
-        rc = 0;
     else
-        rc = parse_policy(json_object_get(root, "version_policy"), p, msg, sizeof msg);
-    json_decref(root);
+        rc = pd__repo_settings_parse(buf, (size_t)n, p, msg, sizeof msg);
     free(buf);
     if (rc == PD_ENOMEM)
         c->nomem = 1;
     else if (rc < 0)
         issue(c, 1, 0, path, "%s", msg);
     if (rc < 0)
-        policy_free(p);
+        pd__repo_policy_free(p);
     return rc;
 }
 
@@ -578,7 +426,7 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
         apply_policy(c, m, f, nf);
     }
     if (m->failed)
-        policy_free(&m->policy);
+        pd__repo_policy_free(&m->policy);
     for (size_t i = 0; i < nf; i++)
         free(f[i].path);
     free(f);
@@ -614,7 +462,7 @@ static void scan_child(scan_ctx_t *c, const char *path, const char *name)
             push_entry(c, "", 0, path, &id);
         else if (rc < 0 && eno != 0 && eno != ENOENT)
             issue(c, 0, 0, path, "cannot read: %s", errstr(eno, eb, sizeof eb));
-        else if (rc == 0 && ends_with(name, ".json"))
+        else if (rc == 0 && pd__repo_name_has_suffix(name, ".json"))
             issue(c, 0, 0, path, "ignored: not a model file (its content does not start "
                   "with '{')");
     }
@@ -673,7 +521,7 @@ static void clear_results(pd_repo_scan_t *s, int issues_too)
     for (size_t i = 0; i < s->n_models; i++) {
         free(s->models[i].name);
         free(s->models[i].dir);
-        policy_free(&s->models[i].policy);
+        pd__repo_policy_free(&s->models[i].policy);
     }
     free(s->entries);
     free(s->models);
