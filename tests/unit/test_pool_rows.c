@@ -1,7 +1,7 @@
 /* test_pool_rows.c - the pool batches by ROWS: max_batch bounds the rows of one run_batch
  * call (a bigger job still runs, alone), the fair share is measured in rows, a job's 0 rows
  * counts as one, the jobs array of one batch is capped, and pd_pool_queue_room tells how
- * many jobs a queue accepts now. Shares test_pool.c's fixture; runs under TSan too. */
+ * many jobs a queue accepts now, and pd_pool_submit_all queues all or none. Shares test_pool.c's fixture; runs under TSan too. */
 #include "test_pool_fixture.h"
 
 /* One worker is blocked on job 0 of queue `blk` (so later jobs wait together). */
@@ -171,6 +171,45 @@ static void test_queue_room(void **state)
     assert_int_equal(pd_pool_queue_room(q), 0);
 }
 
+/* pd_pool_submit_all: a request's chunks are queued all or none, in order, and a refusal
+ * counts every chunk as rejected; each accepted job is done exactly once. */
+static void test_submit_all_or_none(void **state)
+{
+    pd_pool_t *p = make_pool(*state, 1, 64);
+    pd_pool_queue_t *q;
+    assert_int_equal(pd_pool_queue_add(p, "m", 4, run_batch, 0, &q), 0);
+    block_one_worker(p, q); /* job 0 runs; the queue holds nothing yet */
+    pd_job_t *jobs[5];
+    for (int i = 0; i < 5; i++) {
+        J[1 + i].id = 1 + i;
+        J[1 + i].job.done = on_done;
+        J[1 + i].job.rows = 10;
+        jobs[i] = &J[1 + i].job;
+    }
+    assert_int_equal(pd_pool_submit_all(q, jobs, 5), PD_EFULL); /* 5 > 4 free: none */
+    pd_pool_queue_stats_t s;
+    pd_pool_queue_stats(q, &s);
+    assert_int_equal(s.depth, 0);
+    assert_int_equal(s.rejected_full, 5);
+    assert_int_equal(pd_pool_submit_all(q, jobs, 3), 0); /* 3 of 4: all of them */
+    assert_int_equal(pd_pool_submit_all(q, jobs + 3, 2), PD_EFULL); /* 1 free, 2 asked */
+    pd_pool_queue_stats(q, &s);
+    assert_int_equal(s.depth, 3);
+    assert_int_equal(s.rows, 30);
+    assert_int_equal(s.rejected_full, 7);
+    assert_int_equal(pd_pool_submit_all(q, jobs, 0), PD_EINVAL);
+    open_gate();
+    run_until_idle(fx_loop(state));
+    assert_int_equal(F.n_done, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(F.done_order[i], i); /* in order */
+        assert_int_equal(J[i].done_calls, 1);
+    }
+    assert_int_equal(J[4].done_calls, 0);
+    pd_pool_shutdown(p);
+    assert_int_equal(pd_pool_submit_all(q, jobs + 3, 1), PD_ESHUTDOWN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +218,7 @@ int main(void)
         pool_test(test_fair_share_in_rows),
         pool_test(test_jobs_per_batch_capped),
         pool_test(test_queue_room),
+        pool_test(test_submit_all_or_none),
     };
     return cmocka_run_group_tests(tests, pool_group_setup, pool_group_teardown);
 }
