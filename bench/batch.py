@@ -56,7 +56,7 @@ def post(port, path, body, timeout=300.0):
 
 
 def prepare(tmp, trees, depth):
-    import build as demo  # models/build.py
+    from predictd import demo
     from predictd.export import export
     est = demo.train_heavy_forest(n_trees=trees, depth=depth)
     js, pk = os.path.join(tmp, "heavy.json"), os.path.join(tmp, "heavy.pkl")
