@@ -137,12 +137,14 @@ def scenario_big(js, X, repeats):
             t = threading.Thread(target=lambda: lat.extend(
                 small_latency_while(port, lambda: not done.is_set())))
             t.start()
-            for _ in range(repeats):
-                st, _, secs = post(port, "/predict", body)
-                assert st == 200, st
-                times.append(secs)
-            done.set()
-            t.join(60)
+            try:
+                for _ in range(repeats):
+                    st, _, secs = post(port, "/predict", body)
+                    assert st == 200, st
+                    times.append(secs)
+            finally:
+                done.set()
+                t.join(60)
         best = min(times)
         res[label] = {"seconds": best, "rows_per_s": BIG_ROWS / best,
                       "small_p50_ms": bl.percentile(lat, 50),

@@ -349,6 +349,9 @@ static void submit_chunks(pd__preq_t *p)
     pd_predict_ctx_t *ctx = p->ctx;
     pd_served_model_t *sm = p->v->owner;
     size_t n = p->rows.n_rows, per = ctx->o.max_batch;
+    size_t most = PD_MIN(PD_PREDICT_MAX_CHUNKS, ctx->o.max_queue); /* never more than fit */
+    if ((n + per - 1) / per > most)
+        per = (n + most - 1) / most; /* a huge request: fewer, bigger chunks */
     size_t k = (n + per - 1) / per;
     if (sm->queue == NULL && ensure_queue(ctx, sm) < 0) {
         answer_error(p, 500, NULL, "the model's queue could not be created");
@@ -558,6 +561,8 @@ static void options_resolve(pd_predict_options_t *o, const pd_predict_options_t 
     *o = *in;
     if (o->max_batch == 0)
         o->max_batch = PD_POOL_DEFAULT_MAX_BATCH;
+    if (o->max_queue == 0)
+        o->max_queue = PD_POOL_DEFAULT_MAX_QUEUE;
     if (o->max_rows == 0)
         o->max_rows = PD_ROWS_DEFAULT_MAX;
     if (o->decode_on_worker_above == 0)

@@ -13,8 +13,9 @@
  * Where the work runs (the article's rule, with rows): /predict_blocking decodes, predicts
  * and encodes on the loop (the anti-pattern, kept to show its cost); every other route
  * predicts on the loop only when rows x the model's cost per row is below
- * --inline-below-us, else on the pool, split into chunks of --max-batch rows that several
- * workers run at once and that are joined on the loop. A body larger than
+ * --inline-below-us, else on the pool, split into chunks of --max-batch rows (at most
+ * PD_PREDICT_MAX_CHUNKS of them) that several workers run at once and that are joined on
+ * the loop. A body larger than
  * --decode-on-worker-above bytes is decoded on a worker, and its answer encoded there too.
  * A full queue answers 503 + Retry-After: 1 (all chunks of a request are queued or none);
  * a chunk that waited longer than --queue-timeout answers 504; a request whose client went
@@ -43,6 +44,10 @@
 #define PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE (64u * 1024u)
 /* Answers of more values than this (rows x (1 + classes asked)) are encoded on a worker. */
 #define PD_PREDICT_ENCODE_ON_LOOP_MAX 4096u
+/* Most chunks one request is split into: more than the workers only serves fairness with
+ * small requests queued in between, so a huge request gets bigger chunks instead (a chunk
+ * larger than --max-batch runs alone). Also never more than --max-queue. */
+#define PD_PREDICT_MAX_CHUNKS 256u
 /* The codec tasks' pool queue (its name cannot be a model's: ':' is not allowed there). */
 #define PD_PREDICT_CODEC_QUEUE "codec:decode-encode"
 

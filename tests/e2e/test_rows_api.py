@@ -400,3 +400,17 @@ def test_models_lists_inputs_classes_and_routes(srv):
     assert "POST /predict" not in seed["routes"]          # iris is the default
     assert "POST /predict" in models["iris"]["routes"]
     assert "POST /models/ridge/predict_proba" not in models["ridge"]["routes"]
+
+
+def test_a_request_bigger_than_the_queue_gets_bigger_chunks(zoo, spawn_server):
+    """100 rows in chunks of --max-batch 8 would be 13 jobs on a queue of 4: the request is
+    split into 4 bigger chunks instead of being refused."""
+    models, d = zoo
+    s = spawn_server("--workers", "2", "--max-batch", "8", "--max-queue", "4",
+                     "--default-model", "iris", d)
+    X, body = big_body(100, seed=3)
+    r = post(s.port, "/predict_non_blocking", body)
+    assert r.status == 200, r
+    assert r.json()["predictions"] == library(models, "iris", X)
+    m = metrics_samples(s.port)
+    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris") == 4
