@@ -94,12 +94,14 @@ def scenario_batch(js, pk, X, secs, tmp):
     with bl.server(predictd_argv(port, js), port):
         r = bl.wrk(f"http://127.0.0.1:{port}/predict", "POST", body, JSON_HDR, conns=4,
                    seconds=secs)
+        assert r["non2xx"] == 0 and r["requests"] > 0, r
         res["predictd /predict"] = dict(r, rows_per_s=r["rps"] * 1000)
     port = bl.free_port()
     env = dict(os.environ, PD_SKLEARN_MODEL=pk)
     with bl.server([bl.PY, FASTAPI_APP, "--port", str(port)], port, env=env):
         r = bl.wrk(f"http://127.0.0.1:{port}/predict_list", "POST", body, JSON_HDR, conns=4,
                    seconds=secs)
+        assert r["non2xx"] == 0 and r["requests"] > 0, r
         res["FastAPI /predict_list"] = dict(r, rows_per_s=r["rps"] * 1000)
     res["kernel_1_thread_rows_per_s"] = kernel_rows_per_s(js, X[:1000], tmp)
     return res

@@ -106,7 +106,10 @@ def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(f'wrk.method = "{method}"\n')
         if body is not None:
-            lua.write(f"wrk.body = [[{body}]]\n")
+            eq = "=" * 4  # a long bracket level no JSON body contains: "]]" would end [[...]]
+            while f"]{eq}]" in body:
+                eq += "="
+            lua.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
         for k, v in (headers or {}).items():
             lua.write(f'wrk.headers["{k}"] = "{v}"\n')
         script = lua.name
