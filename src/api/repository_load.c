@@ -3,13 +3,19 @@
  * install as a version of its model, or the failure recorded, plus the keeper's metrics.
  * Invariants: a record has at most one load in flight; a record with `installed` set has
  * its version in the registry under (name, number). */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "api/repository_internal.h"
 #include "common.h"
 #include "obs/log.h"
+#include "pool/pool.h"
 
 /* ---- tracked files ---- */
 
@@ -99,10 +105,28 @@ int pd__repo_metrics_init(pd_repository_t *repo, pd_metrics_t *m)
 
 /* ---- loading (threadpool) and installing (loop) ---- */
 
+/* Lowers the calling threadpool thread to the workers' priority, once: parsing a big model
+ * must not take CPU from the loop any more than inference does. Failure is harmless. */
+static void lower_priority_once(void)
+{
+    static _Thread_local int done; /* per thread: no state shared between threads */
+    if (done)
+        return;
+    done = 1;
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+    pid_t tid = gettid();
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (errno == 0 && cur < PD_POOL_DEFAULT_NICE)
+        (void)setpriority(PRIO_PROCESS, (id_t)tid, PD_POOL_DEFAULT_NICE);
+}
+
 /* Threadpool: parses the file and measures its cost per row. */
 void pd__repo_load_work(uv_work_t *req)
 {
     pd__work_t *w = req->data;
+    lower_priority_once();
     if (pd_model_load(w->path, &w->model, w->err, sizeof w->err) < 0) {
         w->model = NULL;
         return;
