@@ -262,7 +262,7 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     po.n_workers = o->workers;
     po.max_batch = o->max_batch;
     po.worker_nice = o->worker_nice;
-    po.max_queues = o->max_models + 1; /* one per model name, and the codec queue */
+    po.max_queues = 2 * o->max_models + 1; /* two per model name, and the codec queue */
     if ((rc = pd_pool_init(&app->pool, loop, &po)) < 0 ||
         (rc = pd_pool_metrics_attach(app->pool, app->metrics)) < 0)
         goto fail_what;

@@ -379,7 +379,7 @@ static void submit_chunks(pd__preq_t *p)
         c->job.deadline_ns = deadline;
         jobs[i] = &c->job;
     }
-    int rc = pd_pool_submit_all(sm->queue, jobs, k);
+    int rc = pd_pool_submit_all(k == 1 ? sm->queue : sm->bulk_queue, jobs, k);
     if (jobs != one)
         free(jobs);
     if (rc < 0) {
@@ -530,14 +530,24 @@ static int add_routes(pd_predict_ctx_t *ctx, pd_router_t *router, char *err, siz
     return 0;
 }
 
-/* Creates sm's pool queue (on its first request: models come and go while the server
- * runs, but a name keeps its queue). */
+/* Creates sm's two pool queues on its first request (models come and go while the server
+ * runs, but a name keeps its queues): one for requests of one chunk, one for the chunks of
+ * bigger requests ("NAME" PD_PREDICT_BULK_SUFFIX). The pool serves non-empty queues in
+ * turn, so a small request waits for at most one chunk per worker, never for all the
+ * chunks of a big request queued before it. */
 static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm)
 {
-    int rc = pd_pool_queue_add(ctx->pool, sm->name, ctx->o.max_queue, run_chunks, ctx,
+    char bulk[PD_POOL_QUEUE_NAME_MAX];
+    int rc = PD_EINVAL;
+    if ((size_t)snprintf(bulk, sizeof bulk, "%s%s", sm->name, PD_PREDICT_BULK_SUFFIX) <
+        sizeof bulk)
+        rc = pd_pool_queue_add(ctx->pool, bulk, ctx->o.max_queue, run_chunks, ctx,
+                               &sm->bulk_queue);
+    if (rc == 0)
+        rc = pd_pool_queue_add(ctx->pool, sm->name, ctx->o.max_queue, run_chunks, ctx,
                                &sm->queue);
     if (rc < 0)
-        pd_log_error("model %s: cannot create its queue: %s", sm->name, pd_strerror(rc));
+        pd_log_error("model %s: cannot create its queues: %s", sm->name, pd_strerror(rc));
     return rc;
 }
 

@@ -48,6 +48,9 @@
  * small requests queued in between, so a huge request gets bigger chunks instead (a chunk
  * larger than --max-batch runs alone). Also never more than --max-queue. */
 #define PD_PREDICT_MAX_CHUNKS 256u
+/* The pool queue of a model's big requests is named after it with this suffix (a model
+ * name cannot hold ':'). */
+#define PD_PREDICT_BULK_SUFFIX ":bulk"
 /* The codec tasks' pool queue (its name cannot be a model's: ':' is not allowed there). */
 #define PD_PREDICT_CODEC_QUEUE "codec:decode-encode"
 
@@ -62,8 +65,8 @@ typedef struct pd_predict_options_s {
 
 typedef struct pd_predict_ctx_s pd_predict_ctx_t;
 
-/* Creates the pipeline: the codec queue (each model's queue follows on its first request:
- * the pool must accept a queue per model plus one), the routes
+/* Creates the pipeline: the codec queue (each model's two queues follow on its first
+ * request: the pool must accept two queues per model plus one), the routes
  * (registered on router), and its metrics in `metrics` (may be NULL):
  *   predictd_predictions_total{model,where}  requests answered with predictions
  *   predictd_rows_total{model,where}         rows predicted (where = loop or pool)

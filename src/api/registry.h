@@ -24,7 +24,7 @@
 #include "model/model.h"
 
 #define PD_REGISTRY_DEFAULT_MAX_MODELS 256
-#define PD_REGISTRY_MAX_MODELS_LIMIT 65536
+#define PD_REGISTRY_MAX_MODELS_LIMIT 32767 /* the pool holds two queues per model + 1 */
 #define PD_REGISTRY_MAX_VERSIONS 64     /* versions of one model loaded at once */
 #define PD_REGISTRY_COST_RUNS 201       /* single-row predictions timed at load (median) */
 #define PD_REGISTRY_REASON_MAX 512      /* bytes kept of a load failure's message */
@@ -62,6 +62,7 @@ typedef struct pd_served_model_s {
     size_t n_versions;
     pd_model_version_t *primary;     /* the one /models/{name}/predict uses: the newest */
     struct pd_pool_queue_s *queue;   /* the pipeline's, created on first use; never freed */
+    struct pd_pool_queue_s *bulk_queue; /* its queue for the chunks of big requests */
     pd_model_state_t state;
     char reason[PD_REGISTRY_REASON_MAX]; /* the last load failure, "" when none */
     uint64_t loads_ok, loads_failed; /* counters for metrics */

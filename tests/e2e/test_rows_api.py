@@ -344,10 +344,12 @@ def test_big_request_is_decoded_on_a_worker_and_split_into_chunks(zoo, spawn_ser
     m = metrics_samples(s.port)
     assert sample(m, "predictd_rows_total", model="iris", where="pool") == 10000
     assert sample(m, "predictd_rows_total", model="iris", where="loop") == 0
-    # 10,000 rows in chunks of 64 rows: 157 jobs, every batch at most 64 rows
-    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris") == 157
-    assert sample(m, "predictd_batch_size_bucket", model="iris", le="64") == \
-        sample(m, "predictd_batch_size_count", model="iris")
+    # 10,000 rows in chunks of 64 rows: 157 jobs on the model's bulk queue, every batch at
+    # most 64 rows
+    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk") == 157
+    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris") == 0
+    assert sample(m, "predictd_batch_size_bucket", model="iris:bulk", le="64") == \
+        sample(m, "predictd_batch_size_count", model="iris:bulk")
     # the body was decoded and its answer encoded on a worker (the codec queue)
     assert sample(m, "predictd_pool_jobs_submitted_total", model="codec:decode-encode") == 2
 
@@ -413,4 +415,36 @@ def test_a_request_bigger_than_the_queue_gets_bigger_chunks(zoo, spawn_server):
     assert r.status == 200, r
     assert r.json()["predictions"] == library(models, "iris", X)
     m = metrics_samples(s.port)
-    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris") == 4
+    assert sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk") == 4
+
+
+def test_small_requests_do_not_wait_behind_a_big_one(zoo, spawn_server):
+    """A big request's chunks go to the model's bulk queue, which the pool serves in turn
+    with the queue of one-chunk requests: one-row requests sent while a 10,000-row request
+    is queued are answered before it (one worker, so order is the only thing measured)."""
+    models, d = zoo
+    s = spawn_server("--workers", "1", "--max-batch", "16", "--default-model", "iris", d)
+    X, body = big_body(10000, seed=4)
+    row = json.dumps(dict(zip(models["iris"][1], map(float, X[0])))).encode()
+    big = connect(s.port, timeout=BOUND)
+    head = (b"POST /predict_non_blocking HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
+    big.sendall(head + body)
+    # wait until the big request's chunks are queued (its body is decoded on a worker)
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        m = metrics_samples(s.port)
+        if sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk") > 0:
+            break
+        time.sleep(0.01)
+    small = post(s.port, "/predict_non_blocking", row)
+    assert small.status == 200
+    m = metrics_samples(s.port)
+    done_bulk = sample(m, "predictd_pool_jobs_total", model="iris:bulk", outcome="completed")
+    queued_bulk = sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk")
+    assert queued_bulk == 250  # 10,000 rows in PD_PREDICT_MAX_CHUNKS chunks of 40
+    assert done_bulk < queued_bulk / 2, done_bulk  # answered while the big one still waited
+    r = read_response(big)
+    assert r.status == 200 and len(r.json()["predictions"]) == 10000
+    forget(big)
+    big.close()
