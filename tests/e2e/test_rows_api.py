@@ -448,3 +448,29 @@ def test_small_requests_do_not_wait_behind_a_big_one(zoo, spawn_server):
     assert r.status == 200 and len(r.json()["predictions"]) == 10000
     forget(big)
     big.close()
+
+
+def test_clients_that_leave_mid_request_leave_nothing_behind(zoo, spawn_server):
+    """Big bodies (decoded on a worker, then chunks, then encoded on a worker) whose clients
+    close right after sending: every request is still answered internally and freed (the
+    fixture fails the test on any ASan/LSan report at exit), and the server goes on."""
+    _, d = zoo
+    s = spawn_server("--workers", "2", "--max-batch", "64", "--default-model", "iris", d)
+    X, body = big_body(5000, seed=5)
+    head = (b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    for i in range(12):
+        c = connect(s.port)
+        c.sendall(head + body)
+        if i % 3:
+            time.sleep(0.01 * i)  # leave at different stages
+        c.close()
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        m = metrics_samples(s.port)
+        if sample(m, "predictd_http_requests_in_flight") <= 1:  # the /metrics scrape itself
+            break
+        time.sleep(0.05)
+    assert sample(m, "predictd_http_requests_in_flight") <= 1
+    r = post(s.port, "/predict", body)
+    assert r.status == 200 and len(r.json()["predictions"]) == 5000
