@@ -214,6 +214,17 @@ static int describe_v1(const pd_openapi_op_t *op)
 
 /* ---- MLflow / SageMaker: dataframe_split, dataframe_records, instances, inputs, CSV ---- */
 
+/* Appends a CSV field: quoted (quotes doubled) when it holds a comma, quote or newline. */
+static int csv_field(pd_buf_t *csv, const char *f)
+{
+    if (strpbrk(f, ",\"\r\n") == NULL)
+        return pd_buf_puts(csv, f);
+    int rc = pd_buf_puts(csv, "\"");
+    for (const char *p = f; *p && rc == 0; p++)
+        rc = pd_buf_append(csv, p, 1) | (*p == '"' ? pd_buf_puts(csv, "\"") : 0);
+    return rc ? rc : pd_buf_puts(csv, "\"");
+}
+
 /* The JSON bodies' examples for model m, and its CSV example (appended to csv). */
 static int mlflow_examples(const pd_openapi_model_t *m, json_t *examples, pd_buf_t *csv)
 {
@@ -227,8 +238,8 @@ static int mlflow_examples(const pd_openapi_model_t *m, json_t *examples, pd_buf
     rc |= pd_openapi_example(examples, example_key(key, m, "-records"), m->name,
                              json_pack("{s:[o]}", "dataframe_records",
                                        pd_openapi_example_row(m->schema, 0)));
-    for (size_t k = 0; csv->len == 0 && k < m->schema->n_features; k++)
-        rc |= pd_buf_puts(csv, m->schema->feature_names[k]) |
+    for (size_t k = 0; k < m->schema->n_features; k++) /* the header, then one row */
+        rc |= csv_field(csv, m->schema->feature_names[k]) |
               pd_buf_puts(csv, k + 1 < m->schema->n_features ? "," : "\n");
     for (size_t k = 0; k < m->schema->n_features && rc == 0; k++)
         rc |= pd_buf_puts(csv, k + 1 < m->schema->n_features ? "0.0," : "0.0\n");
