@@ -47,7 +47,8 @@ class Browser:
         os.makedirs(self.profile, exist_ok=True)
         self.log_path = os.path.join(str(tmp_dir), "chromium.log")
         self.proc, self.ws, self.next_id = None, None, 0
-        self.console = []    # console messages and uncaught exceptions of the page
+        self.console = []    # (type, text) of the page's console messages and uncaught
+                             # exceptions (type "exception")
 
     def __enter__(self):
         self.start()
@@ -128,11 +129,12 @@ class Browser:
                 return msg.get("result", {})
             if msg.get("method") == "Runtime.consoleAPICalled":
                 args = msg["params"].get("args", [])
-                self.console.append(" ".join(str(a.get("value", a.get("description", "")))
-                                             for a in args))
+                self.console.append((msg["params"].get("type"), " ".join(
+                    str(a.get("value", a.get("description", ""))) for a in args)))
             elif msg.get("method") == "Runtime.exceptionThrown":
-                self.console.append(str(msg["params"]["exceptionDetails"].get("exception", {})
-                                        .get("description", msg["params"])))
+                details = msg["params"]["exceptionDetails"]
+                self.console.append(("exception", str(details.get("exception", {}).get(
+                    "description", details.get("text")))))
         raise TimeoutError(f"{method}: no answer within {CALL_TIMEOUT}s")
 
     def navigate(self, url):
@@ -159,9 +161,17 @@ class Browser:
                                    f"console: {self.console[-5:]}")
             time.sleep(every)
 
-    def screenshot(self, path):
-        """Writes a PNG of the whole page to path."""
-        r = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    def screenshot(self, path, selector_js=None):
+        """Writes a PNG to path: of the element the JavaScript expression selector_js
+        evaluates to, or of the whole page."""
+        params = {"format": "png", "captureBeyondViewport": True}
+        if selector_js is not None:
+            box = self.evaluate("(() => { const r = (%s).getBoundingClientRect(); return "
+                                "{x: r.left + window.scrollX, y: r.top + window.scrollY, "
+                                "width: r.width, height: r.height, scale: 1}; })()"
+                                % selector_js)
+            params["clip"] = box
+        r = self.call("Page.captureScreenshot", **params)
         with open(path, "wb") as f:
             f.write(base64.b64decode(r["data"]))
         return path
