@@ -96,8 +96,10 @@ static void respond_detail(pd_http_request_t *req, int status, const char *messa
 {
     pd_buf_t b;
     pd_buf_init(&b, 0);
-    if (pd_buf_puts(&b, "{\"detail\":") == 0 && pd_buf_json_str(&b, message, strlen(message)) == 0 &&
-        pd_buf_puts(&b, "}") == 0)
+    int rc = pd_buf_puts(&b, "{\"detail\":");
+    if (rc == 0)
+        rc = pd_buf_json_str(&b, message, strlen(message));
+    if (rc == 0 && (rc = pd_buf_puts(&b, "}")) == 0)
         pd_http_respond_json(req, status, b.data, b.len);
     else
         pd_http_respond_json(req, 500, PD_LIT("{\"detail\":\"out of memory\"}"));

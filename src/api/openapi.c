@@ -40,6 +40,12 @@ typedef struct {
     json_t *paths, *schemas, *op_ids; /* borrowed from the document */
 } pd__oa_t;
 
+/* pd_openapi_put, shorter. */
+static int put(json_t *obj, const char *key, json_t *v)
+{
+    return pd_openapi_put(obj, key, v);
+}
+
 /* ---- the models ---- */
 
 /* 1 when two schemas take the same input row. */
@@ -78,8 +84,8 @@ static json_t *row_schema(const pd_openapi_model_t *m)
         const char *f = s->feature_names[i];
         json_t *p = json_pack("{s:s,s:s}", "title", f, "type", "number");
         if (s->missing_ok)
-            rc |= pd_openapi_put(p, "nullable", json_true());
-        rc |= pd_openapi_put(props, f, p);
+            rc |= put(p, "nullable", json_true());
+        rc |= put(props, f, p);
         if (!s->missing_ok)
             rc |= json_array_append_new(req, json_string(f)) < 0 ? PD_ENOMEM : 0;
     }
@@ -91,7 +97,7 @@ static json_t *row_schema(const pd_openapi_model_t *m)
                           s->kind ? s->kind : "model", " from ", s->source ? s->source : "?",
                           "example", pd_openapi_example_row(s, 0), "properties", props);
     if (json_array_size(req) > 0)
-        rc |= pd_openapi_put(o, "required", req);
+        rc |= put(o, "required", req);
     else
         json_decref(req);
     if (rc) {
@@ -132,7 +138,7 @@ static int collect_models(pd__oa_t *c)
             if (!m->is_primary)
                 snprintf(suffix, sizeof suffix, "_v%s", v->label);
             unique_name(c, sm->name, suffix, m->component);
-            if (pd_openapi_put(c->schemas, m->component, row_schema(m)) < 0)
+            if (put(c->schemas, m->component, row_schema(m)) < 0)
                 return PD_ENOMEM;
             if (m->is_primary)
                 prim = m;
@@ -180,13 +186,13 @@ static json_t *path_param(const char *name, size_t len, const pd_openapi_op_t *o
             json_decref(values), values = NULL;
     }
     if (json_array_size(values) > 0)
-        pd_openapi_put(schema, "enum", json_incref(values));
+        put(schema, "enum", json_incref(values));
     json_decref(values);
     return json_pack("{s:s#,s:s,s:b,s:s,s:o}", "name", name, (int)len, "in", "path", "required",
                      1, "description", what, "schema", schema);
 }
 
-/* The parameters of every {param} segment of op->path, or NULL when it has none. */
+/* op->operation.parameters: one per {param} of op->path (none when it has no {param}). */
 static int add_params(const pd_openapi_op_t *op, int any_name)
 {
     json_t *params = json_array();
@@ -202,7 +208,7 @@ static int add_params(const pd_openapi_op_t *op, int any_name)
         json_decref(params);
         return rc;
     }
-    return rc ? (json_decref(params), rc) : pd_openapi_put(op->operation, "parameters", params);
+    return rc ? (json_decref(params), rc) : put(op->operation, "parameters", params);
 }
 
 /* "post_models_name_predict": unique within the document. */
@@ -225,8 +231,8 @@ static int add_operation_id(pd__oa_t *c, json_t *op, const char *method, const c
     snprintf(uniq, sizeof uniq, "%s", id);
     for (unsigned k = 2; json_object_get(c->op_ids, uniq) != NULL; k++)
         snprintf(uniq, sizeof uniq, "%s_%u", id, k);
-    int rc = pd_openapi_put(c->op_ids, uniq, json_true());
-    return rc ? rc : pd_openapi_put(op, "operationId", json_string(uniq));
+    int rc = put(c->op_ids, uniq, json_true());
+    return rc ? rc : put(op, "operationId", json_string(uniq));
 }
 
 /* The errors every prediction route shares, with bodies the codec writes. */
@@ -252,14 +258,15 @@ static int shared_errors(const pd_openapi_op_t *op)
                                            k_errs[i].message);
     json_t *r503 = json_object_get(json_object_get(op->operation, "responses"), "503");
     if (rc == 0 && r503)
-        rc = pd_openapi_put(r503, "headers", json_pack("{s:{s:s,s:{s:s}}}", "Retry-After", "description",
-                                            "seconds to wait, when the queue is full",
-                                            "schema", "type", "integer"));
+        rc = put(r503, "headers",
+                 json_pack("{s:{s:s,s:{s:s}}}", "Retry-After", "description",
+                           "seconds to wait, when the queue is full", "schema", "type",
+                           "integer"));
     json_t *r200 = json_object_get(json_object_get(op->operation, "responses"), "200");
     if (rc == 0 && r200)
-        rc = pd_openapi_put(r200, "headers", json_pack("{s:{s:s,s:{s:s}}}", "X-Model-Version",
-                                            "description", "the version that answered",
-                                            "schema", "type", "string"));
+        rc = put(r200, "headers",
+                 json_pack("{s:{s:s,s:{s:s}}}", "X-Model-Version", "description",
+                           "the version that answered", "schema", "type", "string"));
     return rc;
 }
 
@@ -298,15 +305,15 @@ static int predict_op(pd__oa_t *c, pd_openapi_op_t *op, const pd_predict_route_t
     op->route = r;
     op->models = c->sel;
     op->n_models = select_models(c, r, strstr(r->path, "{version}") != NULL);
-    int rc = pd_openapi_put(op->operation, "summary", json_string(r->summary));
-    rc |= pd_openapi_put(op->operation, "description", route_text(c, r));
-    rc |= pd_openapi_put(op->operation, "tags", json_pack("[s]", doc ? doc->tag : r->codec->name));
+    int rc = put(op->operation, "summary", json_string(r->summary));
+    rc |= put(op->operation, "description", route_text(c, r));
+    rc |= put(op->operation, "tags", json_pack("[s]", doc ? doc->tag : r->codec->name));
     rc |= add_params(op, 0);
     if (rc == 0 && doc)
         rc = doc->describe(op);
     if (rc == 0 && doc == NULL) {
-        rc = pd_openapi_put(op->operation, "x-predictd-undocumented", json_true());
-        rc |= pd_openapi_put(op->operation, "requestBody",
+        rc = put(op->operation, "x-predictd-undocumented", json_true());
+        rc |= put(op->operation, "requestBody",
                   json_pack("{s:{s:{s:{}}}}", "content", r->codec->content_type, "schema"));
         rc |= pd_openapi_response(op, 200, "the answer, in the codec's shape",
                                   r->codec->content_type, NULL, NULL);
@@ -320,19 +327,19 @@ static int static_op(pd__oa_t *c, pd_openapi_op_t *op, const pd_openapi_route_do
     op->models = c->sel;
     op->n_models = select_models(c, NULL, 0);
     if (d == NULL) {
-        int rc = pd_openapi_put(op->operation, "summary", json_sprintf("%s %s", op->method, op->path));
-        rc |= pd_openapi_put(op->operation, "tags", json_pack("[s]", "undocumented"));
-        rc |= pd_openapi_put(op->operation, "x-predictd-undocumented", json_true());
+        int rc = put(op->operation, "summary", json_sprintf("%s %s", op->method, op->path));
+        rc |= put(op->operation, "tags", json_pack("[s]", "undocumented"));
+        rc |= put(op->operation, "x-predictd-undocumented", json_true());
         rc |= add_params(op, 1);
         return rc ? PD_ENOMEM : pd_openapi_response(op, 200, "the route's answer", NULL, NULL,
                                                     NULL);
     }
-    int rc = pd_openapi_put(op->operation, "summary", json_string(d->summary));
-    rc |= pd_openapi_put(op->operation, "tags", json_pack("[s]", d->tag));
+    int rc = put(op->operation, "summary", json_string(d->summary));
+    rc |= put(op->operation, "tags", json_pack("[s]", d->tag));
     if (d->description)
-        rc |= pd_openapi_put(op->operation, "description", json_string(d->description));
+        rc |= put(op->operation, "description", json_string(d->description));
     if (d->flags & PD_OPENAPI_AUTH)
-        rc |= pd_openapi_put(op->operation, "security", json_pack("[{s:[]}]", "adminToken"));
+        rc |= put(op->operation, "security", json_pack("[{s:[]}]", "adminToken"));
     rc |= add_params(op, (d->flags & PD_OPENAPI_ANY_NAME) != 0);
     for (size_t i = 0; rc == 0 && i < PD_OPENAPI_MAX_RESPONSES && d->responses[i].status; i++) {
         const pd_openapi_response_t *r = &d->responses[i];
@@ -358,10 +365,10 @@ static int add_route(pd__oa_t *c, const pd_route_t *rt)
                                                                        : rt->method[i]);
     method[i] = '\0';
     json_t *item = json_object_get(c->paths, rt->path);
-    if (item == NULL && pd_openapi_put(c->paths, rt->path, item = json_object()) < 0)
+    if (item == NULL && put(c->paths, rt->path, item = json_object()) < 0)
         return PD_ENOMEM;
     pd_openapi_op_t op = {rt->method, rt->path, NULL, NULL, 0, json_object(), c->schemas};
-    if (pd_openapi_put(item, method, op.operation) < 0 || add_operation_id(c, op.operation, method, rt->path))
+    if (put(item, method, op.operation) < 0 || add_operation_id(c, op.operation, method, rt->path))
         return PD_ENOMEM;
     size_t n;
     const pd_predict_route_t *pr = pd_predict_routes(&n);
@@ -425,7 +432,7 @@ json_t *pd_openapi_document(const pd_router_t *router, pd_registry_t *reg)
     for (size_t i = 0; rc == 0 && i < router->n; i++)
         rc = add_route(&c, &router->routes[i]);
     if (rc == 0)
-        rc = pd_openapi_put(doc, "info", info(&c));
+        rc = put(doc, "info", info(&c));
     json_decref(c.paths);
     json_decref(c.schemas);
     json_decref(c.op_ids);

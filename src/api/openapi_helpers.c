@@ -115,8 +115,11 @@ int pd_openapi_response(const pd_openapi_op_t *op, int status, const char *descr
                         const char *media, json_t *schema, json_t *examples)
 {
     json_t *responses = json_object_get(op->operation, "responses");
-    if (responses == NULL && pd_openapi_put(op->operation, "responses", responses = json_object()) < 0)
-        responses = NULL;
+    if (responses == NULL) {
+        responses = json_object();
+        if (pd_openapi_put(op->operation, "responses", responses) < 0)
+            responses = NULL;
+    }
     json_t *r = json_pack("{s:s}", "description", description);
     int rc = 0;
     if (media != NULL) {
@@ -137,7 +140,8 @@ int pd_openapi_response(const pd_openapi_op_t *op, int status, const char *descr
 
 int pd_openapi_example(json_t *examples, const char *key, const char *summary, json_t *value)
 {
-    return pd_openapi_put(examples, key, json_pack("{s:s,s:o}", "summary", summary, "value", value));
+    return pd_openapi_put(examples, key,
+                          json_pack("{s:s,s:o}", "summary", summary, "value", value));
 }
 
 

@@ -2,9 +2,9 @@
  * route of the router is in the document (a prediction route by its codec, a loop-side one
  * by its row, an unknown one marked undocumented), each model's input row is a schema named
  * after it (a clash with a shared schema gets a suffix, a version with other inputs its own
- * schema), {name} lists the models a route serves (classifiers only for probabilities), and
- * a registry without models still gives a document. The e2e tests validate it against the
- * official OpenAPI schema. */
+ * schema), {name} lists the models a route serves (classifiers only for probabilities), a
+ * registry without models still gives a document, and every JSON text of the tables parses.
+ * The e2e tests validate the document against the official OpenAPI schema. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,9 +145,38 @@ static void test_no_models(void **state)
     free(router);
 }
 
+/* Every JSON text of the tables parses (a typo would silently drop an example). */
+static void test_tables_parse(void **state)
+{
+    (void)state;
+    size_t n;
+    const pd_openapi_route_doc_t *docs = pd__openapi_route_docs(&n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < PD_OPENAPI_MAX_RESPONSES && docs[i].responses[k].status; k++) {
+            const pd_openapi_response_t *r = &docs[i].responses[k];
+            if (r->example == NULL || strcmp(r->media, PD_OPENAPI_MEDIA_JSON) != 0)
+                continue;
+            json_error_t e;
+            json_t *j = json_loads(r->example, JSON_DECODE_ANY, &e);
+            if (j == NULL)
+                fail_msg("%s %s %d: %s", docs[i].method, docs[i].path, r->status, e.text);
+            json_decref(j);
+        }
+    const pd_openapi_codec_doc_t *codecs = pd__openapi_codec_docs(&n);
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(codecs[i].describe);
+        if (codecs[i].components == NULL)
+            continue;
+        json_t *j = json_loads(codecs[i].components, 0, NULL);
+        assert_true(json_is_object(j));
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_parse),
         cmocka_unit_test(test_every_route_and_model),
         cmocka_unit_test(test_no_models),
     };
