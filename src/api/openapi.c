@@ -2,8 +2,9 @@
  * from the tables (prediction routes by their codec, the others by openapi_routes.c),
  * with a schema per loaded model named after it.
  *
- * Invariants: nothing is kept between requests (the document is built from the router and
- * the registry each time, so it is right after any reload); every route of the router is
+ * Invariants: the document answered is the one the router and the registry give now (it
+ * is rebuilt whenever the registry changed since the last request: a reload shows at the
+ * next request; the text is reused while it has not); every route of the router is
  * in the document, described or marked "x-predictd-undocumented"; component names are
  * unique ([A-Za-z0-9._-], the shared ones first, then the models'). Loop thread only. */
 #include "api/openapi.h"
@@ -29,6 +30,9 @@
 struct pd_openapi_s {
     const pd_router_t *router;
     pd_registry_t *reg;
+    pd_buf_t key;  /* what the registry looked like when `text` was built (registry_key) */
+    char *text;    /* owned: the last document answered, or NULL */
+    size_t len;
 };
 
 /* One document being built. */
@@ -132,6 +136,7 @@ static int collect_models(pd__oa_t *c)
             m->is_primary = v == sm->primary;
             if (!m->is_primary && prim && same_inputs(prim->schema, m->schema)) {
                 memcpy(m->component, prim->component, sizeof m->component);
+                m->same_as_primary = 1;
                 continue;
             }
             char suffix[PD_REGISTRY_LABEL_MAX + 2] = "";
@@ -169,25 +174,29 @@ static size_t select_models(pd__oa_t *c, const pd_predict_route_t *r, int any_ve
 
 /* ---- operations ---- */
 
-/* A path parameter; {name} and {version} list what the selection serves. */
+/* A path parameter; {name} and {version} list what the selection serves (once each). */
 static json_t *path_param(const char *name, size_t len, const pd_openapi_op_t *op, int any)
 {
     json_t *schema = json_pack("{s:s}", "type", "string"), *values = json_array();
+    json_t *seen = json_object(); /* a set: the values listed so far */
     int is_name = len == 4 && memcmp(name, "name", 4) == 0;
     int is_version = len == 7 && memcmp(name, "version", 7) == 0;
     const char *what = is_name ? (any ? "a model of the repository" : "a loaded model")
                      : is_version ? "a loaded version of the model" : "a path segment";
-    for (size_t i = 0; values && !any && i < op->n_models && (is_name || is_version); i++) {
+    int rc = values && seen ? 0 : PD_ENOMEM;
+    for (size_t i = 0; rc == 0 && !any && i < op->n_models && (is_name || is_version); i++) {
         const char *v = is_name ? op->models[i]->name : op->models[i]->version;
-        size_t k, n = json_array_size(values);
-        for (k = 0; k < n && strcmp(json_string_value(json_array_get(values, k)), v); k++)
-            ;
-        if (k == n && json_array_append_new(values, json_string(v)) < 0)
-            json_decref(values), values = NULL;
+        if (json_object_get(seen, v) == NULL)
+            rc = put(seen, v, json_true()) | json_array_append_new(values, json_string(v));
     }
-    if (json_array_size(values) > 0)
-        put(schema, "enum", json_incref(values));
+    if (rc == 0 && json_array_size(values) > 0)
+        rc = put(schema, "enum", json_incref(values));
     json_decref(values);
+    json_decref(seen);
+    if (rc < 0) {
+        json_decref(schema);
+        return NULL;
+    }
     return json_pack("{s:s#,s:s,s:b,s:s,s:o}", "name", name, (int)len, "in", "path", "required",
                      1, "description", what, "schema", schema);
 }
@@ -445,18 +454,50 @@ json_t *pd_openapi_document(const pd_router_t *router, pd_registry_t *reg)
     return doc;
 }
 
+/* Appends to key what the document depends on in the registry: the installs so far (every
+ * new or replaced version counts), the default model, and each model's state, primary and
+ * versions. Equal keys: an equal document (the router does not change once serving). */
+static int registry_key(pd_registry_t *reg, pd_buf_t *key)
+{
+    const void *def = pd_registry_default(reg);
+    int rc = pd_buf_append(key, &reg->installs, sizeof reg->installs);
+    rc |= pd_buf_append(key, &def, sizeof def);
+    for (size_t i = 0; rc == 0 && i < reg->n; i++) {
+        const pd_served_model_t *sm = reg->models[i];
+        rc |= pd_buf_append(key, &sm->state, sizeof sm->state);
+        rc |= pd_buf_append(key, &sm->primary, sizeof sm->primary);
+        rc |= pd_buf_append(key, &sm->n_versions, sizeof sm->n_versions);
+        rc |= pd_buf_append(key, sm->versions, sm->n_versions * sizeof sm->versions[0]);
+    }
+    return rc ? PD_ENOMEM : 0;
+}
+
+/* GET /openapi.json: the last document when the registry has not changed since (building
+ * one costs O(models x features) on the loop), else a new one. */
 static void openapi_handler(pd_http_request_t *req, void *ctx)
 {
     pd_openapi_t *o = ctx;
-    json_t *doc = pd_openapi_document(o->router, o->reg);
-    char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-    json_decref(doc);
-    if (text == NULL) {
+    pd_buf_t key;
+    pd_buf_init(&key, 0);
+    int same = registry_key(o->reg, &key) == 0 && o->text != NULL && key.len == o->key.len &&
+               memcmp(key.data, o->key.data, key.len) == 0;
+    if (!same) {
+        json_t *doc = pd_openapi_document(o->router, o->reg);
+        free(o->text);
+        o->text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+        o->len = o->text ? strlen(o->text) : 0;
+        json_decref(doc);
+        pd_buf_free(&o->key);
+        o->key = key; /* moved */
+        pd_buf_init(&key, 0);
+    }
+    pd_buf_free(&key);
+    if (o->text == NULL) {
+        pd_buf_free(&o->key);
         pd_http_respond_json(req, 500, PD_LIT("{\"detail\":\"out of memory\"}"));
         return;
     }
-    pd_http_respond_json(req, 200, text, strlen(text));
-    free(text);
+    pd_http_respond_json(req, 200, o->text, o->len);
 }
 
 int pd_openapi_create(pd_openapi_t **out, pd_router_t *router, pd_registry_t *reg)
@@ -466,6 +507,7 @@ int pd_openapi_create(pd_openapi_t **out, pd_router_t *router, pd_registry_t *re
         return PD_ENOMEM;
     o->router = router;
     o->reg = reg;
+    pd_buf_init(&o->key, 0);
     int rc = pd_router_add(router, "GET", "/openapi.json", openapi_handler, o);
     if (rc < 0) {
         free(o);
@@ -477,5 +519,9 @@ int pd_openapi_create(pd_openapi_t **out, pd_router_t *router, pd_registry_t *re
 
 void pd_openapi_destroy(pd_openapi_t *o)
 {
+    if (o == NULL)
+        return;
+    pd_buf_free(&o->key);
+    free(o->text);
     free(o);
 }

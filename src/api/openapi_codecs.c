@@ -31,14 +31,28 @@
     "the class label (as the model's classes), or the value of a regressor", "anyOf", \
     "type", "string", "type", "number"
 
-/* 1 when op->models[i] has the input row of an earlier one (a version route lists versions
- * that share their primary's schema). */
+/* 1 when op->models[i] has the input row of an earlier one: a version that shares its
+ * primary's, listed (op->models keeps the registry's order: a model's primary, then its
+ * other versions). */
 static int seen_before(const pd_openapi_op_t *op, size_t i)
 {
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(op->models[j]->component, op->models[i]->component) == 0)
+    const pd_openapi_model_t *m = op->models[i];
+    if (!m->same_as_primary)
+        return 0;
+    for (size_t j = i; j-- > 0 && op->models[j]->name == m->name;)
+        if (op->models[j]->is_primary)
             return 1;
     return 0;
+}
+
+/* 1 when op->models[i] gets examples: a distinct input row among the first
+ * PD_OPENAPI_MAX_EXAMPLE_MODELS of the operation. *n counts those given so far. */
+static int exemplify(const pd_openapi_op_t *op, size_t i, size_t *n)
+{
+    if (seen_before(op, i) || *n >= PD_OPENAPI_MAX_EXAMPLE_MODELS)
+        return 0;
+    ++*n;
+    return 1;
 }
 
 /* "<component><suffix>": the key of a model's example. */
@@ -73,8 +87,9 @@ static int answer_200(const pd_openapi_op_t *op, json_t *schema, const char *one
     json_t *examples = json_object();
     int rc = examples ? 0 : PD_ENOMEM;
     char key[PD_OPENAPI_EXAMPLE_KEY_MAX];
+    size_t shown = 0;
     for (size_t i = 0; rc == 0 && i < op->n_models; i++) {
-        if (seen_before(op, i))
+        if (!exemplify(op, i, &shown))
             continue;
         const pd_model_schema_t *s = op->models[i]->schema;
         json_t *v = proba ? pd_openapi_example_proba(s) : pd_openapi_example_label(s);
@@ -98,6 +113,7 @@ static int fastapi_request(const pd_openapi_op_t *op)
     json_t *any = json_array(), *examples = json_object();
     int rc = any && examples ? 0 : PD_ENOMEM;
     char key[PD_OPENAPI_EXAMPLE_KEY_MAX], what[PD_OPENAPI_EXAMPLE_KEY_MAX + 64];
+    size_t shown = 0;
     for (size_t i = 0; rc == 0 && i < op->n_models; i++) {
         const pd_openapi_model_t *m = op->models[i];
         if (seen_before(op, i))
@@ -106,6 +122,8 @@ static int fastapi_request(const pd_openapi_op_t *op)
         rc |= json_array_append_new(any, json_pack("{s:s+,s:s,s:o}", "title", "List of ",
                                                    m->component, "type", "array", "items",
                                                    pd_openapi_ref(m->component)));
+        if (!exemplify(op, i, &shown))
+            continue;
         snprintf(what, sizeof what, "%s: one row", m->name);
         rc |= pd_openapi_example(examples, example_key(key, m, ""), what,
                                  pd_openapi_example_row(m->schema, 0));
@@ -179,11 +197,14 @@ static int describe_v1(const pd_openapi_op_t *op)
                                                  "every feature, in the model's order", "type",
                                                  "array", "items", "type", "number"));
     char key[PD_OPENAPI_EXAMPLE_KEY_MAX];
+    size_t shown = 0;
     for (size_t i = 0; rc == 0 && i < op->n_models; i++) {
         const pd_openapi_model_t *m = op->models[i];
         if (seen_before(op, i))
             continue;
         rc |= json_array_append_new(items, pd_openapi_ref(m->component));
+        if (!exemplify(op, i, &shown))
+            continue;
         rc |= pd_openapi_example(examples, example_key(key, m, ""), m->name,
                                  json_pack("{s:[o]}", "instances",
                                            pd_openapi_example_values(m->schema)));

@@ -197,6 +197,11 @@ def test_document_follows_models_added_and_removed(tmp_path, spawn_server):
     lst = doc["paths"]["/models/{name}/predict"]["post"]["requestBody"]["content"][
         "application/json"]["examples"]["b-list"]["value"]
     assert lst[1] == {"x": 0.0, "y": 0.0}   # an optional feature omitted
+    # the same file replaced with other inputs (a new version in place of the old one)
+    ou.write_model(repo / "b.json", ou.stump_doc("b", ["x", "w"]))
+    doc = wait_doc(s.port, lambda d: list(d["components"]["schemas"]["b"]["properties"]) ==
+                   ["x", "w"])
+    assert get_doc(s.port) == doc   # unchanged registry: the same document
     os.remove(repo / "a.json")
     doc = wait_doc(s.port, lambda d: names_of(d) == ["b"])
     ou.validate(doc)
