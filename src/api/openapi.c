@@ -253,8 +253,8 @@ static int shared_errors(const pd_openapi_op_t *op)
     } k_errs[] = {
         {404, "no such model or version is loaded", "no such model or version is loaded"},
         {413, "more rows than --max-rows, or a body over --max-body-size",
-         "too many rows: the body holds more than " PD_OPENAPI_STR(PD_ROWS_DEFAULT_MAX)
-         " rows (the limit is --max-rows)"},
+         "the body holds more than --max-rows rows (" PD_OPENAPI_STR(PD_ROWS_DEFAULT_MAX)
+         " by default)"},
         {503, "the model's queue is full (Retry-After: 1), the default model is not loaded, "
               "or the model was unloaded", "the model's queue is full"},
         {504, "the request waited longer than --queue-timeout for a worker",

@@ -146,22 +146,33 @@ static int fastapi_request(const pd_openapi_op_t *op)
     return request_body(op, PD_OPENAPI_MEDIA_JSON, schema, examples);
 }
 
-/* 422: FastAPI's HTTPValidationError, with a missing feature as the example. */
+/* 422: FastAPI's HTTPValidationError, with a missing feature as the example; on a
+ * probability route also {"detail": "..."} for a regressor (predict.c). */
 static int fastapi_422(const pd_openapi_op_t *op)
 {
     const pd_model_schema_t *s = op->n_models ? op->models[0]->schema : NULL;
     const char *f = s && s->n_features ? s->feature_names[s->n_features - 1] : "feature1";
+    int proba = (op->route->outputs & PD_OUT_PROBA) != 0;
     json_t *examples = json_object();
     int rc = pd_openapi_example(examples, "missing", "a required feature is missing",
                                 json_pack("{s:[{s:[s,s],s:s,s:s}]}", "detail", "loc", "body", f,
                                           "msg", "field required", "type",
                                           "value_error.missing"));
+    if (rc == 0 && proba)
+        rc = pd_openapi_example(examples, "regressor", "the model is a regressor",
+                                json_pack("{s:s}", "detail", "this model is a regressor: it "
+                                                             "has no probabilities"));
+    json_t *schema = pd_openapi_ref("HTTPValidationError");
+    if (proba)
+        schema = json_pack("{s:[o,{s:s,s:{s:{s:s}}}]}", "anyOf", schema, "type", "object",
+                           "properties", "detail", "type", "string");
     if (rc < 0) {
         json_decref(examples);
+        json_decref(schema);
         return rc;
     }
-    return pd_openapi_response(op, 422, "Validation Error", PD_OPENAPI_MEDIA_JSON,
-                               pd_openapi_ref("HTTPValidationError"), examples);
+    return pd_openapi_response(op, 422, "Validation Error", PD_OPENAPI_MEDIA_JSON, schema,
+                               examples);
 }
 
 static int describe_fastapi(const pd_openapi_op_t *op)

@@ -10,6 +10,7 @@ of npm's swagger-ui-dist byte for byte, off the loop, and says how to install th
 they are missing. Every wait is bounded (BOUND)."""
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -163,6 +164,26 @@ def test_error_examples_follow_their_schemas(srv):
                         ou.validate_value(doc, content["schema"], ex["value"])
                         n += 1
     assert n > 50
+    # and real error answers follow the documented schemas
+    for path, body, status in (("/models/nope/predict", b"{}", "404"),
+                               ("/v1/models/nope:predict", b"{}", "404"),
+                               ("/predict", b'{"feature1": 1}', "422"),
+                               ("/v1/models/seed:predict", b'{"instances": [[1]]}', "400"),
+                               ("/invocations", b"{}", "400")):
+        r = request(srv.port, "POST", path, body, JSON)
+        assert str(r.status) == status, (path, r)
+        op = ou.operations(doc)[("POST", doc_path(doc, path))]
+        ou.validate_value(doc, op["responses"][status]["content"]["application/json"]["schema"],
+                          r.json())
+
+
+def doc_path(doc, path):
+    """The document's path template that matches a concrete path."""
+    for template in doc["paths"]:
+        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            return template
+    raise KeyError(path)
 
 
 def wait_doc(port, pred):
@@ -197,6 +218,11 @@ def test_document_follows_models_added_and_removed(tmp_path, spawn_server):
     lst = doc["paths"]["/models/{name}/predict"]["post"]["requestBody"]["content"][
         "application/json"]["examples"]["b-list"]["value"]
     assert lst[1] == {"x": 0.0, "y": 0.0}   # an optional feature omitted
+    r = request(s.port, "POST", "/models/b/predict_proba", b'{"x": 1}', JSON)
+    schema = doc["paths"]["/models/{name}/predict_proba"]["post"]["responses"]["422"][
+        "content"]["application/json"]["schema"]
+    assert r.status == 422 and "regressor" in r.json()["detail"]
+    ou.validate_value(doc, schema, r.json())
     # the same file replaced with other inputs (a new version in place of the old one)
     ou.write_model(repo / "b.json", ou.stump_doc("b", ["x", "w"]))
     doc = wait_doc(s.port, lambda d: list(d["components"]["schemas"]["b"]["properties"]) ==
