@@ -109,12 +109,11 @@ static void respond_detail(pd_http_request_t *req, int status, const char *messa
 /* Answers every waiting request: the asset, or 404 saying why it could not be read. */
 static void finish(pd__asset_t *a)
 {
-    char msg[PD_DOCS_MSG_MAX];
+    char msg[PD_DOCS_MSG_MAX]; /* the client's: no path of the server's disk in it */
     if (a->state != PD__ASSET_READY) {
-        snprintf(msg, sizeof msg, "%s/%s could not be read: %s", a->docs->dir,
-                 k_names[a->index], a->err == UV_EFBIG ? "larger than the limit"
-                                                        : uv_strerror(a->err));
-        pd_log_warn("docs: %s", msg);
+        snprintf(msg, sizeof msg, "%s could not be read: %s", k_names[a->index],
+                 a->err == UV_EFBIG ? "larger than the limit" : uv_strerror(a->err));
+        pd_log_warn("docs: %s/%s", a->docs->dir, msg);
         free(a->data);
         a->data = NULL;
     }

@@ -337,3 +337,21 @@ def test_a_wrong_docs_dir_stops_the_start(tmp_path):
     s.start(wait=False)
     assert s.wait() == 1
     assert "--docs-dir" in s.stderr_text() and "swagger-ui-bundle.js" in s.stderr_text()
+
+
+def test_asset_read_failures_are_404_and_retried(tmp_path, spawn_server):
+    """A missing file is 404 (and read again once it is there); a file over the 8 MiB
+    limit is 404 without being read; neither stops the server."""
+    d = tmp_path / "ui"
+    d.mkdir()
+    (d / "swagger-ui-bundle.js").write_bytes(b"x" * (8 * 1024 * 1024 + 1))
+    s = spawn_server("--docs-dir", str(d), os.path.join(ou.ROOT, "models"))
+    r = http_get(s.port, "/docs/swagger-ui.css")
+    assert r.status == 404 and "could not be read" in r.json()["detail"]
+    assert str(d) not in r.json()["detail"]       # no server path to the client
+    (d / "swagger-ui.css").write_bytes(b"body{}")
+    r = http_get(s.port, "/docs/swagger-ui.css")
+    assert r.status == 200 and r.body == b"body{}"
+    r = http_get(s.port, "/docs/swagger-ui-bundle.js")
+    assert r.status == 404 and "larger than the limit" in r.json()["detail"]
+    assert http_get(s.port, "/docs").status == 200 and http_get(s.port, "/health").status == 200
