@@ -111,7 +111,24 @@ static json_t *row_schema(const pd_openapi_model_t *m)
     return o;
 }
 
-/* Lists every served version (c->all) and adds each distinct input row's schema. */
+/* Names m's input row and adds its schema; prim: its model's primary (NULL for itself). */
+static int name_model(pd__oa_t *c, pd_openapi_model_t *m, const pd_openapi_model_t *prim)
+{
+    char suffix[PD_REGISTRY_LABEL_MAX + 2] = "";
+    if (prim != NULL && same_inputs(prim->schema, m->schema)) {
+        memcpy(m->component, prim->component, sizeof m->component);
+        m->same_as_primary = 1;
+        return 0;
+    }
+    if (prim != NULL)
+        snprintf(suffix, sizeof suffix, "_v%s", m->version);
+    unique_name(c, m->name, suffix, m->component);
+    return put(c->schemas, m->component, row_schema(m));
+}
+
+/* Lists every served version (c->all: each model's primary, then its other versions,
+ * newest first) and adds each distinct input row's schema: the primaries' first, so that a
+ * model's schema is named after it unless a shared schema has the name. */
 static int collect_models(pd__oa_t *c)
 {
     size_t total = 0;
@@ -124,32 +141,29 @@ static int collect_models(pd__oa_t *c)
         return PD_ENOMEM;
     for (size_t i = 0; i < c->reg->n; i++) {
         const pd_served_model_t *sm = c->reg->models[i];
-        if (sm->primary == NULL)
-            continue;
-        pd_openapi_model_t *prim = NULL;
-        for (size_t k = sm->n_versions; k-- > 0;) { /* the primary (the newest) first */
-            const pd_model_version_t *v = sm->versions[k];
+        for (size_t k = sm->n_versions + 1; sm->primary != NULL && k-- > 0;) {
+            const pd_model_version_t *v = k == sm->n_versions ? sm->primary : sm->versions[k];
+            if (k < sm->n_versions && v == sm->primary)
+                continue;
             pd_openapi_model_t *m = &c->all[c->n_all++];
             m->name = sm->name;
             m->version = v->label;
             m->schema = v->schema;
             m->is_primary = v == sm->primary;
-            if (!m->is_primary && prim && same_inputs(prim->schema, m->schema)) {
-                memcpy(m->component, prim->component, sizeof m->component);
-                m->same_as_primary = 1;
-                continue;
-            }
-            char suffix[PD_REGISTRY_LABEL_MAX + 2] = "";
-            if (!m->is_primary)
-                snprintf(suffix, sizeof suffix, "_v%s", v->label);
-            unique_name(c, sm->name, suffix, m->component);
-            if (put(c->schemas, m->component, row_schema(m)) < 0)
-                return PD_ENOMEM;
-            if (m->is_primary)
-                prim = m;
         }
     }
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c->n_all; i++)
+        if (c->all[i].is_primary)
+            rc = name_model(c, &c->all[i], NULL);
+    const pd_openapi_model_t *prim = NULL;
+    for (size_t i = 0; rc == 0 && i < c->n_all; i++) {
+        if (c->all[i].is_primary)
+            prim = &c->all[i];
+        else
+            rc = name_model(c, &c->all[i], prim);
+    }
+    return rc;
 }
 
 /* The versions route r can serve now, into c->sel; returns their count. */

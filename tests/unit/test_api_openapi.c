@@ -80,6 +80,7 @@ static void test_every_route_and_model(void **state)
     install(&reg, "iris.json", "HTTPValidationError", 2); /* same inputs: same schema */
     install(&reg, "seed.json", "twice", 1);
     install(&reg, "iris.json", "twice", 2);                /* other inputs: its own */
+    install(&reg, "iris.json", "twice_v1", 1);             /* a model first: its name */
 
     json_t *doc = pd_openapi_document(router, &reg);
     assert_non_null(doc);
@@ -108,10 +109,12 @@ static void test_every_route_and_model(void **state)
     assert_int_equal(json_object_size(json_object_get(json_object_get(schemas, "twice"),
                                                       "properties")), 4);
     assert_int_equal(json_object_size(json_object_get(json_object_get(schemas, "twice_v1"),
+                                                      "properties")), 4);
+    assert_int_equal(json_object_size(json_object_get(json_object_get(schemas, "twice_v1_2"),
                                                       "properties")), 2);
 
     json_t *names = name_enum(doc, "/models/{name}/predict");
-    assert_int_equal(json_array_size(names), 3);
+    assert_int_equal(json_array_size(names), 4);
     assert_string_equal(json_string_value(json_array_get(names, 1)), "HTTPValidationError");
     json_t *versions = json_array_get(json_object_get(op_of(doc, "/models/{name}/versions/"
                                                           "{version}/predict", "post"),
