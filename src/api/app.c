@@ -14,8 +14,10 @@
 
 #include "api/catalog.h"
 #include "api/control.h"
+#include "api/docs.h"
 #include "api/health.h"
 #include "api/http_errors.h"
+#include "api/openapi.h"
 #include "api/predict.h"
 #include "api/registry.h"
 #include "api/repository.h"
@@ -38,6 +40,8 @@ struct pd_app_s {
     pd_repository_t *repo;
     pd_control_t *control; /* explicit mode only */
     pd_predict_ctx_t *predict;
+    pd_openapi_t *openapi;
+    pd_docs_t *docs;
     pd_health_t health;
     pd_buf_t scrape;     /* GET /metrics scratch */
     char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
@@ -219,7 +223,10 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
     return rc;
 }
 
-static int app_routes(pd_app_t *app, pd_router_t *router)
+/* The loop-side routes: health, models, metrics, and the OpenAPI document with its
+ * Swagger UI (which document every route of the router, whenever it was added). */
+static int app_routes(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
+                      const pd_app_options_t *o, char *err, size_t errlen)
 {
     pd_router_set_fallback(router, pd_api_route_fallback, NULL); /* 404/405 bodies */
     int rc = pd_health_register(router, &app->health);
@@ -227,7 +234,13 @@ static int app_routes(pd_app_t *app, pd_router_t *router)
         rc = pd_catalog_register(router, &app->reg);
     if (rc == 0)
         rc = pd_router_add(router, "GET", "/metrics", metrics_handler, app);
-    return rc;
+    if (rc == 0)
+        rc = pd_openapi_create(&app->openapi, router, &app->reg);
+    if (rc < 0) {
+        snprintf(err, errlen, "routes: %s", pd_strerror(rc));
+        return rc;
+    }
+    return pd_docs_create(&app->docs, loop, router, o->docs_dir, err, errlen);
 }
 
 int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
@@ -271,9 +284,8 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     if ((rc = pd_predict_create(&app->predict, &app->reg, app->pool, router, app->metrics,
                                 &pro, err, errlen)) < 0)
         goto fail;
-    what = "routes";
-    if ((rc = app_routes(app, router)) < 0)
-        goto fail_what;
+    if ((rc = app_routes(app, loop, router, o, err, errlen)) < 0)
+        goto fail;
     *out = app;
     return 0;
 fail_what:
@@ -289,6 +301,8 @@ void pd_app_destroy(pd_app_t *app)
         return;
     pd_pool_destroy(app->pool);
     pd_predict_destroy(app->predict);
+    pd_openapi_destroy(app->openapi);
+    pd_docs_destroy(app->docs);
     pd_control_destroy(app->control);
     pd_repository_destroy(app->repo);
     pd_looplag_destroy(app->lag);

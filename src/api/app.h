@@ -36,6 +36,8 @@ typedef struct pd_app_options_s {
     uint32_t queue_timeout_ms;      /* 0: jobs wait for ever */
     uint32_t slow_callback_ms;      /* loop-iteration warning threshold */
     int worker_nice;                /* workers' nice increment (0: same priority) */
+    const char *docs_dir;           /* Swagger UI's files (api/docs.h); NULL: found next
+                                       to the binary or in the working directory */
 } pd_app_options_t;
 
 typedef struct pd_app_s pd_app_t;

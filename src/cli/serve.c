@@ -19,6 +19,7 @@
 
 #include "api/app.h"
 #include "api/control.h"
+#include "api/docs.h"
 #include "api/registry.h"
 #include "api/rows.h"
 #include "cli/cli.h"
@@ -57,6 +58,7 @@ typedef struct {
     long long queue_timeout_ms;
     long long slow_callback_ms;
     long long worker_nice;
+    char docs_dir[PD_DOCS_DIR_MAX];
     const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories */
     size_t n_models;
 } serve_config_t;
@@ -127,6 +129,9 @@ static const opt_t k_opts[] = {
      "warn when one event-loop iteration works this long"},
     {"--worker-nice", OPT_INT, F(worker_nice), 0, 0, 19, "N",
      "workers run this much nicer than the loop, 0 = same priority"},
+    {"--docs-dir", OPT_STR, F(docs_dir), sizeof(((serve_config_t *)0)->docs_dir), 0, 0, "DIR",
+     "swagger-ui-dist's files for GET /docs (default: " PD_DOCS_SUBDIR " of the checkout "
+     "the binary was built in, or of the working directory)"},
 };
 #undef F
 
@@ -370,6 +375,7 @@ static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
     o->queue_timeout_ms = (uint32_t)c->queue_timeout_ms;
     o->slow_callback_ms = (uint32_t)c->slow_callback_ms;
     o->worker_nice = (int)c->worker_nice;
+    o->docs_dir = c->docs_dir[0] ? c->docs_dir : NULL;
 }
 
 /* Builds everything, serves until drained. Returns the exit code. */

@@ -3,7 +3,8 @@ loopback port, wait until it answers, stop it, and talk raw HTTP/1.1 over socket
 
 What others reuse:
   free_port()                       -> an unused TCP port on 127.0.0.1
-  PredictdServer(args, ...)         one `predictd serve` process (start/stop/signal/stderr)
+  PredictdServer(args, ...)         one `predictd serve` process (start/stop/signal/stderr;
+                                    binary= and cwd= for another binary or directory)
   spawn_server (fixture)            factory: spawn_server("--max-body-size", "100", ...)
                                     -> a started, ready PredictdServer, stopped after the test
   server (fixture)                  one default server for the test module (read-only use)
@@ -48,8 +49,9 @@ class PredictdServer:
     """One `predictd serve` process on 127.0.0.1:<port>. stderr goes to a temp file
     (read it with .stderr_text()), so a chatty server never blocks on a full pipe."""
 
-    def __init__(self, args=(), port=None, env=None, binary=None):
+    def __init__(self, args=(), port=None, env=None, binary=None, cwd=None):
         self.binary = binary or predictd_bin()
+        self.cwd = cwd  # None: the test's working directory
         self.port = port or free_port()
         self.args = [self.binary, "serve", "--host", HOST, "--port", str(self.port), *args]
         self.env = dict(os.environ, **(env or {}))
@@ -59,7 +61,7 @@ class PredictdServer:
 
     def start(self, wait=True):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self._err,
-                                     env=self.env)
+                                     env=self.env, cwd=self.cwd)
         if wait:
             self.wait_ready()
         return self
