@@ -1,6 +1,6 @@
-/* serve.c - `predictd serve`: parses the options (one table: name, kind, range or
- * choices, default, help), builds the router and the HTTP server on one libuv loop, and
- * runs until SIGTERM/SIGINT finished a graceful drain.
+/* serve.c - `predictd serve`: parses the options (one table: name, kind, range, default,
+ * help; k_choices for the values of a list), builds the router and the HTTP server on one
+ * libuv loop, and runs until SIGTERM/SIGINT finished a graceful drain.
  *
  * Every option can also come from the environment: --max-body-size from
  * PREDICTD_MAX_BODY_SIZE (the name is derived from the table, never listed twice), the
@@ -10,9 +10,9 @@
  *
  * To add an option: its default in the options of the module that owns it (http.h's
  * pd_http_options_default or app.h's pd_app_options_default), a field in serve_config_t,
- * a row in k_opts (the range or choices are checked for you, the variable comes with it),
- * the default copied in config_default, and the value copied in http_options_from or
- * app_options_from. Exit codes: 0 after a drain, 1 runtime failure (e.g. the port is
+ * a row in k_opts (the range, or the list in k_choices, is checked for you; the variable
+ * comes with the row), the default copied in config_default, and the value copied in
+ * http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure (e.g. the port is
  * taken), 2 usage error - always with one line on stderr. */
 #include <ctype.h>
 #include <errno.h>
@@ -94,73 +94,88 @@ typedef struct {
     long long min, max; /* OPT_INT: value range; OPT_SECONDS: range in ms */
     const char *metavar;
     const char *help;
-    const char *const *choices; /* OPT_STR: the values allowed (NULL-terminated), or NULL */
 } opt_t;
-
-static const char *const k_log_levels[] = {"debug", "info", "warning", "warn", "error", "off",
-                                           NULL};
-static const char *const k_log_formats[] = {"text", "json", NULL};
-static const char *const k_control_modes[] = {"none", "poll", "explicit", NULL};
 
 #define F(field) offsetof(serve_config_t, field)
 static const opt_t k_opts[] = {
     {"--host", OPT_STR, F(host), sizeof(((serve_config_t *)0)->host), 0, 0, "ADDR",
-     "address to listen on", NULL},
-    {"--port", OPT_INT, F(port), 0, 0, 65535, "N", "TCP port, 0 = any free one", NULL},
+     "address to listen on"},
+    {"--port", OPT_INT, F(port), 0, 0, 65535, "N", "TCP port, 0 = any free one"},
     {"--max-connections", OPT_INT, F(max_connections), 0, 1, 1000000, "N",
-     "open connections; more are answered 503 and closed", NULL},
+     "open connections; more are answered 503 and closed"},
     {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
-     "largest request body; larger -> 413", NULL},
+     "largest request body; larger -> 413"},
     {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
-     "largest request line + headers; larger -> 431", NULL},
+     "largest request line + headers; larger -> 431"},
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
-     "close idle keep-alive connections after this", NULL},
+     "close idle keep-alive connections after this"},
     {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
-     "a request must arrive completely within this -> else 408", NULL},
+     "a request must arrive completely within this -> else 408"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
-     "on SIGTERM/SIGINT wait this long for requests in flight", NULL},
+     "on SIGTERM/SIGINT wait this long for requests in flight"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
-     "LEVEL", "debug, info, warning, error or off", k_log_levels},
+     "LEVEL", "debug, info, warning, error or off"},
     {"--log-format", OPT_STR, F(log_format), sizeof(((serve_config_t *)0)->log_format), 0, 0,
-     "FORMAT", "text, or json: one JSON object per line", k_log_formats},
+     "FORMAT", "text, or json: one JSON object per line"},
     {"--access-log", OPT_BOOL, F(access_log), 0, 0, 1, "[on|off]",
-     "log one line per request: method, path, status, bytes, microseconds, client", NULL},
+     "log one line per request: method, path, status, bytes, microseconds, client"},
     {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
-     0, 0, "NAME", "the model /predict* serve (default: the first loaded)", NULL},
+     0, 0, "NAME", "the model /predict* serve (default: the first loaded)"},
     {"--max-models", OPT_INT, F(max_models), 0, 1, PD_REGISTRY_MAX_MODELS_LIMIT, "N",
-     "model names served at once", NULL},
+     "model names served at once"},
     {"--model-control", OPT_STR, F(model_control), sizeof(((serve_config_t *)0)->model_control),
      0, 0, "MODE", "none: read the models at start and on SIGHUP; poll: also reload every "
-     "change of the repository; explicit: also the /v2/repository control API",
-     k_control_modes},
+     "change of the repository; explicit: also the /v2/repository control API"},
     {"--poll-interval", OPT_SECONDS, F(poll_ms), 0, 100, 3600000, "SEC",
-     "poll mode: rescan the repository this often besides file-system events", NULL},
+     "poll mode: rescan the repository this often besides file-system events"},
     {"--strict", OPT_BOOL, F(strict), 0, 0, 1, "[on|off]",
-     "exit 1 if any model fails to load at start (off: skip it and serve the rest)", NULL},
+     "exit 1 if any model fails to load at start (off: skip it and serve the rest)"},
     {"--admin-token-file", OPT_STR, F(admin_token_file),
      sizeof(((serve_config_t *)0)->admin_token_file), 0, 0, "FILE",
-     "explicit mode: the bearer token of the control API (else $PREDICTD_ADMIN_TOKEN)", NULL},
+     "explicit mode: the bearer token of the control API (else $PREDICTD_ADMIN_TOKEN)"},
     {"--workers", OPT_INT, F(workers), 0, 0, PD_POOL_MAX_WORKERS, "N",
-     "inference worker threads, 0 = online CPUs", NULL},
+     "inference worker threads, 0 = online CPUs"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, PD_POOL_MAX_QUEUE_LIMIT, "N",
-     "jobs waiting per model; more are answered 503", NULL},
+     "jobs waiting per model; more are answered 503"},
     {"--max-batch", OPT_INT, F(max_batch), 0, 1, PD_POOL_MAX_BATCH_LIMIT, "ROWS",
      "rows of one model a worker runs as one batch; bigger requests are split into chunks "
-     "of this many rows that run on several workers", NULL},
+     "of this many rows that run on several workers"},
     {"--max-rows", OPT_INT, F(max_rows), 0, 1, PD_ROWS_MAX_LIMIT, "N",
-     "rows per request; more -> 413", NULL},
+     "rows per request; more -> 413"},
     {"--decode-on-worker-above", OPT_INT, F(decode_on_worker_above), 0, 1, 1LL << 30, "BYTES",
-     "bodies larger than this are decoded and answered on a worker, not on the loop", NULL},
+     "bodies larger than this are decoded and answered on a worker, not on the loop"},
     {"--inline-below-us", OPT_INT, F(inline_below_us), 0, 0, 1000000, "US",
-     "/predict runs models cheaper per row than this on the loop, 0 = never", NULL},
+     "/predict runs models cheaper per row than this on the loop, 0 = never"},
     {"--queue-timeout", OPT_SECONDS, F(queue_timeout_ms), 0, 0, 3600000, "SEC",
-     "a job still queued after this is answered 504, 0 = never", NULL},
+     "a job still queued after this is answered 504, 0 = never"},
     {"--slow-callback-ms", OPT_INT, F(slow_callback_ms), 0, 1, PD_LOOPLAG_MAX_MS, "MS",
-     "warn when one event-loop iteration works this long", NULL},
+     "warn when one event-loop iteration works this long"},
     {"--worker-nice", OPT_INT, F(worker_nice), 0, 0, 19, "N",
-     "workers run this much nicer than the loop, 0 = same priority", NULL},
+     "workers run this much nicer than the loop, 0 = same priority"},
 };
 #undef F
+
+/* The options whose value is one of a list (NULL-terminated), checked by opt_set. */
+static const char *const k_log_levels[] = {"debug", "info", "warning", "warn", "error", "off",
+                                           NULL};
+static const char *const k_log_formats[] = {"text", "json", NULL};
+static const char *const k_control_modes[] = {"none", "poll", "explicit", NULL};
+static const struct {
+    const char *name;
+    const char *const *choices;
+} k_choices[] = {
+    {"--log-level", k_log_levels},
+    {"--log-format", k_log_formats},
+    {"--model-control", k_control_modes},
+};
+
+static const char *const *opt_choices(const opt_t *o)
+{
+    for (size_t i = 0; i < PD_ARRAY_SIZE(k_choices); i++)
+        if (strcmp(k_choices[i].name, o->name) == 0)
+            return k_choices[i].choices;
+    return NULL;
+}
 
 static void config_default(serve_config_t *c);
 
@@ -280,15 +295,16 @@ static int opt_set(serve_config_t *c, const opt_t *o, const char *src, const cha
                     o->str_size - 1);
             return 2;
         }
-        if (o->choices) {
+        const char *const *choices = opt_choices(o);
+        if (choices) {
             size_t k = 0;
-            while (o->choices[k] && strcasecmp(o->choices[k], val) != 0)
+            while (choices[k] && strcasecmp(choices[k], val) != 0)
                 k++;
-            if (o->choices[k] == NULL) {
+            if (choices[k] == NULL) {
                 char list[128] = "";
-                for (k = 0; o->choices[k]; k++)
+                for (k = 0; choices[k]; k++)
                     snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
-                             k ? ", " : "", o->choices[k]);
+                             k ? ", " : "", choices[k]);
                 fprintf(stderr, "predictd serve: %s: expected one of %s, got '%s'\n", src, list,
                         val);
                 return 2;
