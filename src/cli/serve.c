@@ -12,8 +12,8 @@
  * pd_http_options_default or app.h's pd_app_options_default), a field in serve_config_t,
  * a row in k_opts (the range, or the list in k_choices, is checked for you; the variable
  * comes with the row), the default copied in config_default, and the value copied in
- * http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure (e.g. the port is
- * taken), 2 usage error - always with one line on stderr. */
+ * http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure
+ * (e.g. the port is taken), 2 usage error - always with one line on stderr. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
