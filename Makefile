@@ -2,7 +2,8 @@
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
 # end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
 # (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, and
-# many rows per request, reload storm).
+# many rows per request, reload storm). `make image` builds the container image and
+# `make test-image` checks it (minutes; not part of `make test`): see docs/deployment.md.
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -19,8 +20,9 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
             tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token
 PORT    ?= 8000
+IMAGE   ?= predictd:latest
 
-.PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench clean
+.PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench image test-image clean
 
 all: build
 
@@ -68,6 +70,16 @@ bench: build
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/reload.py
+
+# The container image (podman or docker; the base is made with mmdebstrap when missing).
+image:
+	deploy/image/build $(IMAGE)
+
+# Builds the image, then starts the binary from the mounted image with chroot on a free
+# loopback port (no container runtime needed), asks /health, the HEALTHCHECK and a
+# prediction, stops it with the image's STOPSIGNAL and reports size and build time.
+test-image:
+	$(PY) deploy/image/test $(IMAGE)
 
 clean:
 	rm -rf build

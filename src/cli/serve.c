@@ -1,21 +1,32 @@
 /* serve.c - `predictd serve`: parses the options (one table: name, kind, range, default,
- * help), builds the router and the HTTP server on one libuv loop, and runs until SIGTERM/
- * SIGINT finished a graceful drain.
+ * help; k_choices for the values of a list), builds the router and the HTTP server on one
+ * libuv loop, and runs until SIGTERM/SIGINT finished a graceful drain.
+ *
+ * Every option can also come from the environment: --max-body-size from
+ * PREDICTD_MAX_BODY_SIZE (the name is derived from the table, never listed twice), the
+ * positional model paths from PREDICTD_MODELS (':'-separated, used when the command line
+ * names none). Precedence: defaults < environment < command line. A bad value is a usage
+ * error naming the flag or the variable it came from. An empty variable counts as unset.
  *
  * To add an option: its default in the options of the module that owns it (http.h's
  * pd_http_options_default or app.h's pd_app_options_default), a field in serve_config_t,
- * a row in k_opts (the range is checked for you), the default copied in config_default,
- * and the value copied in http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure (e.g. the
- * port is taken), 2 usage error - always with one line on stderr. */
+ * a row in k_opts (the range, or the list in k_choices, is checked for you; the variable
+ * comes with the row), the default copied in config_default, and the value copied in
+ * http_options_from or app_options_from. Exit codes: 0 after a drain, 1 runtime failure
+ * (e.g. the port is taken), 2 usage error - always with one line on stderr. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "api/app.h"
 #include "api/control.h"
@@ -31,6 +42,11 @@
 
 #define PD_SERVE_MAX_MODEL_ARGS 256
 #define PD_SERVE_DEFAULT_MODEL_DIR "models"
+#define PD_SERVE_ENV_PREFIX "PREDICTD_"
+#define PD_SERVE_ENV_MODELS "PREDICTD_MODELS" /* ':'-separated model paths */
+#define PD_SERVE_ENV_MAX 64                   /* longest variable name */
+
+extern char **environ;
 
 typedef struct {
     char host[256];
@@ -42,12 +58,13 @@ typedef struct {
     long long header_timeout_ms;
     long long shutdown_timeout_ms;
     char log_level[16];
-    long long access_log;       /* flag */
+    char log_format[8];
+    long long access_log;       /* on/off */
     char default_model[160];
     long long max_models;
     char model_control[16];
     long long poll_ms;
-    long long strict;           /* flag */
+    long long strict;           /* on/off */
     char admin_token_file[4096];
     long long workers;
     long long max_queue;
@@ -59,11 +76,17 @@ typedef struct {
     long long slow_callback_ms;
     long long worker_nice;
     char docs_dir[PD_DOCS_DIR_MAX];
-    const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories */
+    const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories
+                                                  * (into argv or models_env) */
     size_t n_models;
+    char *models_env;           /* a split copy of $PREDICTD_MODELS, or NULL; freed by
+                                   config_free */
+    const char *service_link;   /* an ignored PREDICTD_PORT=tcp://..., or NULL */
 } serve_config_t;
 
-typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_FLAG } opt_kind_t;
+/* OPT_BOOL: a bare flag means on; it also takes a value: --access-log=off, or "on"/"off"
+ * as the next argument; from the environment on/off, true/false, yes/no or 1/0. */
+typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_BOOL } opt_kind_t;
 
 typedef struct {
     const char *name;
@@ -94,8 +117,10 @@ static const opt_t k_opts[] = {
      "on SIGTERM/SIGINT wait this long for requests in flight"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
      "LEVEL", "debug, info, warning, error or off"},
-    {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
-     "log one line per request: method, path, status, bytes, microseconds"},
+    {"--log-format", OPT_STR, F(log_format), sizeof(((serve_config_t *)0)->log_format), 0, 0,
+     "FORMAT", "text, or json: one JSON object per line"},
+    {"--access-log", OPT_BOOL, F(access_log), 0, 0, 1, "[on|off]",
+     "log one line per request: method, path, status, bytes, microseconds, client"},
     {"--default-model", OPT_STR, F(default_model), sizeof(((serve_config_t *)0)->default_model),
      0, 0, "NAME", "the model /predict* serve (default: the first loaded)"},
     {"--max-models", OPT_INT, F(max_models), 0, 1, PD_REGISTRY_MAX_MODELS_LIMIT, "N",
@@ -105,8 +130,8 @@ static const opt_t k_opts[] = {
      "change of the repository; explicit: also the /v2/repository control API"},
     {"--poll-interval", OPT_SECONDS, F(poll_ms), 0, 100, 3600000, "SEC",
      "poll mode: rescan the repository this often besides file-system events"},
-    {"--strict", OPT_FLAG, F(strict), 0, 0, 1, NULL,
-     "exit 1 if any model fails to load at start (default: skip it and serve the rest)"},
+    {"--strict", OPT_BOOL, F(strict), 0, 0, 1, "[on|off]",
+     "exit 1 if any model fails to load at start (off: skip it and serve the rest)"},
     {"--admin-token-file", OPT_STR, F(admin_token_file),
      sizeof(((serve_config_t *)0)->admin_token_file), 0, 0, "FILE",
      "explicit mode: the bearer token of the control API (else $PREDICTD_ADMIN_TOKEN)"},
@@ -135,13 +160,45 @@ static const opt_t k_opts[] = {
 };
 #undef F
 
+/* The options whose value is one of a list (NULL-terminated), checked by opt_set. */
+static const char *const k_log_levels[] = {"debug", "info", "warning", "warn", "error", "off",
+                                           NULL};
+static const char *const k_log_formats[] = {"text", "json", NULL};
+static const char *const k_control_modes[] = {"none", "poll", "explicit", NULL};
+static const struct {
+    const char *name;
+    const char *const *choices;
+} k_choices[] = {
+    {"--log-level", k_log_levels},
+    {"--log-format", k_log_formats},
+    {"--model-control", k_control_modes},
+};
+
+static const char *const *opt_choices(const opt_t *o)
+{
+    for (size_t i = 0; i < PD_ARRAY_SIZE(k_choices); i++)
+        if (strcmp(k_choices[i].name, o->name) == 0)
+            return k_choices[i].choices;
+    return NULL;
+}
+
 static void config_default(serve_config_t *c);
+
+/* The option's environment variable: --max-body-size -> PREDICTD_MAX_BODY_SIZE. */
+static void env_name(const opt_t *o, char *out, size_t outlen)
+{
+    size_t n = (size_t)snprintf(out, outlen, PD_SERVE_ENV_PREFIX "%s", o->name + 2);
+    for (size_t i = 0; i < n && i < outlen; i++)
+        out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+}
 
 static void serve_usage(FILE *f)
 {
     fputs("usage: predictd serve [options] [MODEL_FILE|MODEL_DIR ...]\n\n"
-          "Serves the models in the files and directories given (default: ./models).\n\n"
-          "options:\n", f);
+          "Serves the models in the files and directories given (default: $" PD_SERVE_ENV_MODELS
+          ", else ./models).\n\n"
+          "options (each also read from the environment variable in brackets; a flag wins):\n",
+          f);
     serve_config_t def;
     config_default(&def); /* defaults are printed from the config, never restated by hand */
     for (size_t i = 0; i < PD_ARRAY_SIZE(k_opts); i++) {
@@ -149,7 +206,7 @@ static void serve_usage(FILE *f)
         const char *field = (const char *)&def + o->off;
         long long v;
         memcpy(&v, field, sizeof v);
-        char left[48], dflt[64] = "";
+        char left[48], dflt[64] = "", env[PD_SERVE_ENV_MAX];
         snprintf(left, sizeof left, "%s%s%s", o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");
         if (o->kind == OPT_STR && field[0] != '\0')
@@ -158,9 +215,19 @@ static void serve_usage(FILE *f)
             snprintf(dflt, sizeof dflt, " (default %lld)", v);
         else if (o->kind == OPT_SECONDS)
             snprintf(dflt, sizeof dflt, " (default %g)", (double)v / 1000.0);
-        fprintf(f, "  %-28s %s%s\n", left, o->help, dflt);
+        else if (o->kind == OPT_BOOL)
+            snprintf(dflt, sizeof dflt, " (default %s)", v ? "on" : "off");
+        env_name(o, env, sizeof env);
+        fprintf(f, "  %-28s %s%s [%s]\n", left, o->help, dflt, env);
     }
     fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
+    fputs("\nenvironment:\n"
+          "  " PD_SERVE_ENV_MODELS "              model paths separated by ':', used when none is "
+          "given as an argument\n"
+          "  " PD_CONTROL_TOKEN_ENV "         the control API's bearer token (explicit mode), "
+          "unless --admin-token-file\n"
+          "  An empty variable counts as unset. A boolean takes on/off, true/false, yes/no or "
+          "1/0.\n", f);
 }
 
 static void config_default(serve_config_t *c)
@@ -177,6 +244,7 @@ static void config_default(serve_config_t *c)
     c->header_timeout_ms = ho.header_timeout_ms;
     c->shutdown_timeout_ms = ho.shutdown_timeout_ms;
     snprintf(c->log_level, sizeof c->log_level, "info");
+    snprintf(c->log_format, sizeof c->log_format, "text");
     pd_app_options_t ao;
     pd_app_options_default(&ao);
     c->max_queue = (long long)ao.max_queue;
@@ -192,28 +260,60 @@ static void config_default(serve_config_t *c)
     c->poll_ms = ao.poll_ms;
 }
 
-static const char *const k_control_modes[] = {"none", "poll", "explicit"};
+static void config_free(serve_config_t *c)
+{
+    free(c->models_env);
+    c->models_env = NULL;
+}
 
-/* The --model-control mode, or -1 with the error line printed. */
+/* The --model-control mode (its value was checked against k_control_modes). */
 static int control_mode(const serve_config_t *c)
 {
-    for (size_t i = 0; i < PD_ARRAY_SIZE(k_control_modes); i++)
-        if (strcmp(c->model_control, k_control_modes[i]) == 0)
-            return (int)i;
-    fprintf(stderr, "predictd serve: --model-control: expected none, poll or explicit, got "
-                    "'%s'\n", c->model_control);
+    for (int i = 0; k_control_modes[i]; i++)
+        if (strcasecmp(c->model_control, k_control_modes[i]) == 0)
+            return i;
+    return PD_CONTROL_NONE;
+}
+
+/* Parses a boolean value (on/off, true/false, yes/no, 1/0). Returns 0/1, or -1. */
+static int parse_bool(const char *v)
+{
+    static const char *const on[] = {"on", "true", "yes", "1"}, *const off[] = {"off", "false",
+                                                                              "no", "0"};
+    for (size_t i = 0; i < PD_ARRAY_SIZE(on); i++) {
+        if (strcasecmp(v, on[i]) == 0)
+            return 1;
+        if (strcasecmp(v, off[i]) == 0)
+            return 0;
+    }
     return -1;
 }
 
-/* Stores one option's value. Returns 0, or 2 after printing the error line. */
-static int opt_set(serve_config_t *c, const opt_t *o, const char *val)
+/* Stores one option's value; `src` names where it came from (the flag or the variable) in
+ * the error. Returns 0, or 2 after printing the error line. */
+static int opt_set(serve_config_t *c, const opt_t *o, const char *src, const char *val)
 {
     char *field = (char *)c + o->off;
     if (o->kind == OPT_STR) {
         if (val[0] == '\0' || strlen(val) >= o->str_size) {
-            fprintf(stderr, "predictd serve: %s: value must be 1 to %zu characters\n", o->name,
+            fprintf(stderr, "predictd serve: %s: value must be 1 to %zu characters\n", src,
                     o->str_size - 1);
             return 2;
+        }
+        const char *const *choices = opt_choices(o);
+        if (choices) {
+            size_t k = 0;
+            while (choices[k] && strcasecmp(choices[k], val) != 0)
+                k++;
+            if (choices[k] == NULL) {
+                char list[128] = "";
+                for (k = 0; choices[k]; k++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                             k ? ", " : "", choices[k]);
+                fprintf(stderr, "predictd serve: %s: expected one of %s, got '%s'\n", src, list,
+                        val);
+                return 2;
+            }
         }
         memcpy(field, val, strlen(val) + 1);
         return 0;
@@ -221,12 +321,17 @@ static int opt_set(serve_config_t *c, const opt_t *o, const char *val)
     char *end = NULL;
     errno = 0;
     long long v;
-    if (o->kind == OPT_SECONDS) {
+    if (o->kind == OPT_BOOL) {
+        if ((v = parse_bool(val)) < 0) {
+            fprintf(stderr, "predictd serve: %s: expected on or off, got '%s'\n", src, val);
+            return 2;
+        }
+    } else if (o->kind == OPT_SECONDS) {
         double d = strtod(val, &end);
         if (errno || end == val || *end || !isfinite(d) || d * 1000.0 < (double)o->min ||
             d * 1000.0 > (double)o->max) {
             fprintf(stderr, "predictd serve: %s: expected seconds in [%g, %g], got '%s'\n",
-                    o->name, (double)o->min / 1000.0, (double)o->max / 1000.0, val);
+                    src, (double)o->min / 1000.0, (double)o->max / 1000.0, val);
             return 2;
         }
         v = (long long)llround(d * 1000.0);
@@ -234,7 +339,7 @@ static int opt_set(serve_config_t *c, const opt_t *o, const char *val)
         v = strtoll(val, &end, 10);
         if (errno || end == val || *end || v < o->min || v > o->max) {
             fprintf(stderr, "predictd serve: %s: expected an integer in [%lld, %lld], got '%s'\n",
-                    o->name, o->min, o->max, val);
+                    src, o->min, o->max, val);
             return 2;
         }
     }
@@ -242,61 +347,150 @@ static int opt_set(serve_config_t *c, const opt_t *o, const char *val)
     return 0;
 }
 
-/* Parses argv (argv[0] is "serve"). Returns 0, 1 (help printed: exit 0) or 2. */
+static const opt_t *find_opt(const char *name, size_t nlen)
+{
+    for (size_t k = 0; k < PD_ARRAY_SIZE(k_opts); k++)
+        if (strlen(k_opts[k].name) == nlen && strncmp(k_opts[k].name, name, nlen) == 0)
+            return &k_opts[k];
+    return NULL;
+}
+
+/* Splits $PREDICTD_MODELS (':'-separated; empty parts are skipped) into c->models.
+ * Returns 0 or 2. */
+static int models_from_env(serve_config_t *c, const char *val)
+{
+    if ((c->models_env = strdup(val)) == NULL) {
+        fprintf(stderr, "predictd serve: out of memory\n");
+        return 2;
+    }
+    char *save = NULL;
+    for (char *p = strtok_r(c->models_env, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+        if (c->n_models == PD_SERVE_MAX_MODEL_ARGS) {
+            fprintf(stderr, "predictd serve: %s: more than %d model paths\n",
+                    PD_SERVE_ENV_MODELS, PD_SERVE_MAX_MODEL_ARGS);
+            return 2;
+        }
+        c->models[c->n_models++] = p;
+    }
+    return 0;
+}
+
+/* A value Kubernetes (or Docker's legacy links) puts in PREDICTD_PORT when a Service named
+ * "predictd" exists: tcp://10.0.0.7:8000. It is never a port, so it is ignored with a
+ * warning rather than refused (which would crash-loop every pod beside that Service). */
+static int is_service_link(const opt_t *o, const char *val)
+{
+    return strcmp(o->name, "--port") == 0 && strncmp(val, "tcp://", 6) == 0;
+}
+
+/* Reads the variable of every option the command line did not give (given[k]); an empty
+ * one counts as unset. Returns 0 or 2. */
+static int parse_env(serve_config_t *c, const unsigned char *given)
+{
+    for (size_t k = 0; k < PD_ARRAY_SIZE(k_opts); k++) {
+        const opt_t *o = &k_opts[k];
+        if (given[k])
+            continue;
+        char name[PD_SERVE_ENV_MAX];
+        env_name(o, name, sizeof name);
+        const char *val = getenv(name);
+        if (val == NULL || val[0] == '\0')
+            continue;
+        if (is_service_link(o, val)) {
+            c->service_link = val;
+            continue;
+        }
+        int rc = opt_set(c, o, name, val);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Warns about PREDICTD_* variables that configure nothing (a typo would otherwise be
+ * silently ignored). Not warned: the options' variables, PREDICTD_MODELS, the admin token,
+ * PREDICTD_BIN (the tests' and benchmarks' binary) and the names of Kubernetes' service
+ * links (PREDICTD_SERVICE_*, PREDICTD_PORT_*). */
+static void warn_unknown_env(const serve_config_t *c)
+{
+    for (char **e = environ; e && *e; e++) {
+        const char *v = *e, *eq = strchr(v, '=');
+        size_t n = eq ? (size_t)(eq - v) : strlen(v);
+        if (strncmp(v, PD_SERVE_ENV_PREFIX, PD_LIT_LEN(PD_SERVE_ENV_PREFIX)) != 0 ||
+            (n == PD_LIT_LEN(PD_SERVE_ENV_MODELS) && strncmp(v, PD_SERVE_ENV_MODELS, n) == 0) ||
+            (n == strlen(PD_CONTROL_TOKEN_ENV) && strncmp(v, PD_CONTROL_TOKEN_ENV, n) == 0) ||
+            (n == PD_LIT_LEN("PREDICTD_BIN") && strncmp(v, "PREDICTD_BIN", n) == 0) ||
+            strncmp(v, "PREDICTD_SERVICE_", PD_LIT_LEN("PREDICTD_SERVICE_")) == 0 ||
+            strncmp(v, "PREDICTD_PORT_", PD_LIT_LEN("PREDICTD_PORT_")) == 0)
+            continue;
+        int known = 0;
+        for (size_t k = 0; k < PD_ARRAY_SIZE(k_opts) && !known; k++) {
+            char name[PD_SERVE_ENV_MAX];
+            env_name(&k_opts[k], name, sizeof name);
+            known = strlen(name) == n && strncmp(v, name, n) == 0;
+        }
+        if (!known)
+            pd_log_warn("environment variable %.*s is not a predictd setting (ignored; see "
+                        "predictd serve --help)", (int)n, v);
+    }
+    if (c->service_link)
+        pd_log_warn("PREDICTD_PORT=%s looks like a Kubernetes service link (a Service named "
+                    "predictd) and is ignored; set enableServiceLinks: false in the pod spec",
+                    c->service_link);
+}
+
+/* Parses argv (argv[0] is "serve"), then the environment for what argv did not give.
+ * Returns 0, 1 (help printed: exit 0) or 2. */
 static int parse_args(int argc, char **argv, serve_config_t *c)
 {
+    unsigned char given[PD_ARRAY_SIZE(k_opts)] = {0};
+    size_t n_args = 0; /* positional paths on the command line */
+    int rc;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             serve_usage(stdout);
             return 1;
         }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
         if (strncmp(a, "--", 2) != 0) {
-            if (c->n_models == PD_SERVE_MAX_MODEL_ARGS) {
+            if (n_args == PD_SERVE_MAX_MODEL_ARGS) {
                 fprintf(stderr, "predictd serve: more than %d model paths\n",
                         PD_SERVE_MAX_MODEL_ARGS);
                 return 2;
             }
-            c->models[c->n_models++] = a;
+            c->models[n_args++] = a;
             continue;
         }
         const char *eq = strchr(a, '=');
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        const opt_t *o = NULL;
-        for (size_t k = 0; k < PD_ARRAY_SIZE(k_opts); k++)
-            if (strlen(k_opts[k].name) == nlen && strncmp(k_opts[k].name, a, nlen) == 0)
-                o = &k_opts[k];
+        const opt_t *o = find_opt(a, nlen);
         if (o == NULL) {
             fprintf(stderr, "predictd serve: unknown option '%.*s' (try --help)\n", (int)nlen, a);
             return 2;
         }
-        if (o->kind == OPT_FLAG) {
-            if (eq) {
-                fprintf(stderr, "predictd serve: %s takes no value\n", o->name);
-                return 2;
-            }
-            long long one = 1;
-            memcpy((char *)c + o->off, &one, sizeof one);
-            continue;
-        }
-        const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (val == NULL) {
+        const char *val;
+        if (o->kind == OPT_BOOL) /* bare: on; --flag=VALUE; or on/off as the next argument */
+            val = eq                                          ? eq + 1
+                  : i + 1 < argc && (strcmp(argv[i + 1], "on") == 0 ||
+                                     strcmp(argv[i + 1], "off") == 0) ? argv[++i]
+                                                                      : "on";
+        else if ((val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL)) == NULL) {
             fprintf(stderr, "predictd serve: %s needs a value\n", o->name);
             return 2;
         }
-        int rc = opt_set(c, o, val);
-        if (rc)
+        if ((rc = opt_set(c, o, o->name, val)) != 0)
             return rc;
+        given[o - k_opts] = 1;
     }
-    pd_log_level_t lvl;
-    if (pd_log_parse_level(c->log_level, &lvl) < 0) {
-        fprintf(stderr, "predictd serve: --log-level: unknown level '%s'\n", c->log_level);
-        return 2;
-    }
-    int mode = control_mode(c);
-    if (mode < 0)
-        return 2;
-    if (mode == PD_CONTROL_EXPLICIT && c->admin_token_file[0] == '\0' &&
+    if ((rc = parse_env(c, given)) != 0)
+        return rc;
+    if (n_args > 0)
+        c->n_models = n_args;
+    else if (getenv(PD_SERVE_ENV_MODELS) && (rc = models_from_env(c, getenv(PD_SERVE_ENV_MODELS))))
+        return rc;
+    if (control_mode(c) == PD_CONTROL_EXPLICIT && c->admin_token_file[0] == '\0' &&
         getenv(PD_CONTROL_TOKEN_ENV) == NULL) {
         fprintf(stderr, "predictd serve: --model-control explicit needs an admin token: "
                         "--admin-token-file FILE or the %s environment variable\n",
@@ -351,7 +545,7 @@ static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
     o->keepalive_ms = (uint32_t)c->keepalive_ms;
     o->header_timeout_ms = (uint32_t)c->header_timeout_ms;
     o->shutdown_timeout_ms = (uint32_t)c->shutdown_timeout_ms;
-    o->access_log = c->access_log != 0;
+    o->access_log = 0; /* serve writes the access log itself (access_after_response) */
 }
 
 static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
@@ -378,6 +572,52 @@ static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
     o->docs_dir = c->docs_dir[0] ? c->docs_dir : NULL;
 }
 
+/* A runtime failure: "predictd serve: MSG" on stderr, or an error line in JSON when the
+ * log format is JSON (so that every line a container writes parses); never silenced by
+ * the log level. */
+static void serve_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void serve_fail(const char *fmt, ...)
+{
+    char msg[PD_LOG_MESSAGE_MAX];
+    int n = snprintf(msg, sizeof msg, "predictd serve: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    if (pd_log_get_format() != PD_LOG_JSON) {
+        fprintf(stderr, "%s\n", msg);
+        return;
+    }
+    char line[PD_LOG_MESSAGE_MAX * 2];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    size_t len = pd_log_format_line(line, sizeof line, PD_LOG_JSON, PD_LOG_ERROR,
+                                    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                                    msg, NULL);
+    fwrite(line, 1, len, stderr);
+}
+
+/* The access log: serve wraps the app's after_response hook (metrics), which keeps
+ * running, and adds one line per answer with the client's address; the HTTP layer only
+ * lends the peer (pd_http_request_peer). The app's hook is kept file-static because the
+ * hooks share one ud (the app's): one serve per process, set before the server is created
+ * and only read after. */
+static void (*s_app_after_response)(void *ud, const pd_http_request_t *req, int status,
+                                    size_t bytes_out, uint64_t duration_ns);
+
+static void access_after_response(void *ud, const pd_http_request_t *req, int status,
+                                  size_t bytes_out, uint64_t duration_ns)
+{
+    if (s_app_after_response)
+        s_app_after_response(ud, req, status, bytes_out, duration_ns);
+    char addr[64];
+    int port = 0;
+    int known = pd_http_request_peer(req, addr, sizeof addr, &port) == 0;
+    pd_log_access_t a = {req->method, req->path, status, bytes_out, duration_ns / 1000,
+                         known ? addr : NULL, port};
+    pd_log_access(&a);
+}
+
 /* Builds everything, serves until drained. Returns the exit code. */
 static int serve_run(const serve_config_t *c, serve_t *sv)
 {
@@ -386,24 +626,28 @@ static int serve_run(const serve_config_t *c, serve_t *sv)
     pd_http_options_t hopts;
     http_options_from(c, &hopts);
     if (uv_loop_init(&sv->loop) != 0) {
-        fprintf(stderr, "predictd serve: cannot create the event loop\n");
+        serve_fail("cannot create the event loop");
         return 1;
     }
     pd_router_init(&sv->router);
     pd_app_options_t ao;
     app_options_from(c, &ao);
     if ((rc = pd_app_create(&sv->app, &sv->loop, &sv->router, &ao, err, sizeof err)) < 0) {
-        fprintf(stderr, "predictd serve: %s\n", err);
+        serve_fail("%s", err);
         goto out_loop;
     }
     pd_app_hooks(sv->app, &sv->hooks, on_drained, sv);
+    if (c->access_log) {
+        s_app_after_response = sv->hooks.after_response;
+        sv->hooks.after_response = access_after_response;
+    }
     if (pd_http_server_create(&sv->server, &sv->loop, &hopts, &sv->router, &sv->hooks) < 0) {
-        fprintf(stderr, "predictd serve: out of memory\n");
+        serve_fail("out of memory");
         goto out_loop;
     }
     pd_app_attach_server(sv->app, sv->server);
     if (pd_http_server_listen(sv->server, c->host, (int)c->port, err, sizeof err) < 0) {
-        fprintf(stderr, "predictd serve: %s\n", err);
+        serve_fail("%s", err);
         goto out_server;
     }
     uv_signal_init(&sv->loop, &sv->sigterm);
@@ -432,19 +676,27 @@ int pd_cli_serve(int argc, char **argv)
     serve_config_t cfg;
     config_default(&cfg);
     int rc = parse_args(argc, argv, &cfg);
-    if (rc)
+    if (rc) {
+        config_free(&cfg);
         return rc == 1 ? 0 : 2;
+    }
     pd_log_level_t lvl = PD_LOG_INFO;
     pd_log_parse_level(cfg.log_level, &lvl);
     pd_log_set_level(lvl);
+    pd_log_format_t fmt = PD_LOG_TEXT;
+    pd_log_parse_format(cfg.log_format, &fmt);
+    pd_log_set_format(fmt);
+    warn_unknown_env(&cfg);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     serve_t *sv = calloc(1, sizeof *sv);
     if (sv == NULL) {
-        fprintf(stderr, "predictd serve: out of memory\n");
+        serve_fail("out of memory");
+        config_free(&cfg);
         return 1;
     }
     rc = serve_run(&cfg, sv);
     free(sv);
+    config_free(&cfg);
     return rc;
 }

@@ -205,6 +205,12 @@ int pd_http_request_connected(const pd_http_request_t *req);
 const char *pd_http_request_param(const pd_http_request_t *req, const char *name);
 /* The value of header `name` (case-insensitive), or NULL. Valid as long as req. */
 const char *pd_http_request_header(const pd_http_request_t *req, const char *name);
+/* The peer of req's connection as a numeric address ("127.0.0.1", "::1"; an IPv4-mapped
+ * IPv6 peer is given as IPv4) in addr (addrlen >= 46) and its port in *port. Returns 0, or
+ * PD_ENOTFOUND when the connection is gone or the address cannot be read (addr is then ""
+ * and *port 0). Asks the kernel each time (getpeername): for the access log, not per-byte
+ * work. */
+int pd_http_request_peer(const pd_http_request_t *req, char *addr, size_t addrlen, int *port);
 /* The server that received req (e.g. to read its readiness). */
 pd_http_server_t *pd_http_request_server(const pd_http_request_t *req);
 

@@ -1,6 +1,7 @@
 /* request.c - allocation and recycling of request objects, the matched route's parameter
  * values, and the request accessors handlers use. A recycled request keeps its buffers (up to PD__REQ_KEEP_BUF each; the
  * parameter buffer is bounded by construction) so that the hot path allocates nothing. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,4 +103,35 @@ int pd_http_request_connected(const pd_http_request_t *req)
 pd_http_server_t *pd_http_request_server(const pd_http_request_t *req)
 {
     return req->srv;
+}
+
+int pd_http_request_peer(const pd_http_request_t *req, char *addr, size_t addrlen, int *port)
+{
+    struct sockaddr_storage ss;
+    int len = (int)sizeof ss;
+    addr[0] = '\0';
+    *port = 0;
+    if (req->conn == NULL || req->conn->closed ||
+        uv_tcp_getpeername(&req->conn->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return PD_ENOTFOUND;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+        if (uv_ip4_name(in, addr, addrlen) != 0)
+            return PD_ENOTFOUND;
+        *port = ntohs(in->sin_port);
+        return 0;
+    }
+    if (ss.ss_family != AF_INET6)
+        return PD_ENOTFOUND;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) { /* ::ffff:1.2.3.4 -> 1.2.3.4 */
+        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = in6->sin6_port};
+        memcpy(&in.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+        if (uv_ip4_name(&in, addr, addrlen) != 0)
+            return PD_ENOTFOUND;
+    } else if (uv_ip6_name(in6, addr, addrlen) != 0) {
+        return PD_ENOTFOUND;
+    }
+    *port = ntohs(in6->sin6_port);
+    return 0;
 }
