@@ -31,13 +31,19 @@ RUN apt-get update -qq \
       --shell /usr/sbin/nologin predictd
 COPY --from=build /build/predictd /usr/local/bin/predictd
 COPY models/iris.json models/seed.json /models/
+# GET /docs: Swagger UI's four files (from the npm package scripts/bootstrap installs).
+COPY web/node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+     web/node_modules/swagger-ui-dist/swagger-ui.css \
+     web/node_modules/swagger-ui-dist/favicon-32x32.png \
+     web/node_modules/swagger-ui-dist/favicon-16x16.png /usr/share/predictd/docs/
 
 # The model repository: mount your own over it (a volume, a bind mount, a ConfigMap or
 # KServe's /mnt/models with PREDICTD_MODELS=/mnt/models). Files are read, never written.
 VOLUME ["/models"]
 ENV PREDICTD_HOST=0.0.0.0 \
     PREDICTD_PORT=8000 \
-    PREDICTD_MODELS=/models
+    PREDICTD_MODELS=/models \
+    PREDICTD_DOCS_DIR=/usr/share/predictd/docs
 USER 10001:10001
 EXPOSE 8000
 # SIGTERM drains: readiness turns 503, requests in flight are answered (up to

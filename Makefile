@@ -72,7 +72,7 @@ bench: build
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/reload.py
 
 # The container image (podman or docker; the base is made with mmdebstrap when missing).
-image:
+image: bootstrap
 	deploy/image/build $(IMAGE)
 
 # Builds the image, then starts the binary from the mounted image with chroot on a free
