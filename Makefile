@@ -78,7 +78,7 @@ image: bootstrap
 # Builds the image, then starts the binary from the mounted image with chroot on a free
 # loopback port (no container runtime needed), asks /health, the HEALTHCHECK and a
 # prediction, stops it with the image's STOPSIGNAL and reports size and build time.
-test-image:
+test-image: bootstrap
 	$(PY) deploy/image/test $(IMAGE)
 
 clean:

@@ -124,6 +124,8 @@ def container_env(container, image_env):
             assert ref["resource"] == "limits.cpu", ref
             limit = cpu_quantity(container["resources"]["limits"]["cpu"])
             env[e["name"]] = str(math.ceil(limit / cpu_quantity(ref.get("divisor", "1"))))
+    if "PREDICTD_DOCS_DIR" in env:  # the image holds swagger-ui-dist's files copied from here
+        env["PREDICTD_DOCS_DIR"] = os.path.join(ROOT, "web", "node_modules", "swagger-ui-dist")
     return env
 
 
