@@ -40,7 +40,8 @@ static int run(const pd_model_schema_t *s, int missing_ok, const char *body, siz
     memcpy(copy, body, len);
     pd_rows_init(rows, s->n_features, max_rows);
     pd_buf_init(err, 0);
-    pd_codec_in_t in = {s, missing_ok, "application/json", "", copy, len};
+    pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = "application/json",
+                        .query = "", .body = copy, .len = len};
     int rc = pd_codec_v1.decode(&in, rows, err);
     free(copy);
     return rc;
@@ -494,7 +495,8 @@ static void mutate_all(const pd_model_schema_t *s, const char *ct, const char *c
         pd_buf_t err;
         pd_rows_init(&rows, s->n_features, 4);
         pd_buf_init(&err, 0);
-        pd_codec_in_t in = {s, missing_ok, ct, "", b, len};
+        pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = ct,
+                            .query = "", .body = b, .len = len};
         int rc = CODEC.decode(&in, &rows, &err);
         if (rc == 0) {
             assert_true(rows.n_rows >= 1 && rows.n_rows <= 4);
