@@ -563,12 +563,10 @@ static int v2_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
         pd__cnames_reset_seen(&d.c.names);
         rc = split(&d, in);
     }
-    if (rc == 0)
-        rc = body(&d);
-    if (rc == 400 || rc == 413) { /* a syntax error anywhere in the JSON comes first */
-        int found[1], object;
+    if (rc == 0 && (rc = body(&d)) > 0 && d.c.s.err == PD__J_OK) {
+        int found[1], object; /* a syntax error anywhere in the JSON part comes first */
         size_t n;
-        if (d.c.s.err == PD__J_OK && pd__cj_recheck(&d.c, NULL, 0, found, &n, &object) == 400)
+        if (pd__cj_recheck(&d.c, NULL, 0, found, &n, &object) == 400)
             rc = 400;
     }
     if (rc == 0)
