@@ -1,8 +1,8 @@
 # Thin wrapper around CMake. `make run` serves the demo models on 127.0.0.1:8000;
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
 # end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
-# (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, and
-# many rows per request).
+# (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, many
+# rows per request, and V2 JSON / binary batches against the kernel).
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -55,7 +55,7 @@ test-e2e: $(ASAN)/Makefile
 	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
-# Four side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Five side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
@@ -63,6 +63,7 @@ bench: build
 	$(PY) bench/kernels/run.py --build-dir $(RELEASE) | tee bench/results/kernels.txt
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/v2.py
 
 clean:
 	rm -rf build
