@@ -10,11 +10,13 @@ ASAN    := build/asan
 TSAN    := build/tsan
 HOST    ?= 127.0.0.1
 # End-to-end tests that also run against the TSan binary: the pipeline's chunks on several
-# workers, big bodies decoded on workers, and model swaps under load.
+# workers, big bodies decoded on workers (V2 binary answers encoded there too), and model
+# swaps under load.
 TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_and_split_into_chunks \
             tests/e2e/test_rows_api.py::test_health_is_served_while_big_bodies_are_posted \
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
-            tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token
+            tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token \
+            tests/e2e/test_v2.py::test_big_requests_decoded_and_encoded_on_workers
 PORT    ?= 8000
 
 .PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench clean

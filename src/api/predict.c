@@ -379,6 +379,15 @@ static pd_model_version_t *route_version(pd_predict_ctx_t *ctx, const pd_predict
                 : NULL;
 }
 
+/* 1 when the path names a model whose first version is still loading: not ready yet
+ * (503), rather than unknown (404). */
+static int model_loading(pd_predict_ctx_t *ctx, const pd_http_request_t *req)
+{
+    const char *name = pd_http_request_param(req, "name");
+    const pd_served_model_t *sm = name ? pd_registry_find(ctx->reg, name) : NULL;
+    return sm != NULL && sm->state == PD_MODEL_LOADING;
+}
+
 /* The route's context: one per table entry, pointing back at the pipeline. */
 typedef struct pd__route_ctx_s {
     pd_predict_ctx_t *ctx;
@@ -411,6 +420,8 @@ static void handle(pd_http_request_t *req, void *arg)
     if (p->v == NULL) {
         if (rc->route->model == PD_PREDICT_MODEL_DEFAULT)
             answer_error(p, 503, "Retry-After: 1\r\n", "the default model is not loaded");
+        else if (model_loading(ctx, req))
+            answer_error(p, 503, "Retry-After: 1\r\n", "the model is loading");
         else
             answer_error(p, 404, NULL, "no such model or version is loaded");
         return;

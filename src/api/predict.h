@@ -17,9 +17,10 @@
  * --inline-below-us, else on the pool, split into chunks of --max-batch rows that several
  * workers run at once and that are joined on the loop. A body larger than
  * --decode-on-worker-above bytes is decoded on a worker, and its answer encoded there too.
- * A full queue answers 503 + Retry-After: 1 (all chunks of a request are queued or none);
- * a chunk that waited longer than --queue-timeout answers 504; a request whose client went
- * away has its queued chunks canceled. Every request that reaches a handler is answered
+ * A model that is not loaded answers 404, and 503 + Retry-After: 1 while its first
+ * version loads. A full queue answers 503 + Retry-After: 1 (all chunks of a request are
+ * queued or none); a chunk that waited longer than --queue-timeout answers 504; a request
+ * whose client went away has its queued chunks canceled. Every request that reaches a handler is answered
  * exactly once, in its codec's shape, with an X-Model-Version header when a model version
  * was found, and with the Content-Type and headers its codec's encode chose for a 200
  * (V2 binary answers). A request's jobs wait at most --queue-timeout, or less when its

@@ -440,3 +440,43 @@ def test_full_queue_is_503_with_retry_after(spawn_server, heavy_model):
             assert json.loads(body) == {"error": "the model's queue is full"}
         else:
             assert json.loads(body)["outputs"][0]["data"][0] in (0, 1)
+
+
+def test_a_model_still_loading_is_503_not_404(tmp_path, spawn_server):
+    """Explicit mode: while a slow model's first version loads (the heavy MLP's cost
+    measurement takes a while under ASan), readiness says 503 and inference answers 503
+    with Retry-After; once loaded, 200."""
+    from models_util import write_heavy_mlp
+    from test_reload import linear_doc, write_atomic
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    write_atomic(repo / "m.json", linear_doc("m", 1.0))
+    token = tmp_path / "token"
+    token.write_text("s3cret\n")
+    srv = spawn_server("--model-control", "explicit", "--admin-token-file", str(token),
+                       str(repo))
+    (repo / "heavy" / "1").mkdir(parents=True)  # a model folder: its name is known early
+    write_heavy_mlp(repo / "heavy" / "1")
+    load = connect(srv.port, timeout=BOUND)
+    load.sendall(b"POST /v2/repository/models/heavy/load HTTP/1.1\r\nHost: x\r\n"
+                 b"Authorization: Bearer s3cret\r\nContent-Length: 0\r\n\r\n")
+    body = json.dumps({"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64",
+                                   "data": [0.5, -0.5]}]}).encode()
+    seen = []
+    for _ in range(2000):  # bounded: the load answers well before
+        ready = http_get(srv.port, "/v2/models/heavy/ready")
+        if ready.status == 503:
+            r = infer(srv.port, "heavy", body)
+            seen.append(r.status)
+            if r.status == 503:
+                assert r.headers["retry-after"] == "1"
+                assert r.json() == {"error": "the model is loading"}
+                break
+        elif ready.status == 200:
+            break
+    assert 503 in seen, "the load ended before it could be seen"
+    from conftest import read_response
+    assert read_response(load).status == 200
+    load.close()
+    assert http_get(srv.port, "/v2/models/heavy/ready").status == 200
+    assert infer(srv.port, "heavy", body).status == 200
