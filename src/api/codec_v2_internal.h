@@ -6,7 +6,11 @@
  * static mutable state: it may run on any thread); an input is placed (its rows and
  * columns decided, the rows made) before any of its values is written; every value
  * written goes to x[off + k * stride] of its own input's placement, so inputs never write
- * over each other's cells. */
+ * over each other's cells.
+ * Threads and pointers: every function below runs inside one decode or encode call, on
+ * whatever thread runs it (loop or worker), and touches only its arguments; the decoder,
+ * its input and the rows are the caller's for the call, and the strings they point to
+ * (the body, the schema's names) are borrowed for the call. */
 #ifndef PD_API_CODEC_V2_INTERNAL_H
 #define PD_API_CODEC_V2_INTERNAL_H
 

@@ -50,19 +50,19 @@ typedef struct pd_infer_stats_s {
     uint64_t sizes_dropped;
 } pd_infer_stats_t;
 
-/* Adds one occurrence of ns nanoseconds to d. */
+/* Adds one occurrence of ns nanoseconds to d (the caller's). Loop thread. */
 void pd_infer_stats_add(pd_duration_stat_t *d, uint64_t ns);
 
 /* One answered request: ok (200) or failed, ns from its handler to its answer, rows
- * predicted (ok only). */
+ * predicted (ok only). s is the version's (lives as long as it). Loop thread. */
 void pd_infer_stats_request(pd_infer_stats_t *s, int ok, uint64_t ns, size_t rows);
 
 /* One execution of the model on batch_rows rows that took ns. A new batch size needs
- * memory: without it (or past PD_INFER_STATS_MAX_SIZES sizes) the execution is counted
- * in execution_count and sizes_dropped only. */
+ * memory (s->batches, owned by s): without it (or past PD_INFER_STATS_MAX_SIZES sizes)
+ * the execution is counted in execution_count and sizes_dropped only. Loop thread. */
 void pd_infer_stats_execution(pd_infer_stats_t *s, size_t batch_rows, uint64_t ns);
 
-/* Frees what s allocated and zeroes it. Accepts NULL. */
+/* Frees what s allocated and zeroes it (with its version, on the loop). Accepts NULL. */
 void pd_infer_stats_free(pd_infer_stats_t *s);
 
 #endif
