@@ -1,5 +1,6 @@
 /* predict.c - the request pipeline (see predict.h): one pd__preq_t per request carries it
- * from decode through its chunks to the answer.
+ * from decode through its chunks to the answer (its state is in predict_internal.h; what
+ * workers run on its rows, in predict_run.c).
  *
  * States of a request, all driven from the loop thread:
  *   DECODE   decoding (on the loop, or as a task on the codec queue for a big body)
