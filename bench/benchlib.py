@@ -101,8 +101,11 @@ def _ms(text):
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
-def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds=5):
-    """Runs wrk against url; returns {rps, p50_ms, p99_ms, errors, non2xx}."""
+def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds=5,
+        body_file=None):
+    """Runs wrk against url; returns {rps, p50_ms, p99_ms, errors, non2xx}. body_file: a
+    file whose bytes are the body, read as they are (binary bodies: a Lua long string
+    would turn their CR LF into LF)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(f'wrk.method = "{method}"\n')
         if body is not None:
@@ -110,6 +113,9 @@ def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds
             while f"]{eq}]" in body:
                 eq += "="
             lua.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
+        if body_file is not None:
+            lua.write(f'local f = assert(io.open("{body_file}", "rb"))\n'
+                      'wrk.body = f:read("*a")\nf:close()\n')
         for k, v in (headers or {}).items():
             lua.write(f'wrk.headers["{k}"] = "{v}"\n')
         script = lua.name

@@ -22,6 +22,7 @@
 #include "api/registry.h"
 #include "api/repository.h"
 #include "api/rows.h"
+#include "api/v2_api.h"
 #include "common.h"
 #include "obs/log.h"
 #include "obs/looplag.h"
@@ -232,6 +233,8 @@ static int app_routes(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
     int rc = pd_health_register(router, &app->health);
     if (rc == 0)
         rc = pd_catalog_register(router, &app->reg);
+    if (rc == 0)
+        rc = pd_v2_register(router, &app->reg);
     if (rc == 0)
         rc = pd_router_add(router, "GET", "/metrics", metrics_handler, app);
     if (rc == 0)

@@ -3,7 +3,11 @@
  * request pipeline (api/predict.c) and the HTTP layer know no protocol's bodies.
  *
  * Adding a protocol: one codec_<name>.c that defines a const pd_codec_t, its declaration
- * below, and its routes in api/predict.c's route table.
+ * below, and its routes in api/predict_routes.c's table.
+ *
+ * Per-request state: a codec that must carry something from decode to encode (V2: which
+ * outputs, binary or JSON, the request's id) hangs it on rows->codec_state; one that
+ * answers with its own Content-Type or headers sets them in *rows->reply at encode.
  *
  * Threads: every operation is reentrant and touches only its arguments, so the pipeline
  * may run it on the loop thread (small bodies) or on a worker (big bodies). */
@@ -27,6 +31,13 @@ typedef struct pd_codec_in_s {
     const char *query;               /* the URL's query string without '?', or "" */
     const char *body;                /* need not be NUL-terminated */
     size_t len;
+    const char *header;              /* the value of the codec's request_header, or NULL
+                                        (absent, or the codec reads none) */
+    const char *model_name;          /* the served model's name and the label of the
+                                        version answering, for answers that name them */
+    const char *model_label;         /* (both NULL when unknown, e.g. in tests); they stay
+                                        valid until the request is answered, so a codec
+                                        may keep them in its state for encode */
 } pd_codec_in_t;
 
 typedef struct pd_codec_s {
@@ -39,12 +50,18 @@ typedef struct pd_codec_s {
      * rows may hold partial data (the caller frees it). */
     int (*decode)(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err);
     /* Appends the answer for rows' results (pd_rows_results was called and every row
-     * predicted) to out. Returns 0, or PD_EINVAL when a value cannot be written (a
-     * non-finite regression value: the caller answers 500), or PD_ENOMEM/PD_ETOOBIG. */
+     * predicted) to out; may fill *rows->reply (when not NULL) with the answer's own
+     * Content-Type and header lines. Returns 0, or PD_EINVAL when a value cannot be
+     * written (a non-finite regression value: the caller answers 500), or
+     * PD_ENOMEM/PD_ETOOBIG. */
     int (*encode)(const pd_model_schema_t *s, const pd_rows_t *rows, pd_buf_t *out);
     /* Appends the protocol's error body for `status` with the human-readable `message`
      * (e.g. 503 "the model's queue is full") to out. Returns 0 or a negative code. */
     int (*error)(int status, const char *message, pd_buf_t *out);
+    /* The name of one request header decode reads (V2: Inference-Header-Content-Length),
+     * or NULL. The pipeline looks it up on the loop thread and passes its value in
+     * pd_codec_in_t.header, so that decode may run on a worker. */
+    const char *request_header;
 } pd_codec_t;
 
 /* FastAPI-style routes (/predict*, /models/{name}/predict[_proba]): an object is one row
@@ -59,5 +76,8 @@ extern const pd_codec_t pd_codec_v1;
  * inputs, or text/csv -> {"predictions": [...]}; errors
  * {"error_code": "BAD_REQUEST", "message": "..."}. */
 extern const pd_codec_t pd_codec_mlflow;
+/* Open Inference Protocol (KServe V2 / Triton) inference request -> response, with
+ * Triton's binary tensor data extension; errors {"error": "..."}. docs/protocols.md. */
+extern const pd_codec_t pd_codec_v2;
 
 #endif

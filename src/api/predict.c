@@ -1,5 +1,6 @@
 /* predict.c - the request pipeline (see predict.h): one pd__preq_t per request carries it
- * from decode through its chunks to the answer.
+ * from decode through its chunks to the answer (its state is in predict_internal.h; what
+ * workers run on its rows, in predict_run.c).
  *
  * States of a request, all driven from the loop thread:
  *   DECODE   decoding (on the loop, or as a task on the codec queue for a big body)
@@ -18,65 +19,13 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/predict_internal.h"
 #include "api/rows.h"
 #include "common.h"
 #include "obs/log.h"
 
-/* Chunks of fewer rows than this are gathered with others into one kernel call. */
-#define PD__GATHER_ROWS 16
 /* A larger answer or error body is freed, not kept for reuse. */
 #define PD__OUT_KEEP (64u * 1024u)
-
-struct pd_predict_ctx_s {
-    pd_registry_t *reg;
-    pd_pool_t *pool;
-    pd_pool_queue_t *codec_q;     /* decode/encode tasks */
-    pd_predict_options_t o;       /* resolved: no zeros left */
-    uint64_t queue_timeout_ns;
-    pd_metrics_family_t *predictions, *rows_total;
-    struct pd__route_ctx_s *route_ctxs; /* one per route of the table */
-};
-
-typedef struct pd__preq_s pd__preq_t;
-
-/* One chunk of a request's rows on the model's queue. */
-typedef struct {
-    pd_job_t job; /* first: the pool hands back &job */
-    pd__preq_t *p;
-    size_t row0, n;
-    int failed;   /* set by the worker: no scratch memory for the kernel */
-    int unloaded; /* set by the worker: the model was unloaded before the chunk ran */
-} pd__chunk_t;
-
-/* A decode or encode task on the codec queue. */
-typedef struct {
-    pd_job_t job;
-    pd__preq_t *p;
-    void (*run)(pd__preq_t *p);
-} pd__task_t;
-
-struct pd__preq_s {
-    pd_predict_ctx_t *ctx;
-    pd_http_request_t *req;
-    const pd_predict_route_t *route;
-    pd_model_version_t *v;   /* a reference, released when the request is freed */
-    pd_buf_t out;            /* the answer's body (success or error) */
-    int rc;                  /* decode: 0 or an HTTP status / negative code */
-    int status;              /* an error status to answer, 0 while all is well */
-    const char *message;     /* its message (static storage) */
-    const char *extra;       /* extra header lines of the answer, or NULL */
-    int failed;              /* a chunk failed (out of scratch memory) */
-    int unloaded;            /* a chunk found its model unloaded */
-    int on_worker;           /* decoded on a worker: encode there too */
-    size_t pending;          /* jobs queued and not yet back */
-    size_t n_chunks;
-    pd__chunk_t *chunks;     /* n_chunks; &chunk1 when there is one */
-    pd__chunk_t chunk1;
-    pd__task_t task;
-    /* not zeroed at creation (set before use): */
-    char headers[PD_REGISTRY_LABEL_MAX + 64]; /* X-Model-Version, Retry-After */
-    pd_rows_t rows;          /* last: pd_rows_init leaves its inline storage alone */
-};
 
 static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
 
@@ -92,17 +41,34 @@ static void preq_free(pd__preq_t *p)
     free(p);
 }
 
-/* Sends p->out with `status` (and X-Model-Version when a version answered) and frees p. */
+/* Counts the answered request in its version's statistics (api/infer_stats.h). */
+static void record(pd__preq_t *p, int status)
+{
+    pd_infer_stats_t *st = &p->v->stats;
+    pd_infer_stats_request(st, status == 200, pd_pool_now_ns() - p->t0, p->rows.n_rows);
+    if (p->decoded)
+        pd_infer_stats_add(&st->compute_input, p->decode_ns);
+    if (p->encoded)
+        pd_infer_stats_add(&st->compute_output, p->encode_ns);
+}
+
+/* Sends p->out with `status` (and X-Model-Version when a version answered; a 200 with
+ * what encode said in p->reply) and frees p. */
 static void answer(pd__preq_t *p, int status)
 {
     const pd_codec_t *codec = p->route->codec;
-    const char *extra = p->extra;
+    const char *extra = p->extra, *type = codec->content_type;
+    if (status == 200) {
+        type = p->reply.content_type ? p->reply.content_type : type;
+        extra = extra ? extra : p->reply.headers;
+    }
     if (p->v != NULL) {
         snprintf(p->headers, sizeof p->headers, "X-Model-Version: %s\r\n%s", p->v->label,
                  extra ? extra : "");
         extra = p->headers;
+        record(p, status);
     }
-    pd_http_respond(p->req, status, codec->content_type, extra, p->out.data, p->out.len);
+    pd_http_respond(p->req, status, type, extra, p->out.data, p->out.len);
     preq_free(p);
 }
 
@@ -131,8 +97,11 @@ static void count(pd__preq_t *p, const char *where)
 /* Encodes the results into p->out; on failure leaves an error status in p->status. */
 static void encode(pd__preq_t *p)
 {
+    uint64_t t = pd_pool_now_ns();
     pd_buf_reset(&p->out);
     int rc = p->route->codec->encode(p->v->schema, &p->rows, &p->out);
+    p->encode_ns = pd_pool_now_ns() - t;
+    p->encoded = 1;
     if (rc < 0) {
         p->status = 500;
         p->message = rc == PD_EINVAL ? "the model produced no valid prediction"
@@ -147,6 +116,16 @@ static void answer_encoded(pd__preq_t *p)
         answer_error(p, p->status, NULL, p->message);
     else
         answer(p, 200);
+}
+
+/* The deadline of a job of p queued now: the earlier of --queue-timeout and the client's
+ * own timeout (rows.timeout_ns, set by decode); 0 for none. */
+static uint64_t deadline(const pd__preq_t *p)
+{
+    uint64_t t = p->ctx->queue_timeout_ns, mine = p->rows.timeout_ns, now = pd_pool_now_ns();
+    if (mine != 0 && (t == 0 || mine < t))
+        t = mine;
+    return t == 0 || t > UINT64_MAX - now ? 0 : now + t;
 }
 
 /* ---- tasks on the codec queue (worker threads) ---- */
@@ -178,8 +157,7 @@ static int submit_task(pd__preq_t *p, void (*fn)(pd__preq_t *),
     p->task.run = fn;
     p->task.job.done = done;
     p->task.job.rows = 1;
-    if (ctx->queue_timeout_ns)
-        p->task.job.deadline_ns = pd_pool_now_ns() + ctx->queue_timeout_ns;
+    p->task.job.deadline_ns = deadline(p);
     int rc = pd_pool_submit(ctx->codec_q, &p->task.job);
     if (rc < 0) {
         answer_error(p, 503, "Retry-After: 1\r\n",
@@ -231,90 +209,24 @@ static void finish(pd__preq_t *p, const char *where)
     answer_encoded(p);
 }
 
-/* Predicts rows [row0, row0 + n) of p in place. */
-static int predict_range(pd__preq_t *p, size_t row0, size_t n, void *scratch)
+/* Counts a chunk that left the queue in its version's statistics. */
+static void record_chunk(pd__preq_t *p, const pd_job_t *job, int status)
 {
-    pd_rows_t *r = &p->rows;
-    pd_predict_out_t out = {r->cls + row0, r->val + row0,
-                            r->proba ? r->proba + row0 * r->n_classes : NULL};
-    return pd_model_predict(p->v->model, r->x + row0 * r->n_cols, n, scratch, &out);
-}
-
-/* Worker: several small chunks (of different requests, one model version) as one kernel
- * call. */
-static int predict_gathered(const pd_model_version_t *v, pd__chunk_t **cs, size_t k,
-                            size_t rows, pd_pool_worker_t *w)
-{
-    size_t nf = v->schema->n_features, nc = v->schema->n_classes;
-    size_t xb = rows * nf * sizeof(double), vb = rows * sizeof(double);
-    size_t cb = (rows * sizeof(int32_t) + 7) & ~(size_t)7, pb = rows * nc * sizeof(double);
-    char *s = pd_pool_worker_scratch(w, xb + vb + cb + pb + v->scratch_row);
-    if (s == NULL)
-        return PD_ENOMEM;
-    double *x = (double *)(void *)s, *val = (double *)(void *)(s + xb);
-    int32_t *cls = (int32_t *)(void *)(s + xb + vb);
-    double *proba = nc ? (double *)(void *)(s + xb + vb + cb) : NULL;
-    for (size_t i = 0, at = 0; i < k; at += cs[i]->n, i++)
-        memcpy(x + at * nf, cs[i]->p->rows.x + cs[i]->row0 * nf, cs[i]->n * nf * sizeof *x);
-    pd_predict_out_t out = {cls, val, proba};
-    int rc = pd_model_predict(v->model, x, rows, s + xb + vb + cb + pb, &out);
-    for (size_t i = 0, at = 0; rc == 0 && i < k; at += cs[i]->n, i++) {
-        pd_rows_t *r = &cs[i]->p->rows;
-        memcpy(r->cls + cs[i]->row0, cls + at, cs[i]->n * sizeof *cls);
-        memcpy(r->val + cs[i]->row0, val + at, cs[i]->n * sizeof *val);
-        if (r->proba)
-            memcpy(r->proba + cs[i]->row0 * nc, proba + at * nc, cs[i]->n * nc * sizeof *proba);
-    }
-    return rc;
-}
-
-/* Worker: runs chunk c alone, in place. */
-static void run_one(pd__chunk_t *c, pd_pool_worker_t *w)
-{
-    void *scratch = pd_pool_worker_scratch(w, c->p->v->scratch_row);
-    if (scratch == NULL || predict_range(c->p, c->row0, c->n, scratch) < 0)
-        c->failed = 1;
-}
-
-/* Worker: n chunks of one model (a reload may mix versions in its queue). Chunks of an
- * unloaded version are skipped; big ones run in place; small ones are gathered per
- * version into one kernel call (cs is reordered). */
-static void run_chunks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w)
-{
-    pd__chunk_t **cs = (pd__chunk_t **)jobs;
-    size_t k = 0;
-    (void)ud;
-    for (size_t i = 0; i < n; i++) {
-        pd__chunk_t *c = cs[i];
-        if (atomic_load_explicit(&c->p->v->unloaded, memory_order_acquire))
-            c->unloaded = 1;
-        else if (c->n >= PD__GATHER_ROWS)
-            run_one(c, w);
-        else
-            cs[k++] = c; /* the small ones, compacted to the front */
-    }
-    while (k > 0) { /* gather the small chunks of the first one's version, then the rest */
-        const pd_model_version_t *v = cs[0]->p->v;
-        size_t same = 0, rows = 0;
-        for (size_t i = 0; i < k; i++) {
-            if (cs[i]->p->v != v)
-                continue;
-            pd__chunk_t *t = cs[same];
-            cs[same++] = cs[i];
-            cs[i] = t;
-            rows += cs[same - 1]->n;
-        }
-        if (predict_gathered(v, cs, same, rows, w) < 0)
-            for (size_t i = 0; i < same; i++)
-                cs[i]->failed = 1;
-        cs += same;
-        k -= same;
-    }
+    pd_infer_stats_t *st = &p->v->stats;
+    if (job->t_start_ns >= job->t_enqueue_ns)
+        pd_infer_stats_add(&st->queue, job->t_start_ns - job->t_enqueue_ns);
+    if (status != 0)
+        return;
+    uint64_t ns = job->t_end_ns - job->t_start_ns;
+    pd_infer_stats_add(&st->compute_infer, ns);
+    if (pd_pool_job_batch_first(job))
+        pd_infer_stats_execution(st, job->batch_rows, ns);
 }
 
 static void chunk_done(pd_job_t *job, int status)
 {
     pd__preq_t *p = ((pd__chunk_t *)job)->p;
+    record_chunk(p, job, status);
     p->failed |= ((pd__chunk_t *)job)->failed;
     p->unloaded |= ((pd__chunk_t *)job)->unloaded;
     if (status == PD_ETIMEDOUT && p->status == 0)
@@ -368,7 +280,7 @@ static void submit_chunks(pd__preq_t *p)
         answer_error(p, 500, NULL, "out of memory");
         return;
     }
-    uint64_t deadline = ctx->queue_timeout_ns ? pd_pool_now_ns() + ctx->queue_timeout_ns : 0;
+    uint64_t until = deadline(p);
     for (size_t i = 0; i < k; i++) {
         pd__chunk_t *c = &p->chunks[i];
         c->p = p;
@@ -376,7 +288,7 @@ static void submit_chunks(pd__preq_t *p)
         c->n = PD_MIN(per, n - c->row0);
         c->job.done = chunk_done;
         c->job.rows = (uint32_t)c->n;
-        c->job.deadline_ns = deadline;
+        c->job.deadline_ns = until;
         jobs[i] = &c->job;
     }
     int rc = pd_pool_submit_all(k == 1 ? sm->queue : sm->bulk_queue, jobs, k);
@@ -420,10 +332,15 @@ static void after_decode(pd__preq_t *p)
         submit_chunks(p);
         return;
     }
-    if (predict_range(p, 0, p->rows.n_rows, p->ctx->reg->loop_scratch) < 0) {
+    uint64_t t = pd_pool_now_ns();
+    if (pd__predict_range(p, 0, p->rows.n_rows, p->ctx->reg->loop_scratch) < 0) {
         answer_error(p, 500, NULL, "inference failed");
         return;
     }
+    uint64_t ns = pd_pool_now_ns() - t;
+    pd_infer_stats_add(&p->v->stats.queue, 0); /* no queue: counted as a 0 ns wait */
+    pd_infer_stats_add(&p->v->stats.compute_infer, ns);
+    pd_infer_stats_execution(&p->v->stats, p->rows.n_rows, ns);
     finish(p, "loop");
 }
 
@@ -432,9 +349,14 @@ static void after_decode(pd__preq_t *p)
 static void decode(pd__preq_t *p)
 {
     const pd_http_request_t *req = p->req;
-    pd_codec_in_t in = {p->v->schema, p->v->schema->missing_ok, req->content_type,
-                        req->query, req->body, req->body_len};
+    uint64_t t = pd_pool_now_ns();
+    pd_codec_in_t in = {.schema = p->v->schema, .missing_ok = p->v->schema->missing_ok,
+                        .content_type = req->content_type, .query = req->query,
+                        .body = req->body, .len = req->body_len, .header = p->header,
+                        .model_name = p->v->owner->name, .model_label = p->v->label};
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
+    p->decode_ns = pd_pool_now_ns() - t;
+    p->decoded = 1;
 }
 
 static void decode_done(pd_job_t *job, int status)
@@ -461,6 +383,15 @@ static pd_model_version_t *route_version(pd_predict_ctx_t *ctx, const pd_predict
                 : NULL;
 }
 
+/* 1 when the path names a model whose first version is still loading: not ready yet
+ * (503), rather than unknown (404). */
+static int model_loading(pd_predict_ctx_t *ctx, const pd_http_request_t *req)
+{
+    const char *name = pd_http_request_param(req, "name");
+    const pd_served_model_t *sm = name ? pd_registry_find(ctx->reg, name) : NULL;
+    return sm != NULL && sm->state == PD_MODEL_LOADING;
+}
+
 /* The route's context: one per table entry, pointing back at the pipeline. */
 typedef struct pd__route_ctx_s {
     pd_predict_ctx_t *ctx;
@@ -481,14 +412,20 @@ static void handle(pd_http_request_t *req, void *arg)
     p->ctx = ctx;
     p->req = req;
     p->route = rc->route;
+    p->t0 = pd_pool_now_ns();
     p->chunks = &p->chunk1;
     pd_buf_init(&p->out, 0);
     p->v = route_version(ctx, rc->route, req);
     pd_rows_init(&p->rows, p->v ? p->v->schema->n_features : 0, ctx->o.max_rows);
     p->rows.outputs = rc->route->outputs;
+    p->rows.reply = &p->reply;
+    if (rc->route->codec->request_header != NULL) /* read here: decode may run on a worker */
+        p->header = pd_http_request_header(req, rc->route->codec->request_header);
     if (p->v == NULL) {
         if (rc->route->model == PD_PREDICT_MODEL_DEFAULT)
             answer_error(p, 503, "Retry-After: 1\r\n", "the default model is not loaded");
+        else if (model_loading(ctx, req))
+            answer_error(p, 503, "Retry-After: 1\r\n", "the model is loading");
         else
             answer_error(p, 404, NULL, "no such model or version is loaded");
         return;
@@ -541,10 +478,10 @@ static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm)
     int rc = PD_EINVAL;
     if ((size_t)snprintf(bulk, sizeof bulk, "%s%s", sm->name, PD_PREDICT_BULK_SUFFIX) <
         sizeof bulk)
-        rc = pd_pool_queue_add(ctx->pool, bulk, ctx->o.max_queue, run_chunks, ctx,
+        rc = pd_pool_queue_add(ctx->pool, bulk, ctx->o.max_queue, pd__predict_run_chunks, ctx,
                                &sm->bulk_queue);
     if (rc == 0)
-        rc = pd_pool_queue_add(ctx->pool, sm->name, ctx->o.max_queue, run_chunks, ctx,
+        rc = pd_pool_queue_add(ctx->pool, sm->name, ctx->o.max_queue, pd__predict_run_chunks, ctx,
                                &sm->queue);
     if (rc < 0)
         pd_log_error("model %s: cannot create its queues: %s", sm->name, pd_strerror(rc));

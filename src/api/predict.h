@@ -9,6 +9,7 @@
  *        /models/{name}[/versions/{version}]/predict[_proba]      FastAPI-style
  *   POST /v1/models/{name}:predict, GET /v1/models/{name}           KServe V1
  *   POST /invocations                                               MLflow / SageMaker
+ *   POST /v2/models/{name}[/versions/{version}]/infer               Open Inference Protocol
  *
  * Where the work runs (the article's rule, with rows): /predict_blocking decodes, predicts
  * and encodes on the loop (the anti-pattern, kept to show its cost); every other route
@@ -17,13 +18,18 @@
  * PD_PREDICT_MAX_CHUNKS of them) that several workers run at once and that are joined on
  * the loop. A body larger than
  * --decode-on-worker-above bytes is decoded on a worker, and its answer encoded there too.
- * A full queue answers 503 + Retry-After: 1 (all chunks of a request are queued or none);
- * a chunk that waited longer than --queue-timeout answers 504; a request whose client went
- * away has its queued chunks canceled. Every request that reaches a handler is answered
+ * A model that is not loaded answers 404, and 503 + Retry-After: 1 while its first
+ * version loads. A full queue answers 503 + Retry-After: 1 (all chunks of a request are
+ * queued or none); a chunk that waited longer than --queue-timeout answers 504; a request
+ * whose client went away has its queued chunks canceled. Every request that reaches a handler is answered
  * exactly once, in its codec's shape, with an X-Model-Version header when a model version
- * was found. A request holds a reference to its model version from the handler to its
- * answer, so a reload or an unload never changes the model under it (an unloaded model's
- * queued chunks are answered 503 without running).
+ * was found, and with the Content-Type and headers its codec's encode chose for a 200
+ * (V2 binary answers). A request's jobs wait at most --queue-timeout, or less when its
+ * codec read a shorter timeout from the request (504 either way). Every answer of a found
+ * version is counted in its statistics (api/infer_stats.h). A request holds a reference
+ * to its model version from the handler to its answer, so a reload or an unload never
+ * changes the model under it (an unloaded model's queued chunks are answered 503 without
+ * running).
  *
  * Threads: the loop thread owns the context and every request's state except while a
  * worker runs one of its jobs (a chunk touches only its own row range; a decode/encode

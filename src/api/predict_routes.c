@@ -28,6 +28,13 @@ static const pd_predict_route_t k_routes[] = {
     /* KServe V1 / TF Serving. */
     {"POST", "/v1/models/{name}:predict", &pd_codec_v1, PD_PREDICT_MODEL_PARAM,
      PD_PREDICT_AUTO, PD_OUT_LABEL, "KServe V1 predict: {\"instances\": [...]}"},
+    /* Open Inference Protocol (KServe V2, Triton, MLServer): outputs, binary or JSON, are
+     * chosen by the body (codec_v2.c); the other /v2 routes are api/v2_api.c's. */
+    {"POST", "/v2/models/{name}/infer", &pd_codec_v2, PD_PREDICT_MODEL_PARAM, PD_PREDICT_AUTO,
+     PD_OUT_LABEL, "Open Inference Protocol (KServe V2) inference, JSON or binary tensors"},
+    {"POST", "/v2/models/{name}/versions/{version}/infer", &pd_codec_v2,
+     PD_PREDICT_MODEL_PARAM, PD_PREDICT_AUTO, PD_OUT_LABEL,
+     "Open Inference Protocol (KServe V2) inference on one version"},
     /* MLflow scoring server / SageMaker. */
     {"POST", "/invocations", &pd_codec_mlflow, PD_PREDICT_MODEL_DEFAULT, PD_PREDICT_AUTO,
      PD_OUT_LABEL, "MLflow / SageMaker scoring on the default model"},

@@ -68,6 +68,7 @@ static void version_free(pd_model_version_t *v)
     if (v == NULL)
         return;
     pd_model_free(v->model);
+    pd_infer_stats_free(&v->stats);
     free(v->path);
     free(v);
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "api/infer_stats.h"
 #include "model/model.h"
 
 #define PD_REGISTRY_DEFAULT_MAX_MODELS 256
@@ -54,6 +55,8 @@ typedef struct pd_model_version_s {
     uint32_t refs;                   /* 1 while served + one per request holding it */
     int retired;                     /* no longer served: freed when refs reaches 0 */
     atomic_int unloaded;             /* unloaded: queued chunks are answered 503 unrun */
+    pd_infer_stats_t stats;          /* the pipeline's counters (loop thread), from zero at
+                                        install; freed with the version */
 } pd_model_version_t;
 
 typedef struct pd_served_model_s {

@@ -98,6 +98,8 @@ void pd_rows_free(pd_rows_t *r)
 {
     if (r == NULL)
         return;
+    if (r->codec_state != NULL && r->codec_state_free != NULL)
+        r->codec_state_free(r->codec_state);
     free(r->x_heap);
     free(r->res_heap);
     pd_rows_init(r, r->n_cols, r->max_rows);

@@ -24,12 +24,23 @@
 #define PD_ROWS_MAX_COLS 65536
 /* Doubles of inline storage for x and for the results (each). */
 #define PD_ROWS_INLINE 32
+/* Bytes of extra header lines encode may set for the answer (pd_rows_reply_t). */
+#define PD_ROWS_REPLY_HEADERS 96
 
 /* What a request asks for (bits). */
 enum {
     PD_OUT_LABEL = 1u, /* the label (classifiers) or the value (regressors) */
     PD_OUT_PROBA = 2u  /* the probability of every class (classifiers only) */
 };
+
+/* What encode may say about the answer besides its body (a V2 binary answer: its own
+ * Content-Type and an Inference-Header-Content-Length line). Owned by the caller of
+ * encode (the pipeline keeps one per request); the pipeline uses it for a 200 answer only,
+ * so an error answered later is never sent with it. */
+typedef struct pd_rows_reply_s {
+    const char *content_type;            /* static storage; NULL: the codec's content_type */
+    char headers[PD_ROWS_REPLY_HEADERS]; /* complete "Name: value\r\n" lines, or "" */
+} pd_rows_reply_t;
 
 typedef struct pd_rows_s {
     size_t n_cols;     /* values per row: the model's features */
@@ -45,6 +56,19 @@ typedef struct pd_rows_s {
     int32_t *cls;      /* classifiers: index into the model's classes */
     double *val;       /* regressors: the predicted value */
     double *proba;     /* classifiers asked for PD_OUT_PROBA: n_rows * n_classes, or NULL */
+    /* Per-request state of the codec that decoded these rows (V2: the outputs asked for
+     * and how, the request's id), for its encode; NULL for codecs that keep none. Owned:
+     * pd_rows_free calls codec_state_free(codec_state). Set by decode, read by encode
+     * (which may update what it points to: one thread at a time, as for the rows). */
+    void *codec_state;
+    void (*codec_state_free)(void *state);
+    /* Set by decode: how long the client lets its rows wait in the queue (V2's
+     * parameters.timeout), 0 = no limit of its own. The pipeline gives the rows' jobs the
+     * earlier of this and --queue-timeout, counted from when they are queued. */
+    uint64_t timeout_ns;
+    /* Where encode may describe its answer (see pd_rows_reply_t): the caller's, or NULL
+     * (then encode writes the body only). pd_rows_init sets NULL. */
+    pd_rows_reply_t *reply;
     /* private */
     double *x_heap, *res_heap;
     double x_inline[PD_ROWS_INLINE];
@@ -68,8 +92,8 @@ int pd_rows_resize(pd_rows_t *r, size_t n_rows);
  * outputs has PD_OUT_PROBA and n_classes > 0. Returns 0 or PD_ENOMEM. */
 int pd_rows_results(pd_rows_t *r, size_t n_classes);
 
-/* Frees what r allocated and leaves it empty (as after pd_rows_init with the same n_cols
- * and max_rows). Accepts NULL. */
+/* Frees what r allocated, the codec's state included, and leaves it empty (as after
+ * pd_rows_init with the same n_cols and max_rows). Accepts NULL. */
 void pd_rows_free(pd_rows_t *r);
 
 #endif

@@ -565,6 +565,11 @@ void pd_pool_shutdown(pd_pool_t *pool)
     pthread_mutex_unlock(&pool->mu);
 }
 
+int pd_pool_job_batch_first(const pd_job_t *job)
+{
+    return job->status == 0 && job->pd_batch_first;
+}
+
 void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out)
 {
     pthread_mutex_lock(&q->pool->mu);

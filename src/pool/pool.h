@@ -184,6 +184,11 @@ typedef struct pd_pool_queue_stats_s {
     uint64_t batches;          /* run_batch calls */
 } pd_pool_queue_stats_t;
 
+/* In done() (loop thread): 1 when job was the first of its run_batch call, so that a
+ * batch - its batch_rows, its t_start_ns..t_end_ns - is counted once; 0 for the other jobs
+ * of the call and for jobs that did not run. */
+int pd_pool_job_batch_first(const pd_job_t *job);
+
 /* Copies a consistent snapshot of q's counters into *out (any thread). A job is counted
  * (completed, canceled_dropped or expired) before its done() runs. */
 void pd_pool_queue_stats(const pd_pool_queue_t *q, pd_pool_queue_stats_t *out);

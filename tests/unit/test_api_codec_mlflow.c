@@ -46,7 +46,8 @@ static int run(const pd_model_schema_t *s, int missing_ok, const char *ct, const
     memcpy(copy, body, len);
     pd_rows_init(rows, s->n_features, max_rows);
     pd_buf_init(err, 0);
-    pd_codec_in_t in = {s, missing_ok, ct, "", copy, len};
+    pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = ct,
+                        .query = "", .body = copy, .len = len};
     int rc = pd_codec_mlflow.decode(&in, rows, err);
     free(copy);
     return rc;

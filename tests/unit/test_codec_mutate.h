@@ -44,7 +44,8 @@ static inline void mutate_all(const pd_codec_t *codec, const pd_model_schema_t *
         pd_buf_t err;
         pd_rows_init(&rows, s->n_features, 4);
         pd_buf_init(&err, 0);
-        pd_codec_in_t in = {s, missing_ok, ct, "", b, len};
+        pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = ct,
+                             .query = "", .body = b, .len = len};
         int rc = codec->decode(&in, &rows, &err);
         if (rc == 0) {
             assert_true(rows.n_rows >= 1 && rows.n_rows <= 4);
