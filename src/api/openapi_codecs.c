@@ -320,10 +320,85 @@ static int describe_mlflow(const pd_openapi_op_t *op)
                                           "'text/plain'.");
 }
 
+/* ---- KServe V2 / Open Inference Protocol: {"inputs": [tensors]} ---- */
+
+/* The request's tensor: name, shape, datatype, data (flat or nested). */
+#define V2_TENSOR_SCHEMA                                                                   \
+    "{s:s,s:[s,s,s],s:{s:{s:s},s:{s:s,s:{s:s}},s:{s:s,s:[s,s,s,s,s,s,s,s,s,s,s,s]},"      \
+    "s:{s:s},s:{s:s}}}"
+
+static json_t *v2_tensor_schema(void)
+{
+    return json_pack(V2_TENSOR_SCHEMA, "type", "object", "required", "name", "shape",
+                     "datatype", "properties", "name", "type", "string", "shape", "type",
+                     "array", "items", "type", "integer", "datatype", "type", "string", "enum",
+                     "BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32",
+                     "UINT64", "FP16", "FP32", "FP64", "data", "description",
+                     "the values, flat or nested, row-major (absent with binary_data_size)",
+                     "parameters", "description", "binary_data_size: the tensor's bytes "
+                     "after the JSON header (binary tensor extension)");
+}
+
+/* One example request per model: the [N, n_features] tensor input-0 of one row. */
+static json_t *v2_example(const pd_openapi_model_t *m)
+{
+    json_t *values = pd_openapi_example_values(m->schema);
+    return json_pack("{s:s,s:[{s:s,s:[i,I],s:s,s:o}]}", "id", "42", "inputs", "name",
+                     "input-0", "shape", 1, (json_int_t)m->schema->n_features, "datatype",
+                     "FP64", "data", values);
+}
+
+static int describe_v2(const pd_openapi_op_t *op)
+{
+    json_t *examples = json_object();
+    char key[PD_OPENAPI_EXAMPLE_KEY_MAX];
+    size_t shown = 0;
+    int rc = examples ? 0 : PD_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < op->n_models; i++)
+        if (!seen_before(op, i) && exemplify(op, i, &shown))
+            rc |= pd_openapi_example(examples, example_key(key, op->models[i], ""),
+                                     op->models[i]->name, v2_example(op->models[i]));
+    json_t *schema = json_pack(
+        "{s:s,s:s,s:[s],s:{s:{s:s},s:{s:s},s:{s:s,s:o},s:{s:s,s:s}}}", "type", "object",
+        "description", "either the tensor input-0, shape [N, n_features], or one tensor per "
+        "feature named by the feature, shape [N] or [N, 1]; with Inference-Header-Content-"
+        "Length the body is this JSON header followed by the binary tensors",
+        "required", "inputs", "properties", "id", "type", "string", "parameters", "type",
+        "object", "inputs", "type", "array", "items", v2_tensor_schema(), "outputs",
+        "type", "array", "description", "[{\"name\": \"predict\" | \"predict_proba\", "
+        "\"parameters\": {\"binary_data\": true}}]; none: every output");
+    rc |= request_body(op, PD_OPENAPI_MEDIA_JSON, schema, rc ? (json_decref(examples), NULL)
+                                                              : examples);
+    json_t *ex = json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,s:[i],s:[s]}]}", "model_name", "iris",
+                           "model_version", "1", "id", "42", "outputs", "name", "predict",
+                           "datatype", "BYTES", "shape", 1, "data", "setosa");
+    json_t *answer = json_pack(
+        "{s:s,s:[s,s],s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s,s:{s:s,s:{s:{s:s},s:{s:s},"
+        "s:{s:s,s:{s:s}},s:{s:s,s:s,s:{}},s:{s:s}}}}}}",
+        "type", "object", "required", "model_name", "outputs", "properties", "model_name",
+        "type", "string", "model_version", "type", "string", "id", "type", "string",
+        "outputs", "type", "array", "items", "type", "object", "properties", "name", "type",
+        "string", "datatype", "type", "string", "shape", "type", "array", "items", "type",
+        "integer", "data", "type", "array", "description", "labels (INT64 or BYTES), values "
+        "or probabilities (FP64); absent for a binary output", "items", "parameters", "type",
+        "object");
+    json_t *answers = ex ? json_pack("{s:{s:O}}", "iris", "value", ex) : NULL;
+    json_decref(ex);
+    rc |= answer == NULL || answers == NULL;
+    rc |= pd_openapi_response(op, 200, "the outputs (binary ones follow the JSON header when "
+                              "Inference-Header-Content-Length is set)", PD_OPENAPI_MEDIA_JSON,
+                              answer, answers); /* steals both, NULL or not */
+    return rc ? PD_ENOMEM
+              : pd_openapi_error_response(op, 400, "a request the protocol refuses",
+                                          "input 'input-0': shape [1,3] does not match 4 "
+                                          "features");
+}
+
 static const pd_openapi_codec_doc_t k_codecs[] = {
     {&pd_codec_fastapi, "predict (FastAPI-style)", FASTAPI_SCHEMAS, describe_fastapi},
     {&pd_codec_v1, "KServe V1", NULL, describe_v1},
     {&pd_codec_mlflow, "MLflow / SageMaker", NULL, describe_mlflow},
+    {&pd_codec_v2, "KServe V2", NULL, describe_v2},
 };
 
 const pd_openapi_codec_doc_t *pd__openapi_codec_docs(size_t *n)

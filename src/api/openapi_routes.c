@@ -19,6 +19,28 @@
 
 static int describe_assets(const pd_openapi_op_t *op);
 
+/* Triton's statistics extension, one model. */
+#define V2_STATS                                                                              \
+    "{\"model_stats\":[{\"name\":\"iris\",\"version\":\"1\",\"last_inference\":0,"             \
+    "\"inference_count\":0,\"execution_count\":0,\"inference_stats\":{\"success\":{\"count\":0,"  \
+    "\"ns\":0},\"fail\":{\"count\":0,\"ns\":0},\"queue\":{\"count\":0,\"ns\":0}},"                \
+    "\"batch_stats\":[]}]}"
+#define V2_NO_MODEL {404, JSON, "no such model or version", "{\"error\":\"no model named iris2\"}"}
+/* Metadata, readiness and statistics of a model at `base` (of `which` version). */
+#define V2_MODEL_ROUTES(base, which)                                                          \
+    {"GET", base, "KServe V2", "Model metadata: inputs and outputs of " which, NULL, 0,      \
+     {{200, JSON, "the model's metadata",                                                   \
+       "{\"name\":\"iris\",\"versions\":[\"1\"],\"platform\":\"sklearn\",\"inputs\":[{\"name\":"   \
+       "\"input-0\",\"datatype\":\"FP64\",\"shape\":[-1,4]}],\"outputs\":[{\"name\":\"predict\","   \
+       "\"datatype\":\"BYTES\",\"shape\":[-1]}]}"},                                              \
+      V2_NO_MODEL}, NULL},                                                                  \
+    {"GET", base "/ready", "KServe V2", "Whether " which " is served", NULL, 0,              \
+     {{200, JSON, "served", "{\"name\":\"iris\",\"ready\":true}"},                             \
+      {503, JSON, "not served (loading or unloaded)", "{\"name\":\"iris\",\"ready\":false}"},    \
+      V2_NO_MODEL}, NULL},                                                                  \
+    {"GET", base "/stats", "KServe V2", "Statistics of " which " (statistics extension)",   \
+     NULL, 0, {{200, JSON, "counts and cumulative nanoseconds", V2_STATS}, V2_NO_MODEL}, NULL}
+
 static const pd_openapi_route_doc_t k_docs[] = {
     /* health.c */
     {"GET", "/health", "health", "Liveness: the process answers", NULL, 0,
@@ -62,6 +84,15 @@ static const pd_openapi_route_doc_t k_docs[] = {
     {"GET", "/v1/models/{name}", "KServe V1", "KServe V1 model metadata", NULL, 0,
      {{200, JSON, "the model is loaded", "{\"name\":\"iris\",\"ready\":true}"},
       {404, JSON, "no such model is loaded", "{\"error\":\"no model named iris2\"}"}}, NULL},
+    /* v2_api.c: the Open Inference Protocol's loop-side routes */
+    {"GET", "/v2", "KServe V2", "Server metadata", NULL, 0,
+     {{200, JSON, "name, version and the extensions implemented",
+       "{\"name\":\"predictd\",\"version\":\"0.1.0\",\"extensions\":[\"binary_tensor_data\","
+       "\"statistics\"]}"}}, NULL},
+    V2_MODEL_ROUTES("/v2/models/{name}", "the newest served version"),
+    V2_MODEL_ROUTES("/v2/models/{name}/versions/{version}", "that version"),
+    {"GET", "/v2/models/stats", "KServe V2", "Statistics of every model (statistics extension)",
+     NULL, 0, {{200, JSON, "every model's statistics", V2_STATS}}, NULL},
     /* control.c: registered in explicit mode only */
     {"POST", "/v2/repository/index", "model repository", "The repository's models and states",
      "Explicit model control (--model-control explicit), behind the admin token.",
