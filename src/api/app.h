@@ -36,6 +36,9 @@ typedef struct pd_app_options_s {
     uint32_t queue_timeout_ms;      /* 0: jobs wait for ever */
     uint32_t slow_callback_ms;      /* loop-iteration warning threshold */
     int worker_nice;                /* workers' nice increment (0: same priority) */
+    uint32_t feature_timeout_ms;    /* a feature lookup's deadline (api/fsource.h) */
+    uint32_t feature_connections;   /* connections per feature source */
+    size_t feature_max_pending;     /* keys in flight per feature source */
 } pd_app_options_t;
 
 typedef struct pd_app_s pd_app_t;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/fsource.h"
 #include "api/rows.h"
 #include "common.h"
 #include "obs/log.h"
@@ -34,6 +35,7 @@ struct pd_predict_ctx_s {
     pd_predict_options_t o;       /* resolved: no zeros left */
     uint64_t queue_timeout_ns;
     pd_metrics_family_t *predictions, *rows_total;
+    pd_fsources_t *fsources;      /* o.fsources: feature lookups, or NULL */
     struct pd__route_ctx_s *route_ctxs; /* one per route of the table */
 };
 
@@ -73,6 +75,7 @@ struct pd__preq_s {
     pd__chunk_t *chunks;     /* n_chunks; &chunk1 when there is one */
     pd__chunk_t chunk1;
     pd__task_t task;
+    pd_fetch_t *fetch;       /* its feature lookup (api/fsource.h), or NULL */
     /* not zeroed at creation (set before use): */
     char headers[PD_REGISTRY_LABEL_MAX + 64]; /* X-Model-Version, Retry-After */
     pd_rows_t rows;          /* last: pd_rows_init leaves its inline storage alone */
@@ -84,6 +87,7 @@ static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
 
 static void preq_free(pd__preq_t *p)
 {
+    pd_fetch_free(p->fetch); /* before the version: the lookup borrows its spec */
     pd_registry_release(p->ctx->reg, p->v);
     pd_rows_free(&p->rows);
     pd_buf_free(&p->out);
@@ -427,14 +431,59 @@ static void after_decode(pd__preq_t *p)
     finish(p, "loop");
 }
 
+/* ---- feature lookup (api/fsource.h): the hook between decode and after_decode ---- */
+
+/* The model's settings name a feature source, and the route's bodies carry entity keys. */
+static int looks_up(const pd__preq_t *p)
+{
+    return p->v->features != NULL && p->route->codec == &pd_codec_fastapi;
+}
+
+static void fetched(void *arg, int status)
+{
+    pd__preq_t *p = arg;
+    pd_http_request_on_abort(p->req, NULL, NULL);
+    if (status != 0)
+        answer_error(p, status, pd_fetch_extra_headers(p->fetch), pd_fetch_message(p->fetch));
+    else
+        after_decode(p);
+}
+
+static void on_abort_fetch(pd_http_request_t *req, void *arg)
+{
+    pd__preq_t *p = arg;
+    (void)req;
+    pd_fetch_cancel(p->fetch); /* replies still in flight are dropped, p is not touched */
+    answer_error(p, 503, NULL, "the request was canceled");
+}
+
+/* Decoded: the missing features are looked up first (on the loop), then after_decode. */
+static void decoded(pd__preq_t *p)
+{
+    if (p->rc != 0 || p->fetch == NULL) {
+        after_decode(p);
+        return;
+    }
+    int status = pd_fetch_start(p->ctx->fsources, p->v->features, p->fetch, &p->rows,
+                                fetched, p);
+    if (status != 0) {
+        answer_error(p, status, pd_fetch_extra_headers(p->fetch), pd_fetch_message(p->fetch));
+        return;
+    }
+    pd_http_request_on_abort(p->req, on_abort_fetch, p);
+}
+
 /* ---- decoding ---- */
 
 static void decode(pd__preq_t *p)
 {
     const pd_http_request_t *req = p->req;
-    pd_codec_in_t in = {p->v->schema, p->v->schema->missing_ok, req->content_type,
+    int lookup = looks_up(p) && p->ctx->fsources != NULL;
+    pd_codec_in_t in = {p->v->schema, p->v->schema->missing_ok || lookup, req->content_type,
                         req->query, req->body, req->body_len};
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
+    if (p->rc == 0 && lookup) /* the keys, where the body is decoded (loop or worker) */
+        p->rc = pd_fetch_prepare(p->v->features, req->body, req->body_len, &p->rows, &p->fetch);
 }
 
 static void decode_done(pd_job_t *job, int status)
@@ -445,7 +494,7 @@ static void decode_done(pd_job_t *job, int status)
         answer_dropped(p, status);
         return;
     }
-    after_decode(p);
+    decoded(p);
 }
 
 /* ---- the handler ---- */
@@ -503,7 +552,7 @@ static void handle(pd_http_request_t *req, void *arg)
         return;
     }
     decode(p);
-    after_decode(p);
+    decoded(p);
 }
 
 /* ---- set-up ---- */
@@ -581,6 +630,7 @@ int pd_predict_create(pd_predict_ctx_t **out, pd_registry_t *reg, pd_pool_t *poo
     ctx->reg = reg;
     ctx->pool = pool;
     options_resolve(&ctx->o, opts);
+    ctx->fsources = opts->fsources;
     ctx->queue_timeout_ns = (uint64_t)ctx->o.queue_timeout_ms * 1000000u;
     int rc = pd_pool_queue_add(ctx->pool, PD_PREDICT_CODEC_QUEUE, ctx->o.max_queue, run_tasks,
                                NULL, &ctx->codec_q);
