@@ -157,8 +157,7 @@ static int parse_fields(pd_fsource_spec_t *s, json_t *fields, const char *const 
             return fail(err, errlen, "feature_source.fields: '%.128s' is not a feature of "
                         "the model", name);
         if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > PD_FSOURCE_FIELD_MAX ||
-            strlen(json_string_value(v)) != json_string_length(v))
+            json_string_length(v) > PD_FSOURCE_FIELD_MAX)
             return fail(err, errlen, "feature_source.fields.%.128s: expected a field name "
                         "of 1 to %d bytes", name, PD_FSOURCE_FIELD_MAX);
     }
@@ -194,8 +193,7 @@ static int parse_store(pd_fsource_spec_t *s, json_t *fsrc, char *err, size_t err
                         s->ops->kind, ops->kind);
         s->ops = ops;
         if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > PD_FSOURCE_URL_MAX ||
-            strlen(json_string_value(v)) != json_string_length(v))
+            json_string_length(v) > PD_FSOURCE_URL_MAX)
             return fail(err, errlen, "feature_source.%s: expected a URL of 1 to %d bytes",
                         name, PD_FSOURCE_URL_MAX);
         char disp[PD_FSOURCE_URL_MAX + 1], why[256];
@@ -224,8 +222,7 @@ static int parse_member(json_t *fsrc, const char *const *features, size_t nf, in
     s->missing_ok = missing_ok;
     json_t *key = json_object_get(fsrc, "key");
     int rc = parse_store(s, fsrc, err, errlen);
-    if (rc == 0 && (!json_is_string(key) ||
-                    strlen(json_string_value(key)) != json_string_length(key)))
+    if (rc == 0 && !json_is_string(key))
         rc = fail(err, errlen, "feature_source.key: expected a string such as "
                   "\"user:{user_id}\"");
     if (rc == 0 && (s->key = strdup(json_string_value(key))) == NULL)
@@ -250,7 +247,7 @@ int pd_fsource_spec_parse(const char *text, size_t len, const char *const *featu
 {
     json_error_t je;
     *out = NULL;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je); /* and \u0000 */
     if (root == NULL)
         return fail(err, errlen, "not valid JSON: %s (line %d)", je.text, je.line);
     int rc = 0;

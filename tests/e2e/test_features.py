@@ -358,7 +358,8 @@ def test_redis_stopped_mid_load_then_restarted(data, tmp_path):
         d.mkdir()
         write_repo(d, data, r.url)
         load_features(r, data)
-        s = PredictdServer(("--workers", "2", str(d))).start()
+        s = PredictdServer(("--workers", "2", "--feature-timeout-ms", str(SLOW_OK_MS),
+                            str(d))).start()  # no 504 from a busy (ASan) machine here
         try:
             wait_source(s.port, "up")
             stop, seen, health_ms = threading.Event(), [], []
@@ -410,7 +411,7 @@ def test_redis_stopped_mid_load_then_restarted(data, tmp_path):
     during = [x for x in seen if t_down + 0.2 < x[0] < t_restart]
     after = [x for x in seen if x[0] > t_up + 0.1]
     assert during and all(st == 503 and ra == "1" for _, st, ra in during), during[:5]
-    assert after and all(st == 200 for _, st, _ in after), after[:5]
+    assert after and all(st == 200 for _, st, _ in after), [x for x in after if x[1] != 200][:5]
     assert {st for _, st, _ in seen} <= {200, 503, 504}
     assert "down" in err and "connected" in err
     assert len(health_ms) > 20 and max(health_ms) < 1000
