@@ -10,14 +10,19 @@ ASAN    := build/asan
 TSAN    := build/tsan
 HOST    ?= 127.0.0.1
 # End-to-end tests that also run against the TSan binary: the pipeline's chunks on several
-# workers, big bodies decoded on workers, and model swaps under load. Debian's libuv is not
+# workers, big bodies decoded on workers, model swaps under load, and feature lookups
+# (keys extracted on workers, replies on the loop, Redis stopped under load). Debian's libuv is not
 # instrumented: its read()/close() of a socket are invisible to TSan, which then takes the
 # fd number's reuse by our threadpool code (opendir, fopen) for a race; the option below
 # keeps TSan to what it can see.
 TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_and_split_into_chunks \
             tests/e2e/test_rows_api.py::test_health_is_served_while_big_bodies_are_posted \
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
-            tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token
+            tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token \
+            tests/e2e/test_features.py::test_single_and_batch_predictions_equal_sklearn \
+            tests/e2e/test_features.py::test_big_batch_is_decoded_on_a_worker_and_looked_up \
+            tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \
+            tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted
 PORT    ?= 8000
 
 .PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench clean
