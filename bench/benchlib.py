@@ -101,18 +101,20 @@ def _ms(text):
     return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
 
 
-def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds=5):
-    """Runs wrk against url; returns {rps, p50_ms, p99_ms, errors, non2xx}."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(f'wrk.method = "{method}"\n')
+def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds=5, lua=""):
+    """Runs wrk against url; returns {rps, p50_ms, p99_ms, errors, non2xx}. lua: more of
+    wrk's Lua script (e.g. a request() function that varies the body)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(f'wrk.method = "{method}"\n')
         if body is not None:
             eq = "=" * 4  # a long bracket level no JSON body contains: "]]" would end [[...]]
             while f"]{eq}]" in body:
                 eq += "="
-            lua.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
+            f.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
         for k, v in (headers or {}).items():
-            lua.write(f'wrk.headers["{k}"] = "{v}"\n')
-        script = lua.name
+            f.write(f'wrk.headers["{k}"] = "{v}"\n')
+        f.write(lua)
+        script = f.name
     try:
         out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
                               "--timeout", "10s", "-s", script, url],

@@ -11,9 +11,11 @@
  * up connection with the fewest replies pending; while none is up, lookups are refused at
  * once (503). A connection whose replies stop for PD_REDIS_STALL_MS is dropped.
  *
- * hiredis 0.14's adapter drops libuv's poll errors (POLLERR: a refused connect, a reset),
- * which would leave hiredis waiting for ever; this file routes them to hiredis (which then
- * reads the socket's error) by wrapping the adapter's event hooks.
+ * The adapter (its attach, its event struct and cleanup) is used with two fixes in our
+ * own hooks: hiredis 0.14's adapter drops libuv's poll errors (POLLERR: a refused
+ * connect, a reset), which would leave hiredis waiting for ever, so they are routed to
+ * hiredis (which then reads the socket's error); and its hooks re-register the socket
+ * with epoll on every call (hiredis calls addWrite per command), ours only on a change.
  *
  * Invariants (loop thread): c->ac is the live context of connection c or NULL; whoever
  * takes a context away sets c->ac = NULL before freeing it, so hiredis's callbacks for an
@@ -217,7 +219,7 @@ static int redis_check(const char *url, char *display, size_t displen, char *err
     return 0;
 }
 
-/* ---- the adapter's poll errors, routed to hiredis ---- */
+/* ---- the adapter's event hooks, made idempotent; its poll errors routed to hiredis ---- */
 
 static void poll_cb(uv_poll_t *h, int status, int events)
 {
@@ -236,17 +238,24 @@ static void poll_cb(uv_poll_t *h, int status, int events)
         uv_poll_start(&p->handle, p->events, poll_cb);
 }
 
-/* The adapter's hooks, then our callback in place of its poll callback. */
-static void relisten(void *privdata)
+/* Listens for `events` unless that is already so: hiredis calls addWrite for every
+ * command, and each uv_poll_start takes the fd out of epoll and puts it back (two system
+ * calls), which the 0.14 adapter's hooks would do every time. */
+static void listen_for(redisLibuvEvents *p, int events)
 {
-    redisLibuvEvents *p = privdata;
-    if (p->events)
-        uv_poll_start(&p->handle, p->events, poll_cb);
+    int active = uv_is_active((uv_handle_t *)&p->handle);
+    if (events == p->events && (events != 0) == active)
+        return;
+    p->events = events;
+    if (events)
+        uv_poll_start(&p->handle, events, poll_cb);
+    else
+        uv_poll_stop(&p->handle);
 }
-static void add_read(void *pd) { redisLibuvAddRead(pd); relisten(pd); }
-static void del_read(void *pd) { redisLibuvDelRead(pd); relisten(pd); }
-static void add_write(void *pd) { redisLibuvAddWrite(pd); relisten(pd); }
-static void del_write(void *pd) { redisLibuvDelWrite(pd); relisten(pd); }
+static void add_read(void *pd) { listen_for(pd, ((redisLibuvEvents *)pd)->events | UV_READABLE); }
+static void del_read(void *pd) { listen_for(pd, ((redisLibuvEvents *)pd)->events & ~UV_READABLE); }
+static void add_write(void *pd) { listen_for(pd, ((redisLibuvEvents *)pd)->events | UV_WRITABLE); }
+static void del_write(void *pd) { listen_for(pd, ((redisLibuvEvents *)pd)->events & ~UV_WRITABLE); }
 
 static int attach(redisAsyncContext *ac, uv_loop_t *loop)
 {
