@@ -2,7 +2,7 @@
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
 # end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
 # (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, and
-# many rows per request, reload storm).
+# many rows per request, reload storm, features from Redis).
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -64,7 +64,7 @@ test-e2e: $(ASAN)/Makefile
 	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
-# Five side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Six side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
@@ -73,6 +73,7 @@ bench: build
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/reload.py
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/features.py
 
 clean:
 	rm -rf build
