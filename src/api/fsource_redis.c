@@ -33,25 +33,14 @@
 #include <sys/socket.h>
 
 #include "api/fsource_impl.h"
+#include "api/fsource_redis_url.h"
 #include "common.h"
 #include "obs/log.h"
 
-#define PD_REDIS_DEFAULT_PORT 6379
-#define PD_REDIS_MAX_DB 65535              /* largest database number in a URL */
-#define PD_REDIS_HOST_MAX 255              /* bytes of a host name */
-#define PD_REDIS_SECRET_MAX 255            /* bytes of a user name or password */
 #define PD_REDIS_CONNECT_TIMEOUT_MS 1000   /* a connect (and its AUTH/SELECT) must be done */
 #define PD_REDIS_BACKOFF_MIN_MS 50         /* first reconnect delay */
 #define PD_REDIS_BACKOFF_MAX_MS 2000       /* the delay doubles up to this */
 #define PD_REDIS_STALL_MS 10000            /* replies pending and none for this: drop it */
-
-typedef struct {
-    char host[PD_REDIS_HOST_MAX + 1];
-    int port;
-    unsigned db;
-    char user[PD_REDIS_SECRET_MAX + 1], pass[PD_REDIS_SECRET_MAX + 1];
-    int has_pass;
-} redis_url_t;
 
 typedef enum { C_DOWN = 0, C_RESOLVING, C_CONNECTING, C_UP, C_CLOSED } cstate_t;
 
@@ -70,7 +59,7 @@ typedef struct rconn_s {
 
 struct pd_fstore_s {
     uv_loop_t *loop;
-    redis_url_t url;
+    pd__redis_url_t url;
     char *display;           /* owned */
     size_t max_pending, pending;
     uint64_t connects;
@@ -88,129 +77,11 @@ struct pd_fstore_s {
 static void conn_start(rconn_t *c);
 static void store_free(pd_fstore_t *st);
 
-/* ---- URLs: redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] ---- */
-
-static int hexval(char ch)
-{
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
-/* Percent-decodes s[0, n) into out (cap bytes with the NUL). Returns 0 or -1 (too long,
- * a bad escape, or %00). */
-static int unescape(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (o + 1 >= cap)
-            return -1;
-        if (ch == '%') {
-            int h = i + 2 < n ? hexval(s[i + 1]) : -1, l = i + 2 < n ? hexval(s[i + 2]) : -1;
-            if (h < 0 || l < 0 || (h == 0 && l == 0))
-                return -1;
-            ch = (char)(h * 16 + l);
-            i += 2;
-        }
-        out[o++] = ch;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-static int url_fail(char *err, size_t errlen, const char *why)
-{
-    snprintf(err, errlen, "%s (expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB])", why);
-    return PD_EINVAL;
-}
-
-/* The host (a name, an IPv4 address or [IPv6]) and port of s[0, n). */
-static int parse_hostport(const char *s, size_t n, redis_url_t *u, char *err, size_t errlen)
-{
-    const char *h = s, *colon = NULL;
-    size_t hl;
-    if (n > 0 && s[0] == '[') {
-        const char *close = memchr(s, ']', n);
-        if (close == NULL)
-            return url_fail(err, errlen, "an IPv6 address lacks its ']'");
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1 < s + n ? close + 1 : NULL;
-        if (colon && *colon != ':')
-            return url_fail(err, errlen, "text after the IPv6 address");
-    } else {
-        colon = memchr(s, ':', n);
-        hl = colon ? (size_t)(colon - s) : n;
-        for (size_t i = 0; i < hl; i++)
-            if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                  (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-' || s[i] == '_'))
-                return url_fail(err, errlen, "the host holds a character other than "
-                                "[A-Za-z0-9._-]");
-    }
-    if (hl == 0 || hl > PD_REDIS_HOST_MAX)
-        return url_fail(err, errlen, "no host, or a host longer than 255 bytes");
-    memcpy(u->host, h, hl);
-    u->host[hl] = '\0';
-    u->port = PD_REDIS_DEFAULT_PORT;
-    if (colon == NULL)
-        return 0;
-    const char *p = colon + 1, *end = s + n;
-    long port = 0;
-    if (p == end || end - p > 5)
-        return url_fail(err, errlen, "the port must be 1 to 65535");
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9')
-            return url_fail(err, errlen, "the port must be 1 to 65535");
-        port = port * 10 + (*p - '0');
-    }
-    if (port < 1 || port > 65535)
-        return url_fail(err, errlen, "the port must be 1 to 65535");
-    u->port = (int)port;
-    return 0;
-}
-
-static int parse_url(const char *url, redis_url_t *u, char *err, size_t errlen)
-{
-    static const char scheme[] = "redis://";
-    memset(u, 0, sizeof *u);
-    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
-        return url_fail(err, errlen, "not a redis:// URL");
-    const char *s = url + sizeof scheme - 1, *slash = strchr(s, '/');
-    size_t auth_end = slash ? (size_t)(slash - s) : strlen(s);
-    const char *at = memchr(s, '@', auth_end);
-    if (strpbrk(s, "?#") != NULL)
-        return url_fail(err, errlen, "a query or fragment");
-    if (at != NULL) {
-        const char *colon = memchr(s, ':', (size_t)(at - s));
-        if (colon == NULL)
-            return url_fail(err, errlen, "user information without ':PASSWORD'");
-        if (unescape(s, (size_t)(colon - s), u->user, sizeof u->user) < 0 ||
-            unescape(colon + 1, (size_t)(at - colon - 1), u->pass, sizeof u->pass) < 0)
-            return url_fail(err, errlen, "a bad %-escape, or a user or password over 255 "
-                            "bytes");
-        u->has_pass = 1;
-        s = at + 1;
-    }
-    int rc = parse_hostport(s, slash ? (size_t)(slash - s) : strlen(s), u, err, errlen);
-    if (rc < 0 || slash == NULL || slash[1] == '\0')
-        return rc;
-    unsigned long db = 0;
-    for (const char *p = slash + 1; *p; p++) {
-        if (*p < '0' || *p > '9' || db > PD_REDIS_MAX_DB)
-            return url_fail(err, errlen, "the database must be a number from 0 to 65535");
-        db = db * 10 + (unsigned long)(*p - '0');
-    }
-    if (db > PD_REDIS_MAX_DB)
-        return url_fail(err, errlen, "the database must be a number from 0 to 65535");
-    u->db = (unsigned)db;
-    return 0;
-}
-
 static int redis_check(const char *url, char *display, size_t displen, char *err,
                        size_t errlen)
 {
-    redis_url_t u;
-    int rc = parse_url(url, &u, err, errlen);
+    pd__redis_url_t u;
+    int rc = pd__redis_url_parse(url, &u, err, errlen);
     if (rc < 0)
         return rc;
     int v6 = strchr(u.host, ':') != NULL;
@@ -379,7 +250,7 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *priv)
 
 static int handshake(rconn_t *c)
 {
-    const redis_url_t *u = &c->st->url;
+    const pd__redis_url_t *u = &c->st->url;
     char db[16];
     snprintf(db, sizeof db, "%u", u->db);
     int rc = REDIS_OK, n = 0;
@@ -426,12 +297,15 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     char ip[64] = "";
     c->gai_busy = 0;
     st->open_handles--;
-    if (status == 0 && res != NULL) {
-        if (res->ai_family == AF_INET6)
-            uv_ip6_name((const struct sockaddr_in6 *)(void *)res->ai_addr, ip, sizeof ip);
-        else
-            uv_ip4_name((const struct sockaddr_in *)(void *)res->ai_addr, ip, sizeof ip);
-    }
+    const struct addrinfo *a = status == 0 ? res : NULL; /* IPv4 first, as hiredis does */
+    while (a != NULL && a->ai_family != AF_INET && a->ai_next != NULL)
+        a = a->ai_next;
+    if (a != NULL && a->ai_family != AF_INET)
+        a = res;
+    if (a != NULL && a->ai_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)(void *)a->ai_addr, ip, sizeof ip);
+    else if (a != NULL)
+        uv_ip4_name((const struct sockaddr_in *)(void *)a->ai_addr, ip, sizeof ip);
     uv_freeaddrinfo(res);
     if (st->closing) {
         if (st->open_handles == 0)
@@ -602,7 +476,7 @@ static int redis_open(pd_fstore_t **out, uv_loop_t *loop, const char *url, const
     unsigned n = o->connections ? o->connections : 1;
     pd_fstore_t *st = calloc(1, sizeof *st + n * sizeof(rconn_t));
     if (st == NULL || (st->display = strdup(display)) == NULL ||
-        parse_url(url, &st->url, err, sizeof err) < 0) {
+        pd__redis_url_parse(url, &st->url, err, sizeof err) < 0) {
         if (st != NULL)
             store_free(st);
         return st ? PD_EINVAL : PD_ENOMEM;
