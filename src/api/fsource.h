@@ -119,10 +119,11 @@ struct pd_registry_s;
  *   predictd_feature_lookup_seconds{source}           histogram: one request's lookup
  *   predictd_feature_lookup_keys{source}              histogram: keys per request
  *   predictd_feature_lookup_errors_total{source,kind} kind: timeout, unavailable, busy,
- *                                                     missing, not_a_number, key, store
+ *                                                     missing, not_a_number, wrong_type,
+ *                                                     key, store
  *   predictd_feature_source_up{source}                1 while a connection is up
  *   predictd_feature_source_connections{source}       connections up
- *   predictd_feature_source_reconnects_total{source}  connections (re)established
+ *   predictd_feature_source_connects_total{source}    connections (re)established
  * reg (borrowed, must outlive it) is swept every PD_FSOURCE_SWEEP_MS: every source a
  * served version names is opened (connections start), a source no version names and no
  * lookup uses is closed. None of its handles keeps the loop alive. Returns 0 or a

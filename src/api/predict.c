@@ -3,6 +3,8 @@
  *
  * States of a request, all driven from the loop thread:
  *   DECODE   decoding (on the loop, or as a task on the codec queue for a big body)
+ *   LOOKUP   its missing features are being read from the model's feature source, on the
+ *            loop (api/fsource.h; no job of it is queued meanwhile)
  *   PREDICT  its chunks are on the model's queue; `pending` counts those not yet back
  *   ENCODE   encoding its answer as a task on the codec queue (big answers)
  *   then answer() responds and frees it.
