@@ -69,17 +69,12 @@ static pd_fsource_t *src_open(pd_fsources_t *fs, const pd_fsource_spec_t *spec)
         return NULL;
     }
     pd_fsource_t *src = calloc(1, sizeof *src);
-    if (src == NULL || (src->url = strdup(spec->url)) == NULL ||
-        (src->display = strdup(spec->display)) == NULL ||
-        spec->ops->open(&src->store, fs->loop, spec->url, spec->display, &fs->o) < 0) {
-        pd_log_error("feature source %s: cannot be opened: out of memory", spec->display);
-        if (src != NULL) {
-            free(src->url);
-            free(src->display);
-        }
-        free(src);
-        return NULL;
-    }
+    if (src == NULL)
+        goto fail;
+    if ((src->url = strdup(spec->url)) == NULL || (src->display = strdup(spec->display)) == NULL)
+        goto fail_strings;
+    if (spec->ops->open(&src->store, fs->loop, spec->url, spec->display, &fs->o) < 0)
+        goto fail_strings;
     src->owner = fs;
     src->ops = spec->ops;
     src->last = PD_FSTORE_CONNECTING;
@@ -92,6 +87,13 @@ static pd_fsource_t *src_open(pd_fsources_t *fs, const pd_fsource_spec_t *spec)
     pd_log_info("feature source %s: opened (%u connections)", src->display,
                 fs->o.connections);
     return src;
+fail_strings:
+    free(src->url);
+    free(src->display);
+    free(src);
+fail:
+    pd_log_error("feature source %s: cannot be opened: out of memory", spec->display);
+    return NULL;
 }
 
 /* Closes srcs[i] (no lookup waits on it); the last source takes its slot. */

@@ -184,7 +184,7 @@ void pd__fetch_cell(pd_fetch_t *f, size_t j, const char *s, size_t len)
     size_t kl;
     const char *key = pd__fetch_key(f, f->replied, &kl);
     set_error(f, 422, PD__FERR_NAN, "feature source %s: entity '%.*s' field '%s' holds "
-              "'%.*s'%s, not a number", f->src->display, (int)PD_MIN(kl, 128), key,
+              "'%.*s'%s, not a number", f->src->display, (int)PD_MIN(kl, PD_FSOURCE_KEY_QUOTE_MAX), key,
               f->spec->fields[j], (int)PD_MIN(len, PD_FSOURCE_QUOTE_MAX), s,
               len > PD_FSOURCE_QUOTE_MAX ? "..." : "");
 }
@@ -203,11 +203,11 @@ static void check_missing(pd_fetch_t *f)
         if (f->row_absent == f->row_cells)
             set_error(f, 422, PD__FERR_MISSING, "feature source %s: no entity '%.*s' (the "
                       "request gives no '%s' and the model takes no missing values)",
-                      f->src->display, (int)PD_MIN(kl, 128), key, f->spec->fields[j]);
+                      f->src->display, (int)PD_MIN(kl, PD_FSOURCE_KEY_QUOTE_MAX), key, f->spec->fields[j]);
         else
             set_error(f, 422, PD__FERR_MISSING, "feature source %s: entity '%.*s' has no "
                       "field '%s' (the request gives none and the model takes no missing "
-                      "values)", f->src->display, (int)PD_MIN(kl, 128), key,
+                      "values)", f->src->display, (int)PD_MIN(kl, PD_FSOURCE_KEY_QUOTE_MAX), key,
                       f->spec->fields[j]);
         return;
     }
@@ -223,14 +223,15 @@ void pd__fetch_reply_end(pd_fetch_t *f, pd__freply_t kind, const char *message)
             check_missing(f);
         else if (kind == PD__FREPLY_WRONGTYPE)
             set_error(f, 422, PD__FERR_WRONGTYPE, "feature source %s: key '%.*s' holds no "
-                      "entity (%s)", src, (int)PD_MIN(kl, 128), key,
+                      "entity (%s)", src, (int)PD_MIN(kl, PD_FSOURCE_KEY_QUOTE_MAX), key,
                       message ? message : "another type");
         else if (kind == PD__FREPLY_ERROR)
-            set_error(f, 503, PD__FERR_STORE, "feature source %s answered an error: %.200s",
-                      src, message ? message : "unknown");
+            set_error(f, 503, PD__FERR_STORE, "feature source %s answered an error: %.*s",
+                      src, PD_FSOURCE_STORE_QUOTE_MAX, message ? message : "unknown");
         else
             set_error(f, 503, PD__FERR_UNAVAILABLE, "feature source %s: the connection was "
-                      "lost (%.200s); reconnecting", src, message ? message : "closed");
+                      "lost (%.*s); reconnecting", src, PD_FSOURCE_STORE_QUOTE_MAX,
+                      message ? message : "closed");
     }
     f->row_cells = f->row_absent = 0;
     if (++f->replied < f->n_keys)

@@ -27,8 +27,11 @@
 #define PD_FSOURCE_SWEEP_MS 1000
 /* A stored value longer than this is not a number. */
 #define PD_FSOURCE_NUMBER_MAX 64
-/* Bytes of a stored value quoted in an error message. */
+/* Bytes of a stored value, of an entity key and of a store's own error text quoted in
+ * an error message. */
 #define PD_FSOURCE_QUOTE_MAX 32
+#define PD_FSOURCE_KEY_QUOTE_MAX 128
+#define PD_FSOURCE_STORE_QUOTE_MAX 200
 
 typedef struct pd_fstore_s pd_fstore_t; /* a store kind's state for one source */
 

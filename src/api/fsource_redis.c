@@ -473,14 +473,16 @@ static int redis_open(pd_fstore_t **out, uv_loop_t *loop, const char *url, const
                       const pd_fsource_options_t *o)
 {
     char err[160];
+    int rc = PD_ENOMEM;
     unsigned n = o->connections ? o->connections : 1;
     pd_fstore_t *st = calloc(1, sizeof *st + n * sizeof(rconn_t));
-    if (st == NULL || (st->display = strdup(display)) == NULL ||
-        pd__redis_url_parse(url, &st->url, err, sizeof err) < 0) {
-        if (st != NULL)
-            store_free(st);
-        return st ? PD_EINVAL : PD_ENOMEM;
-    }
+    if (st == NULL)
+        return PD_ENOMEM;
+    if ((st->display = strdup(display)) == NULL)
+        goto fail;
+    rc = pd__redis_url_parse(url, &st->url, err, sizeof err); /* checked when parsed */
+    if (rc < 0)
+        goto fail;
     st->loop = loop;
     st->max_pending = o->max_pending;
     st->n_conns = n;
@@ -498,6 +500,9 @@ static int redis_open(pd_fstore_t **out, uv_loop_t *loop, const char *url, const
         conn_start(&st->conns[i]);
     *out = st;
     return 0;
+fail:
+    store_free(st);
+    return rc;
 }
 
 static void redis_close(pd_fstore_t *st)

@@ -154,12 +154,12 @@ static int parse_fields(pd_fsource_spec_t *s, json_t *fields, const char *const 
                     "{\"<feature>\": \"<stored field>\"}");
     json_object_foreach(fields, name, v) {
         if (feature_index(features, s->n_features, name) < 0)
-            return fail(err, errlen, "feature_source.fields: '%.128s' is not a feature of "
-                        "the model", name);
+            return fail(err, errlen, "feature_source.fields: '%.*s' is not a feature of "
+                        "the model", PD_FSOURCE_KEY_QUOTE_MAX, name);
         if (!json_is_string(v) || json_string_length(v) == 0 ||
             json_string_length(v) > PD_FSOURCE_FIELD_MAX)
-            return fail(err, errlen, "feature_source.fields.%.128s: expected a field name "
-                        "of 1 to %d bytes", name, PD_FSOURCE_FIELD_MAX);
+            return fail(err, errlen, "feature_source.fields.%.*s: expected a field name "
+                        "of 1 to %d bytes", PD_FSOURCE_KEY_QUOTE_MAX, name, PD_FSOURCE_FIELD_MAX);
     }
     s->fields = calloc(s->n_features ? s->n_features : 1, sizeof *s->fields);
     s->field_lens = calloc(s->n_features ? s->n_features : 1, sizeof *s->field_lens);
@@ -185,9 +185,9 @@ static int parse_store(pd_fsource_spec_t *s, json_t *fsrc, char *err, size_t err
             continue;
         const pd_fsource_ops_t *ops = pd__fsource_kind(name);
         if (ops == NULL)
-            return fail(err, errlen, "feature_source: unknown member '%.64s' (expected a "
-                        "store such as \"%s\", \"key\" and \"fields\")", name,
-                        pd__fsource_kind_at(0)->kind);
+            return fail(err, errlen, "feature_source: unknown member '%.*s' (expected a "
+                        "store such as \"%s\", \"key\" and \"fields\")",
+                        PD_FSOURCE_KEY_QUOTE_MAX, name, pd__fsource_kind_at(0)->kind);
         if (s->ops != NULL)
             return fail(err, errlen, "feature_source: names two stores (%s and %s)",
                         s->ops->kind, ops->kind);
