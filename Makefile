@@ -2,9 +2,9 @@
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
 # end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
 # (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, many
-# rows per request, V2 JSON / binary batches against the kernel, reload storm). `make image`
-# builds the container image and `make test-image` checks it (minutes; not part of
-# `make test`): see docs/deployment.md.
+# rows per request, V2 JSON / binary batches against the kernel, reload storm, features
+# from Redis). `make image` builds the container image and `make test-image` checks it
+# (minutes; not part of `make test`): see docs/deployment.md.
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -12,15 +12,20 @@ ASAN    := build/asan
 TSAN    := build/tsan
 HOST    ?= 127.0.0.1
 # End-to-end tests that also run against the TSan binary: the pipeline's chunks on several
-# workers, big bodies decoded on workers (V2 binary answers encoded there too), and model
-# swaps under load. Debian's libuv is not instrumented: its read()/close() of a socket are
-# invisible to TSan, which then takes the fd number's reuse by our threadpool code
-# (opendir, fopen) for a race; the option below keeps TSan to what it can see.
+# workers, big bodies decoded on workers (V2 binary answers encoded there too), model
+# swaps under load, and feature lookups (keys extracted on workers, replies on the loop,
+# Redis stopped under load). Debian's libuv is not instrumented: its read()/close() of a
+# socket are invisible to TSan, which then takes the fd number's reuse by our threadpool
+# code (opendir, fopen) for a race; the option below keeps TSan to what it can see.
 TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_and_split_into_chunks \
             tests/e2e/test_rows_api.py::test_health_is_served_while_big_bodies_are_posted \
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
             tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token \
-            tests/e2e/test_v2.py::test_big_requests_decoded_and_encoded_on_workers
+            tests/e2e/test_v2.py::test_big_requests_decoded_and_encoded_on_workers \
+            tests/e2e/test_features.py::test_single_and_batch_predictions_equal_sklearn \
+            tests/e2e/test_features.py::test_big_batch_is_decoded_on_a_worker_and_looked_up \
+            tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \
+            tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted
 PORT    ?= 8000
 IMAGE   ?= predictd:latest
 
@@ -63,7 +68,7 @@ test-e2e: $(ASAN)/Makefile
 	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
-# Five side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Six side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
@@ -73,6 +78,7 @@ bench: build
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/v2.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/reload.py
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/features.py
 
 # The container image (podman or docker; the base is made with mmdebstrap when missing).
 image: bootstrap

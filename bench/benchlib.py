@@ -102,23 +102,25 @@ def _ms(text):
 
 
 def wrk(url, method="GET", body=None, headers=None, conns=64, threads=1, seconds=5,
-        body_file=None):
+        body_file=None, lua=""):
     """Runs wrk against url; returns {rps, p50_ms, p99_ms, errors, non2xx}. body_file: a
     file whose bytes are the body, read as they are (binary bodies: a Lua long string
-    would turn their CR LF into LF)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(f'wrk.method = "{method}"\n')
+    would turn their CR LF into LF). lua: more of wrk's Lua script (e.g. a request()
+    function that varies the body)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(f'wrk.method = "{method}"\n')
         if body is not None:
             eq = "=" * 4  # a long bracket level no JSON body contains: "]]" would end [[...]]
             while f"]{eq}]" in body:
                 eq += "="
-            lua.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
+            f.write(f"wrk.body = [{eq}[{body}]{eq}]\n")
         if body_file is not None:
-            lua.write(f'local f = assert(io.open("{body_file}", "rb"))\n'
-                      'wrk.body = f:read("*a")\nf:close()\n')
+            f.write(f'local bf = assert(io.open("{body_file}", "rb"))\n'
+                    'wrk.body = bf:read("*a")\nbf:close()\n')
         for k, v in (headers or {}).items():
-            lua.write(f'wrk.headers["{k}"] = "{v}"\n')
-        script = lua.name
+            f.write(f'wrk.headers["{k}"] = "{v}"\n')
+        f.write(lua)
+        script = f.name
     try:
         out = subprocess.run(["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
                               "--timeout", "10s", "-s", script, url],

@@ -1,8 +1,8 @@
 /* app.c - wires models, pool, metrics and the loop monitor into routes (see app.h).
  *
  * Owns: the model registry and the repository keeper that fills it, the control API
- * (explicit mode), the pool, the metrics registry, the loop monitor and the prediction
- * pipeline. Invariant: the loop thread is the only thread that touches any of it, except
+ * (explicit mode), the live feature sources, the pool, the metrics registry, the loop
+ * monitor and the prediction pipeline. Invariant: the loop thread is the only thread that touches any of it, except
  * model versions through the pipeline's jobs and model files through the repository's
  * loads. */
 #include "api/app.h"
@@ -15,6 +15,7 @@
 #include "api/catalog.h"
 #include "api/control.h"
 #include "api/docs.h"
+#include "api/fsource.h"
 #include "api/health.h"
 #include "api/http_errors.h"
 #include "api/openapi.h"
@@ -43,7 +44,9 @@ struct pd_app_s {
     pd_predict_ctx_t *predict;
     pd_openapi_t *openapi;
     pd_docs_t *docs;
+    pd_fsources_t *fsources;
     pd_health_t health;
+    pd_catalog_t catalog;
     pd_buf_t scrape;     /* GET /metrics scratch */
     char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
                                            * monitor reads it until the matching leave */
@@ -65,6 +68,9 @@ void pd_app_options_default(pd_app_options_t *o)
     o->worker_nice = PD_POOL_DEFAULT_NICE;
     o->max_models = PD_REGISTRY_DEFAULT_MAX_MODELS;
     o->poll_ms = PD_REPOSITORY_DEFAULT_POLL_MS;
+    o->feature_timeout_ms = PD_FSOURCE_DEFAULT_TIMEOUT_MS;
+    o->feature_connections = PD_FSOURCE_DEFAULT_CONNECTIONS;
+    o->feature_max_pending = PD_FSOURCE_DEFAULT_MAX_PENDING;
 }
 
 static void metrics_handler(pd_http_request_t *req, void *ctx)
@@ -188,6 +194,15 @@ static int app_ready(void *ud)
     return pd_registry_ready(&((pd_app_t *)ud)->reg);
 }
 
+/* /v2/health/ready's body also names each feature source and its state. A source that is
+ * down does not make the server unready: the models that need no lookup (and requests
+ * that carry every feature) still work, and every replica shares that source, so an
+ * unready answer would take them all out of the load balancer at once. */
+static int app_report(void *ud, pd_buf_t *out)
+{
+    return pd_fsources_report(((pd_app_t *)ud)->fsources, out);
+}
+
 void pd_app_attach_server(pd_app_t *app, pd_http_server_t *srv)
 {
     app->srv = srv;
@@ -231,8 +246,10 @@ static int app_routes(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
 {
     pd_router_set_fallback(router, pd_api_route_fallback, NULL); /* 404/405 bodies */
     int rc = pd_health_register(router, &app->health);
+    app->catalog.reg = &app->reg;
+    app->catalog.fsources = app->fsources;
     if (rc == 0)
-        rc = pd_catalog_register(router, &app->reg);
+        rc = pd_catalog_register(router, &app->catalog);
     if (rc == 0)
         rc = pd_v2_register(router, &app->reg);
     if (rc == 0)
@@ -257,6 +274,7 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     app->router = router;
     pd_buf_init(&app->scrape, PD_APP_METRICS_MAX);
     app->health.ready = app_ready;
+    app->health.report = app_report;
     app->health.ud = app;
     const char *what = "model registry";
     int rc = pd_registry_init(&app->reg, o->max_models, o->default_model, o->inline_below_us,
@@ -266,8 +284,14 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
     what = "metrics";
     if ((rc = app_metrics(app)) < 0)
         goto fail_what;
+    what = "feature sources";
+    pd_fsource_options_t fo = {o->feature_timeout_ms, o->feature_connections,
+                               o->feature_max_pending};
+    if ((rc = pd_fsources_create(&app->fsources, loop, &app->reg, app->metrics, &fo)) < 0)
+        goto fail_what;
     if ((rc = app_models(app, loop, router, o, err, errlen)) < 0)
         goto fail; /* err says which file and why */
+    pd_fsources_sweep(app->fsources); /* connect now, before the server listens */
     what = "event-loop monitor";
     pd_looplag_options_t lo = {0, o->slow_callback_ms, 0};
     if ((rc = pd_looplag_init(&app->lag, loop, app->metrics, &lo)) < 0)
@@ -283,7 +307,8 @@ int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
         (rc = pd_pool_metrics_attach(app->pool, app->metrics)) < 0)
         goto fail_what;
     pd_predict_options_t pro = {o->max_queue, o->max_batch, o->max_rows, o->queue_timeout_ms,
-                                o->inline_below_us, o->decode_on_worker_above};
+                                o->inline_below_us, o->decode_on_worker_above,
+                                app->fsources};
     if ((rc = pd_predict_create(&app->predict, &app->reg, app->pool, router, app->metrics,
                                 &pro, err, errlen)) < 0)
         goto fail;
@@ -308,6 +333,7 @@ void pd_app_destroy(pd_app_t *app)
     pd_docs_destroy(app->docs);
     pd_control_destroy(app->control);
     pd_repository_destroy(app->repo);
+    pd_fsources_destroy(app->fsources); /* after every request: none waits on a lookup */
     pd_looplag_destroy(app->lag);
     pd_metrics_destroy(app->metrics);
     pd_registry_free(&app->reg);

@@ -38,6 +38,9 @@ typedef struct pd_app_options_s {
     int worker_nice;                /* workers' nice increment (0: same priority) */
     const char *docs_dir;           /* Swagger UI's files (api/docs.h); NULL: found next
                                        to the binary or in the working directory */
+    uint32_t feature_timeout_ms;    /* a feature lookup's deadline (api/fsource.h) */
+    uint32_t feature_connections;   /* connections per feature source */
+    size_t feature_max_pending;     /* keys in flight per feature source */
 } pd_app_options_t;
 
 typedef struct pd_app_s pd_app_t;

@@ -76,10 +76,26 @@ static json_t *versions_json(const pd_registry_t *reg, const pd_served_model_t *
     return arr;
 }
 
+/* "feature_source": the store, the key and its request fields, the stored field of each
+ * feature, and the source's state now. */
+static json_t *fsource_json(const pd_fsource_spec_t *f, pd_fsources_t *fs,
+                            const pd_model_schema_t *s)
+{
+    json_t *keys = json_array(), *fields = json_object();
+    for (size_t i = 0; i < f->n_key_fields; i++)
+        json_array_append_new(keys, json_string(f->key_fields[i]));
+    for (size_t i = 0; i < f->n_features && i < s->n_features; i++)
+        json_object_set_new(fields, s->feature_names[i], json_string(f->fields[i]));
+    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:s}", "kind", pd_fsource_spec_kind(f), "source", f->display,
+                     "key", f->key, "key_fields", keys, "fields", fields, "state",
+                     pd_fsources_state(fs, f));
+}
+
 /* The primary version's schema and costs, at the model's top level. */
-static void primary_json(json_t *m, const pd_registry_t *reg, const pd_served_model_t *sm,
+static void primary_json(json_t *m, const pd_catalog_t *c, const pd_served_model_t *sm,
                          int is_default)
 {
+    const pd_registry_t *reg = c->reg;
     const pd_model_version_t *v = sm->primary;
     const pd_model_schema_t *s = v->schema;
     json_t *feats = json_array();
@@ -93,6 +109,8 @@ static void primary_json(json_t *m, const pd_registry_t *reg, const pd_served_mo
     json_object_set_new(m, "features", feats);
     json_object_set_new(m, "inputs", inputs_json(s));
     json_object_set_new(m, "missing_values", json_boolean(s->missing_ok));
+    if (v->features != NULL)
+        json_object_set_new(m, "feature_source", fsource_json(v->features, c->fsources, s));
     if (s->task == PD_TASK_CLASSIFICATION) {
         json_t *cls = json_array();
         for (size_t i = 0; i < s->n_classes; i++)
@@ -108,9 +126,10 @@ static void primary_json(json_t *m, const pd_registry_t *reg, const pd_served_mo
     json_object_set_new(m, "loop_max_rows", json_integer((json_int_t)loop_rows));
 }
 
-static json_t *model_json(pd_registry_t *reg, const pd_served_model_t *sm,
+static json_t *model_json(const pd_catalog_t *c, const pd_served_model_t *sm,
                           const pd_served_model_t *def)
 {
+    pd_registry_t *reg = c->reg;
     json_t *m = json_pack("{s:s,s:s,s:b,s:o}", "name", sm->name, "state", k_states[sm->state],
                           "default", sm == def, "versions", versions_json(reg, sm));
     if (m == NULL)
@@ -118,7 +137,7 @@ static json_t *model_json(pd_registry_t *reg, const pd_served_model_t *sm,
     if (sm->reason[0] != '\0')
         json_object_set_new(m, "reason", json_string(sm->reason));
     if (sm->primary != NULL)
-        primary_json(m, reg, sm, sm == def);
+        primary_json(m, c, sm, sm == def);
     return m;
 }
 
@@ -137,18 +156,19 @@ static void respond_json(pd_http_request_t *req, int status, json_t *body)
 
 static void models_handler(pd_http_request_t *req, void *ctx)
 {
-    pd_registry_t *reg = ctx;
+    const pd_catalog_t *c = ctx;
+    pd_registry_t *reg = c->reg;
     const pd_served_model_t *def = pd_registry_default(reg);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < reg->n; i++)
-        json_array_append_new(arr, model_json(reg, reg->models[i], def));
+        json_array_append_new(arr, model_json(c, reg->models[i], def));
     respond_json(req, 200, arr ? json_pack("{s:o}", "models", arr) : NULL);
 }
 
 /* GET /v1/models/{name}: KServe V1 model metadata. */
 static void v1_model_handler(pd_http_request_t *req, void *ctx)
 {
-    pd_registry_t *reg = ctx;
+    pd_registry_t *reg = ((const pd_catalog_t *)ctx)->reg;
     const char *name = pd_http_request_param(req, "name");
     pd_served_model_t *sm = name ? pd_registry_find(reg, name) : NULL;
     if (sm == NULL || sm->primary == NULL) {
@@ -158,10 +178,10 @@ static void v1_model_handler(pd_http_request_t *req, void *ctx)
     respond_json(req, 200, json_pack("{s:s,s:b}", "name", sm->name, "ready", 1));
 }
 
-int pd_catalog_register(pd_router_t *router, pd_registry_t *reg)
+int pd_catalog_register(pd_router_t *router, pd_catalog_t *c)
 {
-    int rc = pd_router_add(router, "GET", "/models", models_handler, reg);
+    int rc = pd_router_add(router, "GET", "/models", models_handler, c);
     if (rc == 0)
-        rc = pd_router_add(router, "GET", "/v1/models/{name}", v1_model_handler, reg);
+        rc = pd_router_add(router, "GET", "/v1/models/{name}", v1_model_handler, c);
     return rc;
 }

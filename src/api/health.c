@@ -1,5 +1,6 @@
 /* health.c - /health, /v2/health/live, /v2/health/ready and /ping (see health.h). Stateless:
- * everything it reports is read from the server at request time. */
+ * everything it reports is read from the server (and the app's hooks) at request time;
+ * /health never looks at anything but the loop answering it. */
 #include "api/health.h"
 
 #include <string.h>
@@ -33,14 +34,29 @@ static void ping(pd_http_request_t *req, void *ctx)
     pd_http_respond_json(req, is_ready(ctx) ? 200 : 503, "\n", 1);
 }
 
+/* The ready body with the app's report in b; 0 when the report added nothing. */
+static int report_body(const pd_health_t *h, int ok, pd_buf_t *b)
+{
+    if (h->report == NULL || pd_buf_puts(b, ok ? "{\"ready\":true" : "{\"ready\":false") < 0)
+        return 0;
+    size_t mark = b->len;
+    return h->report(h->ud, b) == 0 && b->len > mark && pd_buf_puts(b, "}") == 0;
+}
+
 static void ready(pd_http_request_t *req, void *ctx)
 {
-    int ok = is_ready(ctx);
+    const pd_health_t *h = ctx;
+    int ok = is_ready(h);
     static const char yes[] = "{\"ready\":true}", no[] = "{\"ready\":false}";
-    if (ok)
+    pd_buf_t b;
+    pd_buf_init(&b, PD_HEALTH_BODY_MAX);
+    if (report_body(h, ok, &b))
+        pd_http_respond_json(req, ok ? 200 : 503, b.data, b.len);
+    else if (ok)
         pd_http_respond_json(req, 200, yes, sizeof yes - 1);
     else
         pd_http_respond_json(req, 503, no, sizeof no - 1);
+    pd_buf_free(&b);
 }
 
 int pd_health_register(pd_router_t *router, pd_health_t *h)

@@ -4,6 +4,8 @@
  *
  * States of a request, all driven from the loop thread:
  *   DECODE   decoding (on the loop, or as a task on the codec queue for a big body)
+ *   LOOKUP   its missing features are being read from the model's feature source, on the
+ *            loop (api/fsource.h; no job of it is queued meanwhile)
  *   PREDICT  its chunks are on the model's queue; `pending` counts those not yet back
  *   ENCODE   encoding its answer as a task on the codec queue (big answers)
  *   then answer() responds and frees it.
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/fsource.h"
 #include "api/predict_internal.h"
 #include "api/rows.h"
 #include "common.h"
@@ -33,6 +36,7 @@ static int ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
 
 static void preq_free(pd__preq_t *p)
 {
+    pd_fetch_free(p->fetch); /* before the version: the lookup borrows its spec */
     pd_registry_release(p->ctx->reg, p->v);
     pd_rows_free(&p->rows);
     pd_buf_free(&p->out);
@@ -344,17 +348,63 @@ static void after_decode(pd__preq_t *p)
     finish(p, "loop");
 }
 
+/* ---- feature lookup (api/fsource.h): the hook between decode and after_decode ---- */
+
+/* The model's settings name a feature source, and the route's bodies carry entity keys. */
+static int looks_up(const pd__preq_t *p)
+{
+    return p->v->features != NULL && p->route->codec == &pd_codec_fastapi;
+}
+
+static void fetched(void *arg, int status)
+{
+    pd__preq_t *p = arg;
+    pd_http_request_on_abort(p->req, NULL, NULL);
+    if (status != 0)
+        answer_error(p, status, pd_fetch_extra_headers(p->fetch), pd_fetch_message(p->fetch));
+    else
+        after_decode(p);
+}
+
+static void on_abort_fetch(pd_http_request_t *req, void *arg)
+{
+    pd__preq_t *p = arg;
+    (void)req;
+    pd_fetch_cancel(p->fetch); /* replies still in flight are dropped, p is not touched */
+    answer_error(p, 503, NULL, "the request was canceled");
+}
+
+/* Decoded: the missing features are looked up first (on the loop), then after_decode. */
+static void decoded(pd__preq_t *p)
+{
+    if (p->rc != 0 || p->fetch == NULL) {
+        after_decode(p);
+        return;
+    }
+    int status = pd_fetch_start(p->ctx->fsources, p->v->features, p->fetch, &p->rows,
+                                fetched, p);
+    if (status != 0) {
+        answer_error(p, status, pd_fetch_extra_headers(p->fetch), pd_fetch_message(p->fetch));
+        return;
+    }
+    pd_http_request_on_abort(p->req, on_abort_fetch, p);
+}
+
 /* ---- decoding ---- */
 
 static void decode(pd__preq_t *p)
 {
     const pd_http_request_t *req = p->req;
+    int lookup = looks_up(p) && p->ctx->fsources != NULL;
     uint64_t t = pd_pool_now_ns();
-    pd_codec_in_t in = {.schema = p->v->schema, .missing_ok = p->v->schema->missing_ok,
+    pd_codec_in_t in = {.schema = p->v->schema,
+                        .missing_ok = p->v->schema->missing_ok || lookup,
                         .content_type = req->content_type, .query = req->query,
                         .body = req->body, .len = req->body_len, .header = p->header,
                         .model_name = p->v->owner->name, .model_label = p->v->label};
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
+    if (p->rc == 0 && lookup) /* the keys, where the body is decoded (loop or worker) */
+        p->rc = pd_fetch_prepare(p->v->features, req->body, req->body_len, &p->rows, &p->fetch);
     p->decode_ns = pd_pool_now_ns() - t;
     p->decoded = 1;
 }
@@ -367,7 +417,7 @@ static void decode_done(pd_job_t *job, int status)
         answer_dropped(p, status);
         return;
     }
-    after_decode(p);
+    decoded(p);
 }
 
 /* ---- the handler ---- */
@@ -440,7 +490,7 @@ static void handle(pd_http_request_t *req, void *arg)
         return;
     }
     decode(p);
-    after_decode(p);
+    decoded(p);
 }
 
 /* ---- set-up ---- */
@@ -528,6 +578,7 @@ int pd_predict_create(pd_predict_ctx_t **out, pd_registry_t *reg, pd_pool_t *poo
     ctx->reg = reg;
     ctx->pool = pool;
     options_resolve(&ctx->o, opts);
+    ctx->fsources = opts->fsources;
     ctx->queue_timeout_ns = (uint64_t)ctx->o.queue_timeout_ms * 1000000u;
     int rc = pd_pool_queue_add(ctx->pool, PD_PREDICT_CODEC_QUEUE, ctx->o.max_queue, run_tasks,
                                NULL, &ctx->codec_q);

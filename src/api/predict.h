@@ -31,6 +31,11 @@
  * changes the model under it (an unloaded model's queued chunks are answered 503 without
  * running).
  *
+ * Feature lookup (api/fsource.h): on a FastAPI-style route, a model whose settings name a
+ * feature source is decoded with missing values allowed, the entity keys are extracted
+ * where the body was decoded, and the missing cells are read from the store on the loop
+ * between decode and the prediction (503/504/422 answered from the lookup's message).
+ *
  * Threads: the loop thread owns the context and every request's state except while a
  * worker runs one of its jobs (a chunk touches only its own row range; a decode/encode
  * task touches the whole state while no chunk of it is queued). */
@@ -67,6 +72,8 @@ typedef struct pd_predict_options_s {
     uint32_t queue_timeout_ms;    /* 0: jobs wait for ever */
     double inline_below_us;       /* 0: only /predict_blocking predicts on the loop */
     size_t decode_on_worker_above; /* bytes; 0: PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE */
+    struct pd_fsources_s *fsources; /* online feature lookup (api/fsource.h), borrowed and
+                                       outliving the context; NULL: none */
 } pd_predict_options_t;
 
 typedef struct pd_predict_ctx_s pd_predict_ctx_t;

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "api/fsource.h"
 #include "api/predict.h"
 #include "api/rows.h"
 
@@ -20,6 +21,7 @@ struct pd_predict_ctx_s {
     pd_predict_options_t o;       /* resolved: no zeros left */
     uint64_t queue_timeout_ns;
     pd_metrics_family_t *predictions, *rows_total;
+    pd_fsources_t *fsources;      /* o.fsources: feature lookups, or NULL */
     struct pd__route_ctx_s *route_ctxs; /* one per route of the table */
 };
 
@@ -60,6 +62,7 @@ struct pd__preq_s {
     pd__chunk_t *chunks;     /* n_chunks; &chunk1 when there is one */
     pd__chunk_t chunk1;
     pd__task_t task;
+    pd_fetch_t *fetch;       /* its feature lookup (api/fsource.h), or NULL */
     uint64_t t0;             /* pd_pool_now_ns() when the handler ran (statistics) */
     uint64_t decode_ns, encode_ns; /* how long decode / encode took, 0 if they did not run */
     int decoded, encoded;    /* they ran */

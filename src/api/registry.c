@@ -14,6 +14,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "api/fsource.h"
 #include "common.h"
 #include "obs/log.h"
 
@@ -69,6 +70,7 @@ static void version_free(pd_model_version_t *v)
         return;
     pd_model_free(v->model);
     pd_infer_stats_free(&v->stats);
+    pd_fsource_spec_free(v->features);
     free(v->path);
     free(v);
 }
@@ -207,8 +209,9 @@ static int add_version(pd_served_model_t *sm, pd_model_version_t *v)
 }
 
 pd_served_model_t *pd_registry_install(pd_registry_t *r, const char *name, pd_model_t *m,
-                                       char *path, uint64_t number, const char *label,
-                                       double cost_us, char *err, size_t errlen)
+                                       char *path, struct pd_fsource_spec_s *features,
+                                       uint64_t number, const char *label, double cost_us,
+                                       char *err, size_t errlen)
 {
     const pd_model_schema_t *s = pd_model_schema(m);
     pd_served_model_t *sm = NULL;
@@ -219,6 +222,7 @@ pd_served_model_t *pd_registry_install(pd_registry_t *r, const char *name, pd_mo
     v->model = m;
     v->schema = s;
     v->path = path;
+    v->features = features;
     v->number = number;
     v->cost_us = cost_us;
     v->refs = 1;
@@ -253,6 +257,7 @@ fail:
         version_free(v);
     } else {
         pd_model_free(m);
+        pd_fsource_spec_free(features);
         free(path);
     }
     return NULL;

@@ -34,6 +34,7 @@
 
 struct pd_pool_queue_s;
 struct pd_served_model_s;
+struct pd_fsource_spec_s;
 
 typedef enum {
     PD_MODEL_LOADING = 0,  /* its first version is being loaded */
@@ -52,6 +53,9 @@ typedef struct pd_model_version_s {
     char label[PD_REGISTRY_LABEL_MAX]; /* X-Model-Version: "2" */
     double cost_us;                  /* median single-row predict time, measured at load */
     size_t scratch_row;              /* pd_model_scratch_size(model, 1) */
+    struct pd_fsource_spec_s *features; /* owned: the feature source its settings name
+                                        (api/fsource.h), or NULL; read with the model,
+                                        swapped with it on reload, freed with it */
     uint32_t refs;                   /* 1 while served + one per request holding it */
     int retired;                     /* no longer served: freed when refs reaches 0 */
     atomic_int unloaded;             /* unloaded: queued chunks are answered 503 unrun */
@@ -114,13 +118,15 @@ void pd_registry_release(pd_registry_t *r, pd_model_version_t *v);
 int pd_registry_measure(const pd_model_t *m, void *scratch, double *cost_us);
 
 /* Installs a loaded model as version (number, label) of the model it names (name: the
- * folder's name, or NULL for the model's own schema name). Takes ownership of m and path
- * (malloc'd) in every case. A version with the same number is replaced (retired); the
+ * folder's name, or NULL for the model's own schema name), with its feature source
+ * (features, may be NULL). Takes ownership of m, path (malloc'd) and features in every
+ * case. A version with the same number is replaced (retired); the
  * newest becomes the primary. Returns the served model, or NULL with a reason in err
  * (too many models or versions, too wide, out of memory): then m and path are freed. */
 pd_served_model_t *pd_registry_install(pd_registry_t *r, const char *name, pd_model_t *m,
-                                       char *path, uint64_t number, const char *label,
-                                       double cost_us, char *err, size_t errlen);
+                                       char *path, struct pd_fsource_spec_s *features,
+                                       uint64_t number, const char *label, double cost_us,
+                                       char *err, size_t errlen);
 
 /* Records a failed load of model `name` (the reason is copied and logged by the caller);
  * what it serves stays served. Returns the model (created in state FAILED if new), or NULL

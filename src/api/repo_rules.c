@@ -43,6 +43,22 @@ int pd_repo_name_is_settings(const char *s)
     return strcmp(s, PD_REPO_SETTINGS_FILE) == 0 || pd__repo_name_has_suffix(s, PD_REPO_SETTINGS_SUFFIX);
 }
 
+int pd_repo_settings_path(const pd_repo_entry_t *e, char *out, size_t n)
+{
+    int w;
+    if (e->model != NULL) {
+        w = snprintf(out, n, "%s/%s", e->model->dir, PD_REPO_SETTINGS_FILE);
+    } else {
+        const char *slash = strrchr(e->path, '/');
+        const char *base = slash ? slash + 1 : e->path;
+        const char *dot = strrchr(base, '.');
+        size_t stem = dot && dot > base ? (size_t)(dot - base) : strlen(base);
+        w = snprintf(out, n, "%.*s%.*s%s", (int)(base - e->path), e->path, (int)stem, base,
+                     PD_REPO_SETTINGS_SUFFIX);
+    }
+    return w < 0 || (size_t)w >= n ? PD_ETOOBIG : 0;
+}
+
 int pd_repo_version_parse(const char *s, uint64_t *out)
 {
     size_t n = strlen(s);

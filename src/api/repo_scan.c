@@ -295,7 +295,7 @@ static int push_entry(scan_ctx_t *c, const char *name, uint64_t version, const c
         return PD_ENOMEM;
     }
     pd_repo_entry_t *e = &s->entries[s->n_entries];
-    *e = (pd_repo_entry_t){strdup(name), version, strdup(path), *id, c->root, NULL};
+    *e = (pd_repo_entry_t){strdup(name), version, strdup(path), *id, c->root, NULL, {0}};
     if (e->name == NULL || e->path == NULL) {
         free(e->name);
         free(e->path);
@@ -581,6 +581,17 @@ const pd_repo_entry_t *pd_repo_scan_find(const pd_repo_scan_t *s, const char *na
     return NULL;
 }
 
+/* Each entry's settings file identity (zero when it has none). */
+static void settings_identities(pd_repo_scan_t *s)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    for (size_t i = 0; i < s->n_entries; i++)
+        if (pd_repo_settings_path(&s->entries[i], p, sizeof p) == 0 && stat(p, &st) == 0 &&
+            S_ISREG(st.st_mode))
+            identity_of(&st, &s->entries[i].settings_id);
+}
+
 int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
                  pd_repo_scan_t **out)
 {
@@ -616,6 +627,7 @@ int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
     for (size_t i = 0; i < s->n_entries; i++)
         if (s->entries[i].name[0] != '\0')
             s->entries[i].model = pd_repo_scan_model(s, s->entries[i].name);
+    settings_identities(s);
     *out = s;
     return rc;
 }

@@ -83,6 +83,8 @@ typedef struct pd_repo_entry_s {
     size_t root;                  /* index into the scan's paths it was found under */
     const pd_repo_model_t *model; /* its model folder (with the policy applied), or NULL
                                      for a loose file; points into the same scan */
+    pd_repo_identity_t settings_id; /* of its settings file (pd_repo_settings_path), all
+                                     zero when there is none: a change reloads the file */
 } pd_repo_entry_t;
 
 /* An error or a warning, e.g. {"models/c", "no model file"}. */
@@ -130,6 +132,12 @@ const pd_repo_model_t *pd_repo_scan_model(const pd_repo_scan_t *s, const char *n
 
 /* 1 when a and b describe the same file content as far as stat can tell, else 0. */
 int pd_repo_identity_equal(const pd_repo_identity_t *a, const pd_repo_identity_t *b);
+
+/* The settings file of entry e (borrowed) into out (n bytes): its model folder's
+ * settings.json, or for a loose file <stem>.settings.json beside it (stem: the file name
+ * without its last extension: fraud.json -> fraud.settings.json). Returns 0 or
+ * PD_ETOOBIG. Pure; any thread. */
+int pd_repo_settings_path(const pd_repo_entry_t *e, char *out, size_t n);
 
 /* Name rules shared with repo_watch (pure; any thread; s is borrowed):
  * 1 when a directory child named s is skipped: hidden (leading '.'), or an editor/temp

@@ -77,15 +77,16 @@ static int diff_entry(pd_repository_t *repo, const pd_repo_entry_t *e, int64_t n
     if (t != NULL) {
         t->seen = 1;
         if (t->loading) {
-            t->again |= !pd_repo_identity_equal(&t->id, &e->id);
+            t->again |= !pd__repo_unchanged(t, e);
             return 0;
         }
-        if (pd_repo_identity_equal(&t->id, &e->id))
+        if (pd__repo_unchanged(t, e))
             return 0;
     }
     if (pinned(repo, e->name[0] ? e->name : t ? t->name : NULL))
         return 0;
-    if (!repo->force && now - e->id.mtime_ns < (int64_t)repo->o.settle_ms * 1000000)
+    int64_t changed = PD_MAX(e->id.mtime_ns, e->settings_id.mtime_ns);
+    if (!repo->force && now - changed < (int64_t)repo->o.settle_ms * 1000000)
         return 1;
     if (t == NULL && (t = pd__repo_tracked_add(repo, e->path)) == NULL) {
         pd_log_warn("%s: not loaded: more than %zu model files", e->path,

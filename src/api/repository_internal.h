@@ -6,6 +6,7 @@
 #ifndef PD_API_REPOSITORY_INTERNAL_H
 #define PD_API_REPOSITORY_INTERNAL_H
 
+#include "api/fsource.h"
 #include "api/repo_scan.h"
 #include "api/repo_watch.h"
 #include "api/repository.h"
@@ -15,6 +16,7 @@ typedef struct {
     char *name;             /* owned: the name it was installed (or failed) as; NULL before */
     uint64_t number;        /* the version number it was installed as */
     pd_repo_identity_t id;  /* of the file last loaded (or being loaded) */
+    pd_repo_identity_t settings_id; /* of its settings file then (zero: none) */
     int loading;            /* a load is on the threadpool */
     int installed;          /* its version is in the registry under (name, number) */
     int again;              /* changed while loading: another round */
@@ -56,6 +58,8 @@ typedef struct {
     pd__tracked_t *t;       /* load: the file (stays valid: tracked records are only
                                freed when no load of theirs is in flight) */
     char *path, *folder;    /* load: owned copies */
+    char *settings;         /* load: owned: the settings file to read with the model */
+    pd_fsource_spec_t *features; /* load: its feature source (owned until installed) */
     uint64_t version;
     pd_model_t *model;      /* load: the result, or NULL with err */
     double cost_us;
@@ -75,9 +79,12 @@ pd__tracked_t *pd__repo_tracked_add(pd_repository_t *repo, const char *path);
 void pd__repo_tracked_remove_at(pd_repository_t *repo, size_t i);
 /* Registers the repository's metric families in m (borrowed). Returns 0 or negative. */
 int pd__repo_metrics_init(pd_repository_t *repo, pd_metrics_t *m);
+/* 1 when entry e is what record t last loaded: the model file and its settings file. */
+int pd__repo_unchanged(const pd__tracked_t *t, const pd_repo_entry_t *e);
 /* A load of entry e into record t (t is marked loading), or NULL when out of memory. */
 pd__work_t *pd__repo_load_job(pd_repository_t *repo, pd__tracked_t *t, const pd_repo_entry_t *e);
-/* The threadpool half of a load: parses the file and measures its cost per row. */
+/* The threadpool half of a load: parses the file, reads its settings' feature source and
+ * measures its cost per row. */
 void pd__repo_load_work(uv_work_t *req);
 /* The loop half: installs the model or records the failure, frees the job, and ends the
  * round if it was the last job out. */

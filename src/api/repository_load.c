@@ -4,6 +4,7 @@
  * Invariants: a record has at most one load in flight; a record with `installed` set has
  * its version in the registry under (name, number). */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -122,12 +123,22 @@ static void lower_priority_once(void)
         (void)setpriority(PRIO_PROCESS, (id_t)tid, PD_POOL_DEFAULT_NICE);
 }
 
-/* Threadpool: parses the file and measures its cost per row. */
+/* Threadpool: parses the file, reads its settings' feature source (a model whose settings
+ * are wrong is not served: its old version, if any, stays) and measures its cost per row. */
 void pd__repo_load_work(uv_work_t *req)
 {
     pd__work_t *w = req->data;
     lower_priority_once();
     if (pd_model_load(w->path, &w->model, w->err, sizeof w->err) < 0) {
+        w->model = NULL;
+        return;
+    }
+    const pd_model_schema_t *s = pd_model_schema(w->model);
+    if (w->settings != NULL &&
+        pd_fsource_spec_read(w->settings, PD_REPO_SETTINGS_MAX_BYTES,
+                             (const char *const *)s->feature_names, s->n_features,
+                             s->missing_ok, &w->features, w->err, sizeof w->err) < 0) {
+        pd_model_free(w->model);
         w->model = NULL;
         return;
     }
@@ -213,9 +224,10 @@ static void load_succeeded(pd_repository_t *repo, pd__work_t *w)
     else
         snprintf(label, sizeof label, "%s", pd_model_schema(w->model)->version);
     char *path = strdup(w->path);
-    sm = path ? pd_registry_install(repo->reg, name, w->model, path, w->version, label,
-                                    w->cost_us, w->err, sizeof w->err)
+    sm = path ? pd_registry_install(repo->reg, name, w->model, path, w->features, w->version,
+                                    label, w->cost_us, w->err, sizeof w->err)
               : NULL;
+    w->features = NULL; /* the registry's now, or freed */
     if (path == NULL)
         pd_model_free(w->model);
     if (sm == NULL) {
@@ -233,9 +245,17 @@ static void load_succeeded(pd_repository_t *repo, pd__work_t *w)
 
 void pd__repo_work_free(pd__work_t *w)
 {
+    pd_fsource_spec_free(w->features);
+    free(w->settings);
     free(w->path);
     free(w->folder);
     free(w);
+}
+
+int pd__repo_unchanged(const pd__tracked_t *t, const pd_repo_entry_t *e)
+{
+    return pd_repo_identity_equal(&t->id, &e->id) &&
+           pd_repo_identity_equal(&t->settings_id, &e->settings_id);
 }
 
 void pd__repo_load_after(uv_work_t *req, int status)
@@ -261,9 +281,12 @@ void pd__repo_load_after(uv_work_t *req, int status)
 
 pd__work_t *pd__repo_load_job(pd_repository_t *repo, pd__tracked_t *t, const pd_repo_entry_t *e)
 {
+    char settings[PATH_MAX];
     pd__work_t *w = calloc(1, sizeof *w);
     if (w == NULL || (w->path = strdup(e->path)) == NULL ||
-        (e->name[0] && (w->folder = strdup(e->name)) == NULL)) {
+        (e->name[0] && (w->folder = strdup(e->name)) == NULL) ||
+        (pd_repo_settings_path(e, settings, sizeof settings) == 0 &&
+         (w->settings = strdup(settings)) == NULL)) {
         if (w)
             pd__repo_work_free(w);
         return NULL;
@@ -273,6 +296,7 @@ pd__work_t *pd__repo_load_job(pd_repository_t *repo, pd__tracked_t *t, const pd_
     w->version = e->version;
     w->req.data = w;
     t->id = e->id;
+    t->settings_id = e->settings_id;
     t->loading = 1;
     t->again = 0;
     if (e->name[0] && (t->name == NULL || strcmp(t->name, e->name) == 0))

@@ -31,6 +31,7 @@
 #include "api/app.h"
 #include "api/control.h"
 #include "api/docs.h"
+#include "api/fsource.h"
 #include "api/registry.h"
 #include "api/rows.h"
 #include "cli/cli.h"
@@ -75,6 +76,9 @@ typedef struct {
     long long queue_timeout_ms;
     long long slow_callback_ms;
     long long worker_nice;
+    long long feature_timeout_ms;
+    long long feature_connections;
+    long long feature_max_pending;
     char docs_dir[PD_DOCS_DIR_MAX];
     const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories
                                                   * (into argv or models_env) */
@@ -157,6 +161,12 @@ static const opt_t k_opts[] = {
     {"--docs-dir", OPT_STR, F(docs_dir), sizeof(((serve_config_t *)0)->docs_dir), 0, 0, "DIR",
      "swagger-ui-dist's files for GET /docs (default: " PD_DOCS_SUBDIR " of the checkout "
      "the binary was built in, or of the working directory)"},
+    {"--feature-timeout-ms", OPT_INT, F(feature_timeout_ms), 0, 1, PD_FSOURCE_MAX_TIMEOUT_MS,
+     "MS", "a feature lookup (Redis) not answered within this -> 504"},
+    {"--feature-connections", OPT_INT, F(feature_connections), 0, 1,
+     PD_FSOURCE_MAX_CONNECTIONS, "N", "connections per feature source, shared by requests"},
+    {"--feature-max-pending", OPT_INT, F(feature_max_pending), 0, 1,
+     PD_FSOURCE_MAX_PENDING_LIMIT, "KEYS", "keys in flight per feature source; more -> 503"},
 };
 #undef F
 
@@ -255,6 +265,9 @@ static void config_default(serve_config_t *c)
     c->queue_timeout_ms = ao.queue_timeout_ms;
     c->slow_callback_ms = ao.slow_callback_ms;
     c->worker_nice = ao.worker_nice;
+    c->feature_timeout_ms = ao.feature_timeout_ms;
+    c->feature_connections = ao.feature_connections;
+    c->feature_max_pending = (long long)ao.feature_max_pending;
     c->max_models = (long long)ao.max_models;
     snprintf(c->model_control, sizeof c->model_control, "none");
     c->poll_ms = ao.poll_ms;
@@ -569,6 +582,9 @@ static void app_options_from(const serve_config_t *c, pd_app_options_t *o)
     o->queue_timeout_ms = (uint32_t)c->queue_timeout_ms;
     o->slow_callback_ms = (uint32_t)c->slow_callback_ms;
     o->worker_nice = (int)c->worker_nice;
+    o->feature_timeout_ms = (uint32_t)c->feature_timeout_ms;
+    o->feature_connections = (uint32_t)c->feature_connections;
+    o->feature_max_pending = (size_t)c->feature_max_pending;
     o->docs_dir = c->docs_dir[0] ? c->docs_dir : NULL;
 }
 

@@ -50,7 +50,7 @@ static void install(pd_registry_t *reg, const char *file, const char *name, uint
     snprintf(label, sizeof label, "%llu", (unsigned long long)number);
     pd_model_t *m = NULL;
     assert_int_equal(pd_model_load(path, &m, err, sizeof err), 0);
-    assert_non_null(pd_registry_install(reg, name, m, strdup(path), number, label, 1.0, err,
+    assert_non_null(pd_registry_install(reg, name, m, strdup(path), NULL, number, label, 1.0, err,
                                         sizeof err));
 }
 
