@@ -7,6 +7,7 @@
  * next request; the text is reused while it has not); every route of the router is
  * in the document, described or marked "x-predictd-undocumented"; component names are
  * unique ([A-Za-z0-9._-], the shared ones first, then the models'). Loop thread only. */
+#include "api/fsource.h"
 #include "api/openapi.h"
 
 #include <stdio.h>
@@ -52,11 +53,21 @@ static int put(json_t *obj, const char *key, json_t *v)
 
 /* ---- the models ---- */
 
-/* 1 when two schemas take the same input row. */
-static int same_inputs(const pd_model_schema_t *a, const pd_model_schema_t *b)
+/* 1 when two versions take the same input row. */
+static int same_inputs(const pd_openapi_model_t *ma, const pd_openapi_model_t *mb)
 {
-    if (a->n_features != b->n_features || a->missing_ok != b->missing_ok)
+    const pd_model_schema_t *a = ma->schema, *b = mb->schema;
+    if (a->n_features != b->n_features || a->missing_ok != b->missing_ok ||
+        (ma->features == NULL) != (mb->features == NULL))
         return 0;
+    if (ma->features) {
+        const pd_fsource_spec_t *fa = ma->features, *fb = mb->features;
+        if (fa->n_key_fields != fb->n_key_fields)
+            return 0;
+        for (size_t i = 0; i < fa->n_key_fields; i++)
+            if (strcmp(fa->key_fields[i], fb->key_fields[i]) != 0)
+                return 0;
+    }
     for (size_t i = 0; i < a->n_features; i++)
         if (strcmp(a->feature_names[i], b->feature_names[i]) != 0)
             return 0;
@@ -78,26 +89,47 @@ static void unique_name(pd__oa_t *c, const char *base, const char *suffix, char 
         snprintf(out, PD_OPENAPI_COMPONENT_MAX, "%s_%u", want, k);
 }
 
-/* The input row of m as an object schema (FastAPI's shape for a Pydantic model). */
+/* The key fields of a model with a feature source: strings or integers, needed unless the
+ * row carries every feature. */
+static int key_fields(const pd_openapi_model_t *m, json_t *props)
+{
+    int rc = 0;
+    for (size_t i = 0; m->features && i < m->features->n_key_fields; i++) {
+        const char *k = m->features->key_fields[i];
+        rc |= put(props, k, json_pack("{s:s,s:s+,s:[{s:s},{s:s}]}", "title", k, "description",
+                                      "the entity whose stored features fill the omitted ones: ",
+                                      m->features->key, "oneOf", "type", "string", "type",
+                                      "integer"));
+    }
+    return rc;
+}
+
+/* The input row of m as an object schema (FastAPI's shape for a Pydantic model). A model
+ * with a feature source takes its key fields, and its features become optional (request
+ * values win over stored ones). */
 static json_t *row_schema(const pd_openapi_model_t *m)
 {
     const pd_model_schema_t *s = m->schema;
     json_t *props = json_object(), *req = json_array();
-    int rc = 0;
+    int optional = s->missing_ok || m->features != NULL;
+    int rc = key_fields(m, props);
     for (size_t i = 0; i < s->n_features; i++) {
         const char *f = s->feature_names[i];
         json_t *p = json_pack("{s:s,s:s}", "title", f, "type", "number");
-        if (s->missing_ok)
+        if (optional)
             rc |= put(p, "nullable", json_true());
         rc |= put(props, f, p);
-        if (!s->missing_ok)
+        if (!optional)
             rc |= json_array_append_new(req, json_string(f)) < 0 ? PD_ENOMEM : 0;
     }
     json_t *o = json_pack("{s:s+,s:s,s:s+++,s:o,s:o}", "title", m->name,
                           m->is_primary ? "" : " (a version)", "type", "object",
-                          "description", s->missing_ok ? "One row. Every feature is optional: "
-                                                         "null or omitted is a missing value. "
-                                                       : "One row. Every feature is required. ",
+                          "description",
+                          m->features ? "One row: its key fields, and any features (omitted ones "
+                                        "are read from the feature source). "
+                          : s->missing_ok ? "One row. Every feature is optional: null or omitted "
+                                            "is a missing value. "
+                                          : "One row. Every feature is required. ",
                           s->kind ? s->kind : "model", " from ", s->source ? s->source : "?",
                           "example", pd_openapi_example_row(s, 0), "properties", props);
     if (json_array_size(req) > 0)
@@ -115,7 +147,7 @@ static json_t *row_schema(const pd_openapi_model_t *m)
 static int name_model(pd__oa_t *c, pd_openapi_model_t *m, const pd_openapi_model_t *prim)
 {
     char suffix[PD_REGISTRY_LABEL_MAX + 2] = "";
-    if (prim != NULL && same_inputs(prim->schema, m->schema)) {
+    if (prim != NULL && same_inputs(prim, m)) {
         memcpy(m->component, prim->component, sizeof m->component);
         m->same_as_primary = 1;
         return 0;
@@ -149,6 +181,7 @@ static int collect_models(pd__oa_t *c)
             m->name = sm->name;
             m->version = v->label;
             m->schema = v->schema;
+            m->features = v->features;
             m->is_primary = v == sm->primary;
         }
     }

@@ -45,6 +45,8 @@ typedef struct pd_openapi_model_s {
     const char *name;                /* the served model's name (the registry's) */
     const char *version;             /* its version label */
     const pd_model_schema_t *schema; /* its inputs, task and classes */
+    const struct pd_fsource_spec_s *features; /* its feature source, or NULL: then its
+                                        features may be omitted for the key fields */
     char component[PD_OPENAPI_COMPONENT_MAX]; /* its input row: #/components/schemas/<this> */
     int is_primary;                  /* the version /models/{name}/predict uses */
     int same_as_primary;             /* a version whose inputs are its primary's (and so is

@@ -271,6 +271,12 @@ def test_models_health_and_metrics_show_the_source(served, redis_srv):
     assert sample(m, "predictd_feature_lookup_seconds_count", source=src) > 0
     assert sample(m, "predictd_feature_lookup_keys_sum", source=src) >= N_USERS
     assert sample(m, "predictd_feature_lookup_errors_total", source=src, kind="key") > 0
+    # the OpenAPI document names the key fields, and the features become optional
+    doc = json.loads(http_get(s.port, "/openapi.json").body)
+    row = doc["components"]["schemas"]["ridge"]
+    assert {"region", "pid"} <= set(row["properties"])
+    assert row["properties"]["pid"]["oneOf"] == [{"type": "string"}, {"type": "integer"}]
+    assert "required" not in row
 
 
 # ---------------------------------------------------------------- failures answered
