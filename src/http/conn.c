@@ -347,6 +347,7 @@ static void conn_error(pd_http_conn_t *c, int status)
     case 413: srv->stats.rejected_body_size++; break;
     case 431: srv->stats.rejected_header_size++; break;
     case 503: srv->stats.rejected_connections++; break;
+    case 501: srv->stats.rejected_malformed++; break; /* a transfer coding not supported */
     case 500: break;
     default:
         status = 400;

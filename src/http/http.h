@@ -106,12 +106,13 @@ typedef struct {
     /* Right after the handler returned (it may have answered and so recycled the request,
      * which is why the request is not passed). */
     void (*after_handler)(void *ud);
-    /* When a response was formatted (also for 400/408/413/431/500/503 the server answers
+    /* When a response was formatted (also for 400/408/413/431/500/501/503 the server answers
      * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */
     void (*after_response)(void *ud, const pd_http_request_t *req, int status,
                            size_t bytes_out, uint64_t duration_ns);
     /* Formats the body of an answer the server gives itself - 400 (malformed request),
-     * 408, 413, 431, 500 and 503 (over max_connections) - in the app's protocol: append
+     * 408, 413, 431, 500, 501 (a transfer coding other than chunked) and 503 (over
+     * max_connections or the fd limit) - in the app's protocol: append
      * the body to `body` (empty on entry; the server's, valid during the call, at most
      * PD_HTTP_ERROR_BODY_MAX bytes) and set *content_type to a string that outlives the
      * server (e.g. a literal). Return 0, or a negative PD_E* code to get the default: the
@@ -149,7 +150,7 @@ typedef struct {
     uint64_t rejected_header_size;   /* 431 */
     uint64_t rejected_body_size;     /* 413 */
     uint64_t rejected_timeout;       /* 408 */
-    uint64_t rejected_malformed;     /* 400 */
+    uint64_t rejected_malformed;     /* 400, and 501 for a transfer coding not supported */
     uint64_t idle_closed;            /* keep-alive connections closed for idleness */
 } pd_http_stats_t;
 

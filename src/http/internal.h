@@ -52,6 +52,7 @@ struct pd__parser_s {
     uint8_t field_open;      /* a header name is being received */
     int err_status;          /* status chosen by a callback that failed (413, 431, 503) */
     uint64_t now_ns;         /* receive time stamped on requests begun in this chunk */
+    size_t body_expect;      /* the current body's Content-Length, or SIZE_MAX */
 };
 
 #define PD__PARSE_OK 0

