@@ -87,7 +87,9 @@ static const opt_t k_opts[] = {
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
      "close idle keep-alive connections after this"},
     {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
-     "a request must arrive completely within this -> else 408"},
+     "a request's headers must arrive within this from its first byte, and its body may "
+     "not stall this long; else 408 (also: a blocked answer that makes no progress this "
+     "long is cut off)"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
      "on SIGTERM/SIGINT wait this long for requests in flight"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,

@@ -338,6 +338,10 @@ static void conn_error(pd_http_conn_t *c, int status)
         r->path = "-";
     if (r->recv_ns == 0)
         r->recv_ns = uv_hrtime();
+    const pd_route_t *rt = NULL;
+    if (r->route == NULL && r->path[0] == '/' &&
+        pd_router_match(srv->router, r->method, r->path, &rt, NULL, 0) == PD_ROUTE_FOUND)
+        r->route = rt->path; /* a 408 or 413 of POST /predict is counted as /predict's */
     r->keep_alive = 0;
     r->close_after = 1;
     c->stop_parsing = 1;
@@ -536,13 +540,22 @@ void pd__conn_flush(pd_http_conn_t *c)
 
 /* ---- timers and draining ---- */
 
+/* The io deadline of a request being received: its headers must arrive within
+ * header_timeout_ms from its first byte (however steadily they drip in), its body must not
+ * stall for that long (each read that brings body bytes renews it). A connection busy with
+ * one request after another is therefore never cut off: each request gets its own. */
 static void conn_update_timer(pd_http_conn_t *c)
 {
     if (c->closed || c->closing || c->nwriting)
         return; /* lingering and blocked writes stay on the io list */
-    if (pd__parser_busy(&c->parser)) {
-        if (c->tlist != PD__TL_IO)
-            pd__srv_tl_set(c->srv, c, PD__TL_IO); /* from the request's first bytes */
+    pd__parser_t *p = &c->parser;
+    if (pd__parser_busy(p)) {
+        if (c->tlist != PD__TL_IO || c->timed_seq != p->nbegun ||
+            (p->body_progress && !p->in_headers)) {
+            c->timed_seq = p->nbegun;
+            pd__srv_tl_set(c->srv, c, PD__TL_IO);
+        }
+        p->body_progress = 0;
     } else if (pd_list_empty(&c->queue)) {
         pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
     } else {

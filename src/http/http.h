@@ -37,7 +37,10 @@
                                                                keeps this many offsets) */
 #define PD_HTTP_DEFAULT_MAX_BODY_SIZE (16u * 1024u * 1024u) /* -> 413: 10,000 rows of a wide model */
 #define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
-#define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
+#define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* -> 408: headers not complete
+                                                               this long after the request's
+                                                               first byte, or a body that
+                                                               made no progress this long */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
 #define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
@@ -67,7 +70,9 @@ struct pd_http_request_s {
     void *route_ctx;          /* the ctx given to pd_router_add for the matched route;
                                  NULL for the router's fallback */
     const char *route;        /* the matched route's pattern ("/v1/models/{name}:predict",
-                                 lives as long as the router); NULL for the fallback */
+                                 lives as long as the router); NULL for the fallback; for
+                                 the server's own errors (408, 413, ...) the route of the
+                                 path when the headers were complete, else NULL */
     int route_status;         /* 0 when a route matched; 404 or 405 when the router's
                                  fallback handler got the request */
     const char *allow;        /* for 405: the path's methods ("GET, POST"), else "" */

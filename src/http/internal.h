@@ -53,6 +53,8 @@ struct pd__parser_s {
     int err_status;          /* status chosen by a callback that failed (413, 431, 503) */
     uint64_t now_ns;         /* receive time stamped on requests begun in this chunk */
     size_t body_expect;      /* the current body's Content-Length, or SIZE_MAX */
+    uint32_t nbegun;         /* messages begun so far (tells a new request from the last) */
+    uint8_t body_progress;   /* body bytes arrived since the owner last cleared it */
 };
 
 #define PD__PARSE_OK 0
@@ -108,6 +110,7 @@ struct pd_http_conn_s {
     pd_list_t tnode;                 /* in the timeout list named by tlist */
     pd_list_t dnode;                 /* in srv->dirty while it needs a flush */
     uint64_t deadline;               /* loop ms when the timeout fires */
+    uint32_t timed_seq;              /* parser.nbegun of the request the io deadline is for */
     uv_write_t *wreq;                /* allocated when a write could not finish at once */
     char *stash;                     /* unparsed bytes kept while paused */
     size_t stash_len;

@@ -62,6 +62,7 @@ static int on_message_begin(llhttp_t *l)
     req->recv_ns = p->now_ns;
     req->state = PD__REQ_PARSING;
     p->cur = req;
+    p->nbegun++;
     p->in_headers = 1;
     p->field_open = 0;
     p->hdr_bytes = 0;
@@ -233,6 +234,7 @@ static int on_body(llhttp_t *l, const char *at, size_t len)
     int rc = pd_buf_reserve_hint(b, len, p->body_expect);
     if (rc == 0)
         rc = pd_buf_append(b, at, len);
+    p->body_progress = 1;
     if (rc < 0)
         return fail(p, rc == PD_ETOOBIG ? 413 : 500);
     return 0;

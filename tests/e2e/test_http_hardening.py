@@ -126,3 +126,70 @@ def test_chunk_extensions_are_bounded(server):
     r = read_response(s)
     assert r.status == 431 and r.headers["connection"] == "close"
     close_quietly(s)
+
+
+# ------------------------------------------------------------ 1: deadlines on progress
+
+def test_busy_pipelined_stream_whose_reads_end_mid_request_gets_no_408(spawn_server):
+    # every write ends in the middle of a request, so the connection is never idle: the
+    # deadline used to be armed once, when it became busy, and fired at 1 s although
+    # bytes kept arriving. It bounds a stalled request, not a busy connection.
+    srv = spawn_server("--header-timeout", "1")
+    req = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    n = 100
+    stream = req * n
+    cuts = [i * len(req) + len(req) // 2 for i in range(n)]  # all mid-request
+    pieces = [stream[a:b] for a, b in zip([0] + cuts, cuts + [len(stream)])]
+    s = connect(srv.port)
+    for p in pieces:  # ~3 s of continuous traffic, 3x the timeout
+        s.sendall(p)
+        time.sleep(0.03)
+    got = [read_response(s).status for _ in range(n)]
+    assert got == [200] * n
+    close_quietly(s)
+
+
+def test_body_that_keeps_arriving_is_not_timed_out(spawn_server):
+    srv = spawn_server("--header-timeout", "1")
+    s = connect(srv.port)
+    body = b"x" * 30
+    s.sendall(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\n")
+    for i in range(len(body)):  # 3 s for the body, a byte every 0.1 s
+        s.sendall(body[i:i + 1])
+        time.sleep(0.1)
+    assert read_response(s).status == 404
+    close_quietly(s)
+
+
+def test_headers_dripping_in_still_get_408(spawn_server):
+    # the headers must arrive within the timeout from the request's first byte, however
+    # steadily they drip (slowloris)
+    srv = spawn_server("--header-timeout", "1")
+    s = connect(srv.port)
+    s.sendall(b"GET /health HTTP/1.1\r\nX-Slow: ")
+    status = None
+    for _ in range(40):  # up to 4 s
+        try:
+            s.sendall(b"a")
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        if select.select([s], [], [], 0.1)[0]:
+            break
+    status = read_response(s).status
+    assert status == 408
+    close_quietly(s)
+
+
+def test_408_of_a_stalled_body_is_labelled_with_its_route(spawn_server):
+    srv = spawn_server("--header-timeout", "1")
+    s = connect(srv.port)
+    s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"Content-Length: 40\r\n\r\n{\"feature1\": ")
+    r = read_response(s)
+    assert r.status == 408 and r.headers["connection"] == "close"
+    close_quietly(s)
+    m = metrics_samples(srv.port)
+    assert sample(m, "predictd_http_requests_total", route="/predict", method="POST",
+                  status=408) == 1, {k: v for k, v in m.items()
+                                     if k[0] == "predictd_http_requests_total"}
+    assert sample(m, "predictd_http_requests_total", route="unmatched", status=408) == 0
