@@ -7,7 +7,20 @@
  * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
  * its handler (when the connection dies it moves to the server's detached list). A
  * connection that must close after a response first shuts its write side down and reads
- * (discarding) until EOF or the io timeout, so the client sees the response, not a reset. */
+ * (discarding) until EOF or the io timeout, so the client sees the response, not a reset.
+ *
+ * How a client leaving is told from a client done sending (issue 14, defect 2):
+ *   - EOF on read (the client's FIN: shutdown(SHUT_WR), or a close() we cannot tell from
+ *     one) is a HALF-CLOSE, not a disconnect. The connection stops reading, drops a
+ *     request it had only partly received (it can never complete), and keeps answering
+ *     the requests already queued - also those a handler answers later from the pool -
+ *     with "Connection: close" on the last; then it closes. Nothing is canceled.
+ *   - A read error (ECONNRESET: the client reset the connection) or a failed write
+ *     (EPIPE/ECONNRESET: the peer is gone, e.g. it had closed and its kernel answered our
+ *     bytes with a reset) is a DISCONNECT: the connection closes at once and the abort
+ *     callbacks of unanswered requests run (cancel-on-disconnect).
+ *   A client that close()s right after sending is therefore treated as a half-close until
+ *   the first answer is written: its pool jobs run, and the write that fails ends it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +33,7 @@
 static void conn_update_timer(pd_http_conn_t *c);
 static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
+static void conn_read_stop(pd_http_conn_t *c);
 static void conn_error(pd_http_conn_t *c, int status);
 static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
@@ -187,8 +201,9 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     pd_http_conn_t *c = req->data;
     free(req);
     /* Draining: the last answer is out and the FIN sent; do not linger for the client's
-     * EOF (it may keep the connection open until its own timeout). */
-    if (!c->closed && (status < 0 || c->srv->draining))
+     * EOF (it may keep the connection open until its own timeout). Half-closed by the
+     * client: its EOF is already here. */
+    if (!c->closed && (status < 0 || c->srv->draining || c->eof))
         pd__conn_close(c);
 }
 
@@ -222,16 +237,37 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->srv->readbuf, PD__READ_BUF);
 }
 
+/* The client half-closed: no more requests will come. */
+static void conn_peer_eof(pd_http_conn_t *c)
+{
+    c->eof = 1;
+    c->stop_parsing = 1;
+    conn_read_stop(c);
+    pd_http_request_t *partial = pd__parser_abandon(&c->parser);
+    if (partial)
+        pd__srv_req_put(c->srv, partial);
+    free(c->stash);
+    c->stash = NULL;
+    c->stash_len = 0;
+    if (pd_list_empty(&c->queue) && !c->nwriting) {
+        pd__conn_close(c); /* nothing left to answer */
+        return;
+    }
+    pd_http_request_t *last = pd_list_entry(pd_list_tail(&c->queue), pd_http_request_t, link);
+    if (last->state == PD__REQ_ANSWERED && !c->nwriting)
+        pd__srv_mark_dirty(c->srv, c); /* (an answer still to come says Connection: close) */
+    conn_update_timer(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     pd_http_conn_t *c = s->data;
     (void)buf;
     if (nread < 0) {
-        /* EOF or error: the client is gone. Send what is already answered (a client that
-         * half-closed after its last request still gets it), cancel the rest. */
         if (nread == UV_EOF && !c->closing)
-            pd__conn_flush(c);
-        pd__conn_close(c);
+            conn_peer_eof(c); /* a half-close: answer what is queued (see the top) */
+        else
+            pd__conn_close(c); /* a reset or an error: gone; lingering: done */
         return;
     }
     if (nread == 0 || c->closing || c->stop_parsing)
@@ -417,8 +453,9 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         pd__srv_check_drained(srv);
         return 0;
     }
-    /* The last request of a draining connection closes it. */
-    if (srv->draining && pd_list_next(&r->link) == &c->queue && !pd__parser_busy(&c->parser))
+    /* The last request of a draining or half-closed connection closes it. */
+    if ((srv->draining || c->eof) && pd_list_next(&r->link) == &c->queue &&
+        !pd__parser_busy(&c->parser))
         r->keep_alive = 0;
     if (!r->keep_alive)
         r->close_after = 1;
@@ -454,6 +491,10 @@ static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
         release_head(c);
     if (close_after) {
         conn_finish(c);
+        return;
+    }
+    if (c->eof && pd_list_empty(&c->queue)) {
+        pd__conn_close(c); /* half-closed and all answered (each write is complete) */
         return;
     }
     if (c->srv->draining && pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser)) {

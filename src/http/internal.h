@@ -72,6 +72,9 @@ int pd__parser_feed(pd__parser_t *p, const char *data, size_t len, size_t *consu
 void pd__parser_resume(pd__parser_t *p);
 /* 1 while a message has begun and is not complete. */
 int pd__parser_busy(const pd__parser_t *p);
+/* Gives up the message being received (its client half-closed): returns it (the owner
+ * takes it) or NULL; p must not be fed again. */
+pd_http_request_t *pd__parser_abandon(pd__parser_t *p);
 
 /* ---- request.c ---- */
 /* A zeroed request with empty buffers, or NULL. */
@@ -117,6 +120,7 @@ struct pd_http_conn_s {
     uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
     uint8_t tlist;                   /* PD__TL_* */
     uint8_t reading, closing, closed, stop_parsing, wclose;
+    uint8_t eof;                     /* the client half-closed: answer what is queued, close */
 };
 
 enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };

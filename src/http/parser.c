@@ -320,6 +320,16 @@ int pd__parser_busy(const pd__parser_t *p)
     return p->cur != NULL;
 }
 
+pd_http_request_t *pd__parser_abandon(pd__parser_t *p)
+{
+    pd_http_request_t *r = p->cur;
+    p->cur = NULL;
+    p->in_headers = 0;
+    p->field_open = 0;
+    p->hdr_bytes = 0;
+    return r;
+}
+
 const char *pd_http_request_header(const pd_http_request_t *req, const char *name)
 {
     if (req->raw.data == NULL)

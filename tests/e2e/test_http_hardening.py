@@ -193,3 +193,34 @@ def test_408_of_a_stalled_body_is_labelled_with_its_route(spawn_server):
                   status=408) == 1, {k: v for k, v in m.items()
                                      if k[0] == "predictd_http_requests_total"}
     assert sample(m, "predictd_http_requests_total", route="unmatched", status=408) == 0
+
+
+# ------------------------------------------------------------ 2: half-close
+
+@pytest.mark.parametrize("path", ["/predict_non_blocking", "/predict", "/health"])
+def test_half_closed_client_still_gets_its_answers(spawn_server, path):
+    # shutdown(SHUT_WR) after the requests is not a disconnect: routes answered by the pool
+    # used to lose their answers (the read EOF canceled the queued job)
+    srv = spawn_server(SEED_MODEL)
+    s = connect(srv.port)
+    if path == "/health":
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+    else:
+        body = json.dumps({"feature1": 1.5, "feature2": -0.5}).encode()
+        s.sendall(post(path, body) * 2)
+    s.shutdown(socket.SHUT_WR)
+    raw = read_all(s)  # then EOF: the server closes after the last answer
+    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 2, raw
+    close_quietly(s)
+    m = metrics_samples(srv.port)
+    assert sample(m, "predictd_pool_jobs_total", outcome="canceled") == 0
+
+
+def test_reset_still_cancels(spawn_server):
+    srv = spawn_server(SEED_MODEL)
+    s = connect(srv.port)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(s).status == 200
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    close_quietly(s)
+    assert http_get(srv.port, "/health").status == 200
