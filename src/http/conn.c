@@ -21,8 +21,10 @@
  *     callbacks of unanswered requests run (cancel-on-disconnect).
  *   A client that close()s right after sending is therefore treated as a half-close until
  *   the first answer is written: its pool jobs run, and the write that fails ends it. */
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "common.h"
 #include "http/internal.h"
@@ -524,6 +526,19 @@ static void on_write(uv_write_t *w, int status)
         pd__srv_mark_dirty(c->srv, c);
 }
 
+/* Bytes written and not yet acknowledged by the client: libuv's queue plus the kernel's
+ * send queue (which may hold megabytes that a slow reader drains without the socket
+ * becoming writable for a long while). It shrinks exactly when the client reads. */
+static size_t conn_unsent(pd_http_conn_t *c)
+{
+    size_t n = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    uv_os_fd_t fd;
+    int q = 0;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &q) == 0 && q > 0)
+        n += (size_t)q;
+    return n;
+}
+
 void pd__conn_flush(pd_http_conn_t *c)
 {
     if (c->closed || c->nwriting)
@@ -575,6 +590,7 @@ void pd__conn_flush(pd_http_conn_t *c)
     }
     c->nwriting = n;
     c->wclose = (uint8_t)close_after;
+    c->wq_mark = conn_unsent(c);
     conn_read_stop(c); /* backpressure: no new requests while the client does not read */
     pd__srv_tl_set(c->srv, c, PD__TL_IO);
 }
@@ -620,7 +636,17 @@ void pd__conn_timeout(pd_http_conn_t *c)
 {
     if (c->closed)
         return;
-    if (c->closing || c->nwriting) {
+    if (c->nwriting && !c->closing) {
+        /* A blocked write is cut off only when it made no progress for a whole timeout:
+         * a slow reader that keeps reading gets its whole answer (issue 14, defect 5). */
+        size_t left = conn_unsent(c);
+        if (left < c->wq_mark) {
+            c->wq_mark = left;
+            pd__srv_tl_set(c->srv, c, PD__TL_IO);
+            return;
+        }
+        pd__conn_close(c);
+    } else if (c->closing || c->nwriting) {
         pd__conn_close(c);
     } else if (pd__parser_busy(&c->parser)) {
         conn_error(c, 408);

@@ -118,6 +118,7 @@ struct pd_http_conn_s {
     char *stash;                     /* unparsed bytes kept while paused */
     size_t stash_len;
     uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
+    size_t wq_mark;                  /* bytes of wreq still unwritten at the last deadline */
     uint8_t tlist;                   /* PD__TL_* */
     uint8_t reading, closing, closed, stop_parsing, wclose;
     uint8_t eof;                     /* the client half-closed: answer what is queued, close */

@@ -224,3 +224,43 @@ def test_reset_still_cancels(spawn_server):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     close_quietly(s)
     assert http_get(srv.port, "/health").status == 200
+
+
+# ------------------------------------------------------------ 5: slow readers
+
+def slow_client(port, rcvbuf=16384):
+    """A socket with a small receive buffer, so that the server's writes block soon."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(BOUND)
+    s.connect((HOST, port))
+    return s
+
+
+CONTROL_BODY = b"\x01" * (1 << 20)  # a 422 echoes it as \u0001 escapes: ~6.3 MB
+
+
+def test_slow_reader_gets_the_whole_answer(spawn_server):
+    # the write deadline used to count from when the write first blocked: a 6 MB answer
+    # read steadily was cut after the timeout. It counts from the last progress now.
+    srv = spawn_server("--header-timeout", "1", SEED_MODEL)
+    s = slow_client(srv.port)
+    s.sendall(post("/predict", CONTROL_BODY))
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    head, body = head.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 422 ")
+    length = int([ln for ln in head.split(b"\r\n")
+                  if ln.lower().startswith(b"content-length:")][0].split(b":")[1])
+    assert length > 6_000_000
+    deadline = time.monotonic() + 60
+    while len(body) < length:  # steadily, ~1 MB/s through a 16 KB window: ~6 s
+        chunk = s.recv(32768)
+        assert chunk, f"cut off after {len(body)} of {length} bytes"
+        body += chunk
+        time.sleep(0.015)
+        assert time.monotonic() < deadline
+    assert len(body) == length
+    assert json.loads(body)["detail"][0]["type"] == "value_error.jsondecode"
+    s.close()
