@@ -40,6 +40,7 @@ typedef struct {
     long long keepalive_ms;     /* given in seconds */
     long long header_timeout_ms;
     long long shutdown_timeout_ms;
+    long long linger_ms;
     char log_level[16];
     long long access_log;       /* flag */
     char default_model[160];
@@ -92,6 +93,10 @@ static const opt_t k_opts[] = {
      "long is cut off)"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
      "on SIGTERM/SIGINT wait this long for requests in flight"},
+    {"--linger-timeout", OPT_SECONDS, F(linger_ms), 0, 0, 60000, "SEC",
+     "a connection the server closes keeps reading this long after its last answer, so the "
+     "client sees the answer, not a reset; on SIGTERM an idle keep-alive connection stays "
+     "open this long and a request arriving on it is answered with Connection: close"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
      "LEVEL", "debug, info, warning, error or off"},
     {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
@@ -173,6 +178,7 @@ static void config_default(serve_config_t *c)
     c->keepalive_ms = ho.keepalive_ms;
     c->header_timeout_ms = ho.header_timeout_ms;
     c->shutdown_timeout_ms = ho.shutdown_timeout_ms;
+    c->linger_ms = ho.linger_ms;
     snprintf(c->log_level, sizeof c->log_level, "info");
     pd_app_options_t ao;
     pd_app_options_default(&ao);
@@ -348,6 +354,7 @@ static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
     o->keepalive_ms = (uint32_t)c->keepalive_ms;
     o->header_timeout_ms = (uint32_t)c->header_timeout_ms;
     o->shutdown_timeout_ms = (uint32_t)c->shutdown_timeout_ms;
+    o->linger_ms = (uint32_t)c->linger_ms;
     o->access_log = c->access_log != 0;
 }
 

@@ -202,14 +202,13 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 {
     pd_http_conn_t *c = req->data;
     free(req);
-    /* Draining: the last answer is out and the FIN sent; do not linger for the client's
-     * EOF (it may keep the connection open until its own timeout). Half-closed by the
-     * client: its EOF is already here. */
-    if (!c->closed && (status < 0 || c->srv->draining || c->eof))
+    /* The FIN is sent: linger for the client's EOF (bounded by linger_ms), unless it
+     * half-closed already. */
+    if (!c->closed && (status < 0 || c->eof))
         pd__conn_close(c);
 }
 
-/* After the last response: half-close and linger, reading until EOF or the io timeout. */
+/* After the last response: half-close and linger, reading until EOF or linger_ms. */
 static void conn_finish(pd_http_conn_t *c)
 {
     if (c->closing || c->closed)
@@ -227,7 +226,7 @@ static void conn_finish(pd_http_conn_t *c)
         pd__conn_close(c);
         return;
     }
-    pd__srv_tl_set(c->srv, c, PD__TL_IO);
+    pd__srv_tl_set(c->srv, c, PD__TL_LINGER);
 }
 
 /* ---- reading ---- */
@@ -499,10 +498,6 @@ static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
         pd__conn_close(c); /* half-closed and all answered (each write is complete) */
         return;
     }
-    if (c->srv->draining && pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser)) {
-        pd__conn_close(c);
-        return;
-    }
     conn_resume(c);
     if (!c->closed)
         conn_update_timer(c);
@@ -614,22 +609,26 @@ static void conn_update_timer(pd_http_conn_t *c)
         }
         p->body_progress = 0;
     } else if (pd_list_empty(&c->queue)) {
-        pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
+        if (!c->srv->draining)
+            pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
+        else if (c->tlist != PD__TL_LINGER)
+            pd__srv_tl_set(c->srv, c, PD__TL_LINGER); /* its grace, see pd__conn_drain */
     } else {
         pd__srv_tl_set(c->srv, c, PD__TL_NONE); /* a handler is working */
     }
 }
 
+/* Draining (issue 14, defect 6): an idle keep-alive connection is not closed at once - a
+ * request its client is sending right now would get neither an answer nor "Connection:
+ * close". It keeps reading for linger_ms: a request that arrives is answered with
+ * Connection: close (cb_req_done), and then the connection half-closes and lingers as
+ * after any last answer; if none arrives, FIN and linger (pd__conn_timeout). A connection
+ * with requests in flight finishes them, the last answer saying Connection: close. */
 void pd__conn_drain(pd_http_conn_t *c)
 {
-    if (c->closed)
-        return;
-    if (c->closing && !c->nwriting) {
-        pd__conn_close(c); /* lingering after its last response: nothing more to send */
-        return;
-    }
-    if (pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser) && !c->nwriting)
-        pd__conn_close(c);
+    if (c->closed || c->closing)
+        return; /* lingering after its last answer: bounded by linger_ms */
+    conn_update_timer(c);
 }
 
 void pd__conn_timeout(pd_http_conn_t *c)
@@ -653,6 +652,9 @@ void pd__conn_timeout(pd_http_conn_t *c)
         pd__srv_tl_set(c->srv, c, PD__TL_IO);
     } else if (pd_list_empty(&c->queue)) {
         c->srv->stats.idle_closed++;
-        pd__conn_close(c);
+        if (c->srv->draining)
+            conn_finish(c); /* its grace passed without a request: FIN, then linger */
+        else
+            pd__conn_close(c);
     }
 }

@@ -28,8 +28,9 @@
 #include "util/list.h"
 
 /* Defaults of the limits, each one a field of pd_http_options_t. `predictd serve` exposes
- * max_connections, max_header_size, max_body_size and the keep-alive, header and shutdown
- * timeouts as flags; max_headers, max_pipeline and backlog are set only through the struct. */
+ * max_connections, max_header_size, max_body_size and the keep-alive, header, shutdown and
+ * linger timeouts as flags; max_headers, max_pipeline and backlog are set only through the
+ * struct. */
 #define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
 #define PD_HTTP_DEFAULT_MAX_HEADER_SIZE (16u * 1024u)      /* request line + headers -> 431 */
 #define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
@@ -42,6 +43,10 @@
                                                                first byte, or a body that
                                                                made no progress this long */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
+#define PD_HTTP_DEFAULT_LINGER_MS 1000                      /* reading after our FIN; and on
+                                                               shutdown, how long an idle
+                                                               keep-alive connection stays
+                                                               open for a last request */
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
 #define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
 #define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
@@ -141,6 +146,11 @@ typedef struct {
     uint32_t keepalive_ms;
     uint32_t header_timeout_ms;
     uint32_t shutdown_timeout_ms;
+    uint32_t linger_ms;       /* a connection the server closes reads (and discards) this
+                                 long after its FIN, so the client sees the last answer
+                                 rather than a reset; draining, an idle keep-alive
+                                 connection waits this long (answering a request that
+                                 arrives with Connection: close) before its FIN */
     uint32_t backlog;         /* 0 = the default */
     int access_log;           /* log one INFO line per response */
 } pd_http_options_t;
@@ -175,7 +185,9 @@ int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, cha
 /* The port actually bound (useful with port 0), or -1. */
 int pd_http_server_port(const pd_http_server_t *srv);
 /* Starts a graceful shutdown: stop accepting, readiness false, finish every request in
- * flight, close idle connections; after shutdown_timeout_ms close what is left. When all
+ * flight (their answers say Connection: close), close idle keep-alive connections
+ * gracefully (a request already sent is answered with Connection: close; after linger_ms
+ * without one, FIN, then linger); after shutdown_timeout_ms close what is left. When all
  * is done the server's handles are closed, so uv_run returns once the app closed its own.
  * Idempotent. */
 void pd_http_server_shutdown(pd_http_server_t *srv);

@@ -124,7 +124,10 @@ struct pd_http_conn_s {
     uint8_t eof;                     /* the client half-closed: answer what is queued, close */
 };
 
-enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };
+/* Timeout lists: IDLE keep-alive (keepalive_ms), IO a request arriving or a blocked write
+ * (header_timeout_ms), LINGER reading after our FIN, or an idle connection's grace while
+ * draining (linger_ms). */
+enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2, PD__TL_LINGER = 3 };
 
 /* Timeout list (of pd_http_conn_t.tnode): every member has the same timeout, so appending
  * keeps it sorted by deadline. */
@@ -145,7 +148,7 @@ struct pd_http_server_s {
     pd_http_stats_t stats;
     pd_list_t conns;           /* all open connections (pd_http_conn_t.node), newest first */
     pd_list_t dirty;           /* connections with answered requests to write (.dnode) */
-    pd__tlist_t idle, io;
+    pd__tlist_t idle, io, linger;
     pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
     pd_list_t detached;        /* requests whose connection died, held by handlers */

@@ -27,6 +27,7 @@ void pd_http_options_default(pd_http_options_t *o)
     o->keepalive_ms = PD_HTTP_DEFAULT_KEEPALIVE_MS;
     o->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
     o->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    o->linger_ms = PD_HTTP_DEFAULT_LINGER_MS;
 }
 
 /* ---- request recycling ---- */
@@ -85,11 +86,12 @@ static void on_timer(uv_timer_t *t);
 static void timer_arm(pd_http_server_t *srv)
 {
     uint64_t due = UINT64_MAX;
-    const pd_http_conn_t *idle = tl_first(&srv->idle), *io = tl_first(&srv->io);
-    if (idle)
-        due = idle->deadline;
-    if (io && io->deadline < due)
-        due = io->deadline;
+    const pd__tlist_t *lists[3] = {&srv->idle, &srv->io, &srv->linger};
+    for (int i = 0; i < 3; i++) {
+        const pd_http_conn_t *c = tl_first(lists[i]);
+        if (c && c->deadline < due)
+            due = c->deadline;
+    }
     if (due == UINT64_MAX || srv->drained)
         return;
     uint64_t now = uv_now(srv->loop);
@@ -105,7 +107,9 @@ void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which)
     c->tlist = (uint8_t)which;
     if (which == PD__TL_NONE)
         return;
-    pd__tlist_t *l = which == PD__TL_IDLE ? &srv->idle : &srv->io;
+    pd__tlist_t *l = which == PD__TL_IDLE ? &srv->idle
+                     : which == PD__TL_IO ? &srv->io
+                                          : &srv->linger;
     c->deadline = uv_now(srv->loop) + l->timeout_ms;
     pd_list_insert_tail(&l->conns, &c->tnode);
     timer_arm(srv);
@@ -115,8 +119,8 @@ static void on_timer(uv_timer_t *t)
 {
     pd_http_server_t *srv = t->data;
     uint64_t now = uv_now(srv->loop);
-    pd__tlist_t *lists[2] = {&srv->idle, &srv->io};
-    for (int i = 0; i < 2; i++) {
+    pd__tlist_t *lists[3] = {&srv->idle, &srv->io, &srv->linger};
+    for (int i = 0; i < 3; i++) {
         /* bounded: each expired connection leaves this list or rejoins at a later deadline */
         pd_http_conn_t *c;
         while ((c = tl_first(lists[i])) != NULL && c->deadline <= now) {
@@ -256,10 +260,12 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     pd_list_init(&srv->dirty);
     pd_list_init(&srv->idle.conns);
     pd_list_init(&srv->io.conns);
+    pd_list_init(&srv->linger.conns);
     pd_list_init(&srv->free_reqs);
     pd_list_init(&srv->detached);
     srv->idle.timeout_ms = srv->opts.keepalive_ms;
     srv->io.timeout_ms = srv->opts.header_timeout_ms;
+    srv->linger.timeout_ms = srv->opts.linger_ms;
     uv_tcp_init(loop, &srv->listener);
     uv_timer_init(loop, &srv->timer);
     uv_timer_init(loop, &srv->shutdown_timer);

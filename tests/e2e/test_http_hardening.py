@@ -264,3 +264,69 @@ def test_slow_reader_gets_the_whole_answer(spawn_server):
     assert len(body) == length
     assert json.loads(body)["detail"][0]["type"] == "value_error.jsondecode"
     s.close()
+
+
+# ------------------------------------------------------------ 6: drain
+
+def wait_refused(port, bound=BOUND):
+    """Waits until the server no longer accepts connections (its listener is closed)."""
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+        except OSError:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the server still accepts connections")
+
+
+def test_drain_answers_a_request_on_an_idle_keepalive_connection(spawn_server):
+    # an idle keep-alive connection used to be closed at SIGTERM: a request the client sent
+    # at that moment got neither an answer nor "Connection: close"
+    srv = spawn_server()
+    s = connect(srv.port)
+    assert http_get(srv.port, "/health", sock=s).status == 200
+    srv.signal(signal.SIGTERM)
+    wait_refused(srv.port)  # draining now
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    r = read_response(s)
+    assert r.status == 200 and r.headers["connection"] == "close"
+    assert is_closed(s, timeout=10.0)
+    close_quietly(s)
+    assert srv.wait(timeout=BOUND) == 0
+
+
+def test_drain_under_load_drops_no_request(spawn_server):
+    srv = spawn_server()
+    stop = threading.Event()
+    dropped, answered, closes = [], [], []
+
+    def client():
+        s = connect(srv.port)
+        n = 0
+        try:
+            while True:
+                try:
+                    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    r = read_response(s)
+                except (ConnectionError, OSError) as e:  # no answer, no Connection: close
+                    dropped.append(repr(e))
+                    return
+                n += 1
+                if r.headers.get("connection") == "close":
+                    closes.append(1)
+                    return
+        finally:
+            answered.append(n)
+            close_quietly(s)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    srv.signal(signal.SIGTERM)
+    for t in threads:
+        t.join(BOUND)
+    assert not dropped, dropped
+    assert len(closes) == 8 and sum(answered) > 8
+    assert srv.wait(timeout=BOUND) == 0
