@@ -42,7 +42,7 @@ struct pd_app_s {
     pd_buf_t scrape;     /* GET /metrics scratch */
     char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
                                            * monitor reads it until the matching leave */
-    pd_metrics_family_t *requests, *duration;
+    pd_metrics_family_t *requests, *duration, *rejected;
     void (*on_drained)(void *arg, unsigned cut_off); /* the caller's, see pd_app_hooks */
     void *on_drained_arg;
 };
@@ -87,8 +87,21 @@ static double gauge_in_flight(void *ud)
     return app->srv ? (double)pd_http_server_stats(app->srv)->requests_in_flight : 0;
 }
 
+/* Copies the server's counts of connections answered 503 at accept, by reason. */
+static void collect_rejected(pd_metrics_family_t *f, void *ud)
+{
+    pd_app_t *app = ud;
+    if (app->srv == NULL)
+        return;
+    const pd_http_stats_t *st = pd_http_server_stats(app->srv);
+    const char *mc[1] = {"max_connections"}, *fd[1] = {"fd_limit"};
+    pd_metrics_set(pd_metrics_series(f, mc), (double)st->rejected_connections);
+    pd_metrics_set(pd_metrics_series(f, fd), (double)st->rejected_fd_limit);
+}
+
 static int app_metrics(pd_app_t *app)
 {
+    static const char *const reason[] = {"reason"};
     static const char *const rl[] = {"route", "method", "status"};
     static const char *const dl[] = {"route"};
     int rc = pd_metrics_init(&app->metrics, 0);
@@ -108,6 +121,13 @@ static int app_metrics(pd_app_t *app)
         rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_requests_in_flight",
                                  "Requests received and not yet answered.", gauge_in_flight,
                                  app);
+    if (rc == 0)
+        rc = pd_metrics_counter(app->metrics, "predictd_http_rejected_connections_total",
+                                "Connections answered 503 and closed at accept: over "
+                                "--max-connections, or over the open-file limit (answered "
+                                "from a reserve descriptor).", reason, 1, &app->rejected);
+    if (rc == 0)
+        pd_metrics_on_collect(app->rejected, collect_rejected, app);
     return rc;
 }
 

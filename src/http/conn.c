@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "http/internal.h"
@@ -164,6 +165,7 @@ static void on_close(uv_handle_t *h)
     free(c->stash);
     free(c->wreq);
     free(c);
+    pd__srv_fd_freed(srv);
     pd__srv_check_drained(srv);
 }
 
@@ -387,7 +389,7 @@ static void conn_error(pd_http_conn_t *c, int status)
     case 408: srv->stats.rejected_timeout++; break;
     case 413: srv->stats.rejected_body_size++; break;
     case 431: srv->stats.rejected_header_size++; break;
-    case 503: srv->stats.rejected_connections++; break;
+    case 503: break; /* counted where it is decided (pd__conn_accept_fd, the listener) */
     case 501: srv->stats.rejected_malformed++; break; /* a transfer coding not supported */
     case 500: break;
     default:
@@ -399,11 +401,12 @@ static void conn_error(pd_http_conn_t *c, int status)
 
 /* ---- accept ---- */
 
-void pd__conn_accept(pd_http_server_t *srv)
+void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit)
 {
     pd_http_conn_t *c = calloc(1, sizeof *c);
     if (c == NULL || uv_tcp_init(srv->loop, &c->tcp) < 0) {
         free(c);
+        close(fd);
         pd_log_error("accept: out of memory");
         return;
     }
@@ -415,13 +418,20 @@ void pd__conn_accept(pd_http_server_t *srv)
     pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
     pd_list_insert_head(&srv->conns, &c->node);
     srv->stats.open_connections++;
-    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) < 0) {
+    if (uv_tcp_open(&c->tcp, fd) < 0) {
+        close(fd);
         pd__conn_close(c);
         return;
     }
     srv->stats.accepted_total++;
     uv_tcp_nodelay(&c->tcp, 1);
+    if (over_fd_limit) {
+        conn_read_start(c);
+        conn_error(c, 503); /* counted as rejected_fd_limit by the listener */
+        return;
+    }
     if (srv->stats.open_connections > srv->opts.max_connections) {
+        srv->stats.rejected_connections++;
         conn_read_start(c);
         conn_error(c, 503);
         return;

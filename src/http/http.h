@@ -162,6 +162,8 @@ typedef struct {
     uint64_t accepted_total;         /* connections accepted (incl. rejected ones) */
     uint64_t requests_total;         /* requests answered */
     uint64_t rejected_connections;   /* over max_connections -> 503 */
+    uint64_t rejected_fd_limit;      /* accepted with the reserve fd at the open-file
+                                        limit -> 503 */
     uint64_t rejected_header_size;   /* 431 */
     uint64_t rejected_body_size;     /* 413 */
     uint64_t rejected_timeout;       /* 408 */

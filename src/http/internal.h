@@ -138,7 +138,13 @@ typedef struct {
 
 struct pd_http_server_s {
     uv_loop_t *loop;
-    uv_tcp_t listener;
+    uv_poll_t lpoll;           /* watches lfd (initialized by listen) */
+    int lfd;                   /* the listening socket, or -1 */
+    int reserve_fd;            /* /dev/null, given up to answer 503 at the fd limit; or -1 */
+    uv_timer_t accept_retry;   /* while accepting is paused at the fd limit */
+    uint64_t fd_log_ms;        /* loop time of the last fd-limit log line */
+    unsigned fd_log_quiet;     /* fd-limit 503s not logged since */
+    uint8_t accept_paused;
     uv_timer_t timer;          /* fires at the earliest connection deadline */
     uv_timer_t shutdown_timer;
     uv_check_t flush_check;    /* flushes dirty connections once per loop iteration */
@@ -160,7 +166,10 @@ struct pd_http_server_s {
 };
 
 /* conn.c */
-void pd__conn_accept(pd_http_server_t *srv);
+/* Takes an accepted, non-blocking socket fd as a new connection (the fuzz target feeds
+ * socket pairs through here too); over_fd_limit, or over max_connections: answer 503
+ * and close. */
+void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit);
 /* Starts closing a connection: aborts unanswered requests, frees the rest. */
 void pd__conn_close(pd_http_conn_t *c);
 /* Writes the answered requests at the head of the queue (from the flush check). */
@@ -176,6 +185,10 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *req);
 void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
+/* A connection's descriptor was closed: re-open the reserve, resume accepting. */
+void pd__srv_fd_freed(pd_http_server_t *srv);
+/* Re-opens the reserve and resumes a paused listener. */
+void pd__srv_accept_resume(pd_http_server_t *srv);
 void pd__srv_check_drained(pd_http_server_t *srv);
 
 #endif

@@ -6,10 +6,14 @@
  * deadline because all its members share one timeout and join at the tail; srv->timer is
  * armed whenever a list is non-empty; the server's own handles are closed exactly once,
  * when the drain finished (or was cut off by shutdown_timeout_ms). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "http/internal.h"
@@ -131,24 +135,131 @@ static void on_timer(uv_timer_t *t)
     timer_arm(srv);
 }
 
-/* ---- connections ---- */
+/* ---- accepting, and the reserve descriptor (issue 14, defect 9) ----
+ *
+ * The listening socket is ours (a uv_poll_t watches it), not a uv_tcp_t: libuv's listener
+ * meets EMFILE by accepting and closing every pending connection without a word. Here an
+ * accept that fails with EMFILE/ENFILE closes the server's reserve descriptor (a
+ * /dev/null kept open for this), accepts one connection into its slot and answers it 503
+ * like a connection over --max-connections (then lingers and closes); the listener pauses
+ * until a connection closes (or PD__ACCEPT_RETRY_MS passes) and the reserve is open again,
+ * so other clients wait in the backlog instead of being dropped. Each such 503 is counted
+ * (stats.rejected_fd_limit) and logged at most once per PD__FD_LOG_EVERY_MS. */
 
-static void on_connection(uv_stream_t *s, int status)
+#define PD__ACCEPT_BATCH 64        /* accepts per readiness event (fairness to the loop) */
+#define PD__ACCEPT_RETRY_MS 100    /* while paused at the fd limit: try again this often */
+#define PD__FD_LOG_EVERY_MS 1000   /* at most one log line per second about the fd limit */
+
+static void reserve_open(pd_http_server_t *srv)
 {
-    pd_http_server_t *srv = s->data;
+    if (srv->reserve_fd < 0)
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void on_listen_io(uv_poll_t *h, int status, int events);
+
+static void on_accept_retry(uv_timer_t *t)
+{
+    pd__srv_accept_resume(t->data);
+}
+
+static void accept_pause(pd_http_server_t *srv)
+{
+    if (srv->accept_paused || !srv->listening)
+        return;
+    srv->accept_paused = 1;
+    uv_poll_stop(&srv->lpoll);
+    uv_timer_start(&srv->accept_retry, on_accept_retry, PD__ACCEPT_RETRY_MS,
+                   PD__ACCEPT_RETRY_MS);
+}
+
+void pd__srv_accept_resume(pd_http_server_t *srv)
+{
+    reserve_open(srv);
+    if (!srv->accept_paused || !srv->listening || srv->reserve_fd < 0)
+        return;
+    srv->accept_paused = 0;
+    uv_timer_stop(&srv->accept_retry);
+    uv_poll_start(&srv->lpoll, UV_READABLE, on_listen_io);
+}
+
+static void log_fd_limit(pd_http_server_t *srv)
+{
+    uint64_t now = uv_now(srv->loop);
+    if (srv->fd_log_ms != 0 && now - srv->fd_log_ms < PD__FD_LOG_EVERY_MS) {
+        srv->fd_log_quiet++;
+        return;
+    }
+    struct rlimit rl;
+    unsigned long long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (unsigned long long)rl.rlim_cur
+                                                                : 0;
+    pd_log_warn("a connection over the open-file limit (%llu, %llu connections open) was "
+                "answered 503 (%u more since the last such line)", lim,
+                (unsigned long long)srv->stats.open_connections, srv->fd_log_quiet);
+    srv->fd_log_ms = now ? now : 1;
+    srv->fd_log_quiet = 0;
+}
+
+/* accept() failed with EMFILE/ENFILE: answer one pending client 503 from the reserve slot. */
+static void accept_over_fd_limit(pd_http_server_t *srv)
+{
+    if (srv->reserve_fd < 0) {
+        accept_pause(srv);
+        return;
+    }
+    close(srv->reserve_fd);
+    srv->reserve_fd = -1;
+    int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        reserve_open(srv);
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            accept_pause(srv);
+        return;
+    }
+    srv->stats.rejected_fd_limit++;
+    log_fd_limit(srv);
+    pd__conn_accept_fd(srv, fd, 1);
+    accept_pause(srv); /* until the reserve is back */
+}
+
+static void on_listen_io(uv_poll_t *h, int status, int events)
+{
+    pd_http_server_t *srv = h->data;
+    (void)events;
     if (status < 0) {
         pd_log_warn("accept failed: %s", uv_strerror(status));
         return;
     }
-    if (srv->draining)
+    for (int i = 0; i < PD__ACCEPT_BATCH && srv->listening && !srv->accept_paused; i++) {
+        int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            pd__conn_accept_fd(srv, fd, 0);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        if (errno == EMFILE || errno == ENFILE) {
+            accept_over_fd_limit(srv);
+            return;
+        }
+        pd_log_warn("accept failed: %s", strerror(errno)); /* ENOBUFS, ENOMEM, ... */
+        accept_pause(srv); /* retried in PD__ACCEPT_RETRY_MS */
         return;
-    pd__conn_accept(srv);
+    }
 }
 
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c)
 {
     pd_list_remove(&c->node);
     srv->stats.open_connections--;
+}
+
+void pd__srv_fd_freed(pd_http_server_t *srv)
+{
+    if (srv->reserve_fd < 0 || srv->accept_paused)
+        pd__srv_accept_resume(srv);
 }
 
 /* ---- shutdown ---- */
@@ -182,6 +293,7 @@ void pd__srv_check_drained(pd_http_server_t *srv)
     close_handle((uv_handle_t *)&srv->timer);
     close_handle((uv_handle_t *)&srv->shutdown_timer);
     close_handle((uv_handle_t *)&srv->flush_check);
+    close_handle((uv_handle_t *)&srv->accept_retry);
     if (srv->cut_off)
         pd_log_warn("shutdown timeout: cut off %u unfinished requests", srv->cut_off);
     else
@@ -204,6 +316,18 @@ static void on_shutdown_timeout(uv_timer_t *t)
     pd__srv_check_drained(srv);
 }
 
+/* Stops accepting for good: closes the listening socket and its watcher. */
+static void listener_close(pd_http_server_t *srv)
+{
+    if (srv->lfd < 0)
+        return;
+    close_handle((uv_handle_t *)&srv->lpoll); /* stops watching at once */
+    close(srv->lfd);
+    srv->lfd = -1;
+    srv->listening = 0;
+    uv_timer_stop(&srv->accept_retry);
+}
+
 void pd_http_server_shutdown(pd_http_server_t *srv)
 {
     if (srv == NULL || srv->draining)
@@ -212,10 +336,7 @@ void pd_http_server_shutdown(pd_http_server_t *srv)
     pd_log_info("shutting down: %llu connections, %llu requests in flight",
                 (unsigned long long)srv->stats.open_connections,
                 (unsigned long long)srv->stats.requests_in_flight);
-    if (srv->listening) {
-        close_handle((uv_handle_t *)&srv->listener);
-        srv->listening = 0;
-    }
+    listener_close(srv);
     if (srv->hooks.on_drain_start)
         srv->hooks.on_drain_start(srv->hooks.ud);
     pd_list_t *q, *tmp;
@@ -266,13 +387,16 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     srv->idle.timeout_ms = srv->opts.keepalive_ms;
     srv->io.timeout_ms = srv->opts.header_timeout_ms;
     srv->linger.timeout_ms = srv->opts.linger_ms;
-    uv_tcp_init(loop, &srv->listener);
+    srv->lfd = -1;
+    srv->reserve_fd = -1;
+    reserve_open(srv);
     uv_timer_init(loop, &srv->timer);
     uv_timer_init(loop, &srv->shutdown_timer);
+    uv_timer_init(loop, &srv->accept_retry);
     uv_check_init(loop, &srv->flush_check);
-    srv->listener.data = srv->timer.data = srv->shutdown_timer.data = srv;
+    srv->timer.data = srv->shutdown_timer.data = srv->accept_retry.data = srv;
     srv->flush_check.data = srv;
-    srv->handles_open = 4;
+    srv->handles_open = 4; /* and the listener's watcher once it listens */
     uv_check_start(&srv->flush_check, on_check);
     uv_unref((uv_handle_t *)&srv->flush_check);
     uv_unref((uv_handle_t *)&srv->shutdown_timer);
@@ -285,6 +409,33 @@ fail_srv:
     return PD_ENOMEM;
 }
 
+/* Descriptors this process has open now (from /proc/self/fd), or 0 when unknown. */
+static unsigned long long fds_open(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 0;
+    unsigned long long n = 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own descriptor */
+}
+
+/* Says at start when max_connections cannot be reached within the open-file limit. */
+static void warn_fd_limit(const pd_http_server_t *srv)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    unsigned long long lim = (unsigned long long)rl.rlim_cur, used = fds_open();
+    unsigned long long room = lim > used ? lim - used : 0;
+    if (srv->opts.max_connections > room)
+        pd_log_warn("--max-connections %u exceeds what the open-file limit (%llu, %llu in use) "
+                    "leaves: connections beyond about %llu will be answered 503 (raise "
+                    "`ulimit -n`)", srv->opts.max_connections, lim, used, room);
+}
+
 int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
                           size_t errlen)
 {
@@ -295,19 +446,37 @@ int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, cha
         snprintf(errbuf, errlen, "invalid address %s:%d", host, port);
         return PD_EINVAL;
     }
-    int rc = uv_tcp_bind(&srv->listener, (const struct sockaddr *)&ss, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&srv->listener, (int)srv->opts.backlog, on_connection);
-    if (rc < 0) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, uv_strerror(rc));
+    if (srv->lfd >= 0 || srv->draining) {
+        snprintf(errbuf, errlen, "already listening");
+        return PD_EINVAL;
+    }
+    socklen_t alen = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    int one = 1, err = 0;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (const struct sockaddr *)&ss, alen) != 0 ||
+        listen(fd, (int)srv->opts.backlog) != 0)
+        err = errno;
+    if (err == 0 && uv_poll_init_socket(srv->loop, &srv->lpoll, fd) != 0)
+        err = ENOMEM;
+    if (err) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, strerror(err));
         return PD_EIO;
     }
+    srv->lfd = fd;
+    srv->lpoll.data = srv;
+    srv->handles_open++;
+    uv_poll_start(&srv->lpoll, UV_READABLE, on_listen_io);
     struct sockaddr_storage bound;
-    int blen = sizeof bound;
-    if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &blen) == 0)
+    socklen_t blen = sizeof bound;
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
         srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                        : ((struct sockaddr_in *)&bound)->sin_port);
     srv->listening = 1;
+    warn_fd_limit(srv);
     return 0;
 }
 
@@ -342,11 +511,11 @@ void pd_http_server_destroy(pd_http_server_t *srv)
         return;
     if (srv->handles_open) { /* never drained (e.g. listen failed): close what is open */
         close_all(srv);
-        if (!uv_is_closing((uv_handle_t *)&srv->listener))
-            close_handle((uv_handle_t *)&srv->listener);
+        listener_close(srv);
         close_handle((uv_handle_t *)&srv->timer);
         close_handle((uv_handle_t *)&srv->shutdown_timer);
         close_handle((uv_handle_t *)&srv->flush_check);
+        close_handle((uv_handle_t *)&srv->accept_retry);
         for (int i = 0; i < 1000 && srv->handles_open; i++)
             uv_run(srv->loop, UV_RUN_NOWAIT);
     }
@@ -358,6 +527,8 @@ void pd_http_server_destroy(pd_http_server_t *srv)
             pd__req_free(pd_list_entry(n, pd_http_request_t, link));
         }
     }
+    if (srv->reserve_fd >= 0)
+        close(srv->reserve_fd);
     pd_buf_free(&srv->errbody);
     free(srv->readbuf);
     free(srv);

@@ -330,3 +330,51 @@ def test_drain_under_load_drops_no_request(spawn_server):
     assert not dropped, dropped
     assert len(closes) == 8 and sum(answered) > 8
     assert srv.wait(timeout=BOUND) == 0
+
+
+# ------------------------------------------------------------ 9: fd exhaustion
+
+def test_connections_beyond_the_fd_limit_get_503_and_are_counted(tmp_path):
+    nofile = 128
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    srv = PredictdServer(["--max-connections", "1000"])
+    srv.proc = subprocess.Popen(srv.args, stdout=subprocess.DEVNULL, stderr=srv._err,
+                                env=srv.env, preexec_fn=limit)
+    try:
+        srv.wait_ready()
+        # warned at start: --max-connections cannot be reached with this fd limit
+        assert "--max-connections" in srv.stderr_text() and "open-file limit" in \
+            srv.stderr_text(), srv.stderr_text()
+        kept, statuses = [], []
+        for _ in range(nofile + 40):
+            s = connect(srv.port)
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                r = read_response(s)  # never a silent close: 200, or 503 and close
+            except ConnectionError:
+                statuses.append("closed without an answer")
+                close_quietly(s)
+                continue
+            statuses.append(r.status)
+            if r.status == 503:
+                assert r.headers["connection"] == "close"
+                assert r.json() == {"detail": "Too many connections"}
+                assert is_closed(s)
+                close_quietly(s)
+            else:
+                kept.append(s)
+        assert set(statuses) == {200, 503}, statuses
+        n503 = statuses.count(503)
+        close_quietly(*kept)
+        m = metrics_samples(srv.port)
+        assert sample(m, "predictd_http_rejected_connections_total", reason="fd_limit") == n503
+        err = srv.stderr_text()
+        assert "open-file limit" in err and "503" in err, err
+        assert err.count("answered 503") <= 10  # rate-limited
+    finally:
+        assert srv.stop() == 0
+        err = srv.stderr_text()
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
