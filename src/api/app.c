@@ -87,6 +87,32 @@ static double gauge_in_flight(void *ud)
     return app->srv ? (double)pd_http_server_stats(app->srv)->requests_in_flight : 0;
 }
 
+static double gauge_buffered(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_stats(app->srv)->buffered_bytes : 0;
+}
+
+static double gauge_budget(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_options(app->srv)->buffer_budget : 0;
+}
+
+static double gauge_budget_waiting(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_stats(app->srv)->budget_waiting : 0;
+}
+
+static void collect_budget_waits(pd_metrics_family_t *f, void *ud)
+{
+    pd_app_t *app = ud;
+    if (app->srv != NULL)
+        pd_metrics_set(pd_metrics_series(f, NULL),
+                       (double)pd_http_server_stats(app->srv)->budget_waits);
+}
+
 /* Copies the server's counts of connections answered 503 at accept, by reason. */
 static void collect_rejected(pd_metrics_family_t *f, void *ud)
 {
@@ -128,6 +154,25 @@ static int app_metrics(pd_app_t *app)
                                 "from a reserve descriptor).", reason, 1, &app->rejected);
     if (rc == 0)
         pd_metrics_on_collect(app->rejected, collect_rejected, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_buffered_bytes",
+                                 "Request bodies and answers the server holds in memory "
+                                 "(bounded by --buffer-budget).", gauge_buffered, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_buffer_budget_bytes",
+                                 "The --buffer-budget.", gauge_budget, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_connections_waiting_for_budget",
+                                 "Connections sending a body that are not read until the "
+                                 "buffered bytes drain below the budget.",
+                                 gauge_budget_waiting, app);
+    pd_metrics_family_t *waits = NULL;
+    if (rc == 0)
+        rc = pd_metrics_counter(app->metrics, "predictd_http_budget_waits_total",
+                                "Times a connection stopped being read because the buffered "
+                                "bytes reached the budget.", NULL, 0, &waits);
+    if (rc == 0)
+        pd_metrics_on_collect(waits, collect_budget_waits, app);
     return rc;
 }
 

@@ -41,6 +41,7 @@ typedef struct {
     long long header_timeout_ms;
     long long shutdown_timeout_ms;
     long long linger_ms;
+    long long buffer_budget;
     char log_level[16];
     long long access_log;       /* flag */
     char default_model[160];
@@ -83,6 +84,10 @@ static const opt_t k_opts[] = {
      "open connections; more are answered 503 and closed"},
     {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
      "largest request body; larger -> 413"},
+    {"--buffer-budget", OPT_INT, F(buffer_budget), 0, 1LL << 20, 1LL << 40, "BYTES",
+     "request bodies and answers held in memory, all connections together; past it, "
+     "connections sending bodies are not read until it drains (answers are still sent "
+     "whole)"},
     {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
      "largest request line + headers; larger -> 431"},
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
@@ -179,6 +184,7 @@ static void config_default(serve_config_t *c)
     c->header_timeout_ms = ho.header_timeout_ms;
     c->shutdown_timeout_ms = ho.shutdown_timeout_ms;
     c->linger_ms = ho.linger_ms;
+    c->buffer_budget = (long long)ho.buffer_budget;
     snprintf(c->log_level, sizeof c->log_level, "info");
     pd_app_options_t ao;
     pd_app_options_default(&ao);
@@ -355,6 +361,7 @@ static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
     o->header_timeout_ms = (uint32_t)c->header_timeout_ms;
     o->shutdown_timeout_ms = (uint32_t)c->shutdown_timeout_ms;
     o->linger_ms = (uint32_t)c->linger_ms;
+    o->buffer_budget = (size_t)c->buffer_budget;
     o->access_log = c->access_log != 0;
 }
 

@@ -37,6 +37,8 @@ static void conn_update_timer(pd_http_conn_t *c);
 static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
 static void conn_read_stop(pd_http_conn_t *c);
+static void conn_resume(pd_http_conn_t *c);
+static void conn_budget_unwait(pd_http_conn_t *c);
 static void conn_error(pd_http_conn_t *c, int status);
 static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
@@ -176,6 +178,7 @@ void pd__conn_close(pd_http_conn_t *c)
     c->closed = 1;
     pd__srv_tl_set(c->srv, c, PD__TL_NONE);
     pd__srv_conn_gone(c->srv, c);
+    conn_budget_unwait(c);
     /* Detach requests still held by handlers (newest first); the rest is freed in
      * on_close. Abort callbacks run once all are detached: one may answer any of them. */
     pd_list_t detached, *q, *tmp;
@@ -198,6 +201,58 @@ void pd__conn_close(pd_http_conn_t *c)
             r->abort_cb(r, r->abort_arg);
     }
     uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+/* ---- the buffer budget (see server.c) ---- */
+
+/* Leaves the budget's wait list (no resume). */
+static void conn_budget_unwait(pd_http_conn_t *c)
+{
+    if (!c->budget_wait)
+        return;
+    pd_http_server_t *srv = c->srv;
+    c->budget_wait = 0;
+    pd_list_remove(&c->bnode);
+    srv->wait_partial -= c->wait_charged;
+    c->wait_charged = 0;
+    srv->stats.budget_waiting--;
+}
+
+/* After a read: a connection receiving a body while the server holds its whole budget
+ * stops being read and waits. Returns 1 when it waits. */
+static int conn_budget_gate(pd_http_conn_t *c)
+{
+    pd_http_server_t *srv = c->srv;
+    pd__parser_t *p = &c->parser;
+    if (c->closed || c->closing || c->stop_parsing || c->budget_wait ||
+        srv->stats.buffered_bytes < srv->opts.buffer_budget || !pd__parser_busy(p) ||
+        p->in_headers)
+        return 0;
+    if (c->budget_exempt && c->exempt_seq == p->nbegun)
+        return 0; /* resumed to break a stall: finish this body */
+    c->budget_exempt = 0;
+    conn_read_stop(c);
+    c->budget_wait = 1;
+    c->wait_charged = p->cur->charged;
+    pd_list_insert_tail(&srv->budget_wait, &c->bnode);
+    srv->wait_partial += c->wait_charged;
+    srv->stats.budget_waits++;
+    srv->stats.budget_waiting++;
+    pd__srv_tl_set(srv, c, PD__TL_NONE); /* the server's doing, not the client's: no 408 */
+    pd__srv_budget_kick(srv);
+    return 1;
+}
+
+void pd__conn_budget_resume(pd_http_conn_t *c, int exempt)
+{
+    conn_budget_unwait(c);
+    if (exempt) {
+        c->budget_exempt = 1;
+        c->exempt_seq = c->parser.nbegun;
+    }
+    conn_resume(c);
+    if (!c->closed)
+        conn_update_timer(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -277,8 +332,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return; /* discard: lingering after the last response */
     c->parser.now_ns = uv_hrtime();
     conn_feed(c, c->srv->readbuf, (size_t)nread);
-    if (!c->closed)
+    if (!c->closed) {
         conn_update_timer(c);
+        conn_budget_gate(c);
+    }
 }
 
 static void conn_read_start(pd_http_conn_t *c)
@@ -324,7 +381,7 @@ static void conn_feed(pd_http_conn_t *c, const char *data, size_t len)
 /* Resumes parsing after a pipeline pause once the queue has room again. */
 static void conn_resume(pd_http_conn_t *c)
 {
-    if (c->closed || c->closing || c->stop_parsing || c->reading ||
+    if (c->closed || c->closing || c->stop_parsing || c->reading || c->budget_wait ||
         c->nqueued >= c->srv->opts.max_pipeline)
         return;
     pd__parser_resume(&c->parser);
@@ -336,7 +393,7 @@ static void conn_resume(pd_http_conn_t *c)
         c->parser.now_ns = uv_hrtime();
         conn_feed(c, s, n);
         free(s);
-        if (c->closed || c->stash)
+        if (c->closed || c->stash || conn_budget_gate(c))
             return;
     }
     if (!c->stop_parsing)
@@ -415,7 +472,9 @@ void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit)
     pd_list_init(&c->queue);
     pd_list_init(&c->tnode);
     pd_list_init(&c->dnode);
+    pd_list_init(&c->bnode);
     pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
+    c->parser.charge = &srv->stats.buffered_bytes;
     pd_list_insert_head(&srv->conns, &c->node);
     srv->stats.open_connections++;
     if (uv_tcp_open(&c->tcp, fd) < 0) {
@@ -481,6 +540,18 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         pd_buf_reset(&r->out);
         r->close_after = 1;
     }
+    /* The body is no longer needed (the handler is done with req): give it back now; the
+     * answer is held until written (never refused: see buffer_budget). */
+    srv->stats.buffered_bytes -= r->charged;
+    r->charged = r->out.len;
+    srv->stats.buffered_bytes += r->out.len;
+    if (r->body_buf.cap > PD__REQ_KEEP_BUF) {
+        pd_buf_free(&r->body_buf);
+        r->body = "";
+        r->body_len = 0;
+    }
+    if (!pd_list_empty(&srv->budget_wait))
+        pd__srv_budget_kick(srv);
     if (srv->hooks.after_response)
         srv->hooks.after_response(srv->hooks.ud, r, status, r->out.len, dur);
     if (srv->opts.access_log)

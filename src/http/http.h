@@ -49,6 +49,8 @@
                                                                open for a last request */
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
 #define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
+#define PD_HTTP_DEFAULT_BUFFER_BUDGET ((size_t)256 << 20)   /* bodies + answers held, all
+                                                               connections together */
 #define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
 #define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
 
@@ -90,6 +92,8 @@ struct pd_http_request_s {
     pd_http_abort_cb abort_cb;
     void *abort_arg;
     int state;                /* PD__REQ_* (internal.h) */
+    size_t charged;           /* bytes of body_buf and out counted in the server's
+                                 buffered_bytes (given back when it is recycled) */
     int status;               /* response status once answered */
     uint32_t nparams;         /* the matched route's {params} (values in params_buf) */
     struct {
@@ -152,6 +156,15 @@ typedef struct {
                                  connection waits this long (answering a request that
                                  arrives with Connection: close) before its FIN */
     uint32_t backlog;         /* 0 = the default */
+    size_t buffer_budget;     /* process-wide bytes of request bodies (until answered) and
+                                 formatted answers (until written) the server holds; past
+                                 it, a connection receiving a body is not read (after at
+                                 most one more read of 64 KiB) until the held bytes drain
+                                 below it; header-only requests go on. Answers are never
+                                 refused and are sent whole, so the answers of bodies
+                                 admitted under the budget may pass it (a 422 that echoes
+                                 its body is 6x the body): then no body is read until they
+                                 are written. 0 = the default */
     int access_log;           /* log one INFO line per response */
 } pd_http_options_t;
 
@@ -169,6 +182,9 @@ typedef struct {
     uint64_t rejected_timeout;       /* 408 */
     uint64_t rejected_malformed;     /* 400, and 501 for a transfer coding not supported */
     uint64_t idle_closed;            /* keep-alive connections closed for idleness */
+    uint64_t buffered_bytes;         /* bodies and answers held now (see buffer_budget) */
+    uint64_t budget_waits;           /* times a connection stopped being read for it */
+    uint64_t budget_waiting;         /* connections not read now because of it */
 } pd_http_stats_t;
 
 /* Fills *o with the defaults above. */
@@ -201,6 +217,8 @@ int pd_http_server_draining(const pd_http_server_t *srv);
 int pd_http_server_drained(const pd_http_server_t *srv);
 /* The counters; the pointer lives as long as the server. */
 const pd_http_stats_t *pd_http_server_stats(const pd_http_server_t *srv);
+/* The options in force (defaults filled in); the pointer lives as long as the server. */
+const pd_http_options_t *pd_http_server_options(const pd_http_server_t *srv);
 /* Frees the server. Call after uv_run returned (drained), and after the app answered every
  * request it held: a later pd_http_respond would use freed memory. Accepts NULL. */
 void pd_http_server_destroy(pd_http_server_t *srv);

@@ -54,6 +54,8 @@ struct pd__parser_s {
     uint64_t now_ns;         /* receive time stamped on requests begun in this chunk */
     size_t body_expect;      /* the current body's Content-Length, or SIZE_MAX */
     uint32_t nbegun;         /* messages begun so far (tells a new request from the last) */
+    uint64_t *charge;        /* body bytes are added here and to cur->charged (the
+                                server's buffered_bytes), or NULL */
     uint8_t body_progress;   /* body bytes arrived since the owner last cleared it */
 };
 
@@ -122,6 +124,11 @@ struct pd_http_conn_s {
     uint8_t tlist;                   /* PD__TL_* */
     uint8_t reading, closing, closed, stop_parsing, wclose;
     uint8_t eof;                     /* the client half-closed: answer what is queued, close */
+    uint8_t budget_wait;             /* in srv->budget_wait (bnode), not read */
+    uint8_t budget_exempt;           /* resumed to break a stall: its body may finish */
+    uint32_t exempt_seq;             /* parser.nbegun of the body that may finish */
+    size_t wait_charged;             /* its partial body's bytes while waiting */
+    pd_list_t bnode;                 /* in srv->budget_wait while budget_wait */
 };
 
 /* Timeout lists: IDLE keep-alive (keepalive_ms), IO a request arriving or a blocked write
@@ -158,6 +165,9 @@ struct pd_http_server_s {
     pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
     pd_list_t detached;        /* requests whose connection died, held by handlers */
+    pd_list_t budget_wait;     /* connections waiting for the buffer budget (.bnode), FIFO */
+    uint64_t wait_partial;     /* bytes of the partial bodies of those connections */
+    uv_idle_t budget_idle;     /* runs the resumes decided by pd__srv_budget_kick */
     pd_buf_t errbody;          /* hooks.error_body's output, copied by the respond */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
     int port;
@@ -185,6 +195,13 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *req);
 void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
+/* Buffered bytes were given back or a connection started waiting: resume waiting
+ * connections (on the next loop turn) while there is room, or the oldest one alone when
+ * every byte held belongs to waiting bodies (which would otherwise wait forever). */
+void pd__srv_budget_kick(pd_http_server_t *srv);
+/* conn.c: ends c's wait for the budget and resumes reading (exempt: let its current body
+ * finish whatever the budget says). */
+void pd__conn_budget_resume(pd_http_conn_t *c, int exempt);
 /* A connection's descriptor was closed: re-open the reserve, resume accepting. */
 void pd__srv_fd_freed(pd_http_server_t *srv);
 /* Re-opens the reserve and resumes a paused listener. */

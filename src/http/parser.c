@@ -235,6 +235,11 @@ static int on_body(llhttp_t *l, const char *at, size_t len)
     if (rc == 0)
         rc = pd_buf_append(b, at, len);
     p->body_progress = 1;
+    if (rc == 0) {
+        p->cur->charged += len;
+        if (p->charge)
+            *p->charge += len;
+    }
     if (rc < 0)
         return fail(p, rc == PD_ETOOBIG ? 413 : 500);
     return 0;

@@ -32,6 +32,7 @@ void pd_http_options_default(pd_http_options_t *o)
     o->header_timeout_ms = PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
     o->shutdown_timeout_ms = PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS;
     o->linger_ms = PD_HTTP_DEFAULT_LINGER_MS;
+    o->buffer_budget = PD_HTTP_DEFAULT_BUFFER_BUDGET;
 }
 
 /* ---- request recycling ---- */
@@ -49,6 +50,11 @@ pd_http_request_t *pd__srv_req_get(pd_http_server_t *srv)
 
 void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *r)
 {
+    if (r->charged) {
+        srv->stats.buffered_bytes -= r->charged;
+        r->charged = 0;
+        pd__srv_budget_kick(srv);
+    }
     if (srv->nfree >= PD__REQ_POOL_MAX) {
         pd__req_free(r);
         return;
@@ -56,6 +62,41 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *r)
     pd__req_reset(r);
     pd_list_insert_head(&srv->free_reqs, &r->link); /* LIFO: the warmest object next */
     srv->nfree++;
+}
+
+/* ---- the buffer budget (issue 14, defect 3) ----
+ *
+ * stats.buffered_bytes counts the bodies received (as they arrive, parser.c) and the
+ * answers formatted (pd_http_respond) of every request until it is recycled, i.e. until
+ * its answer is written or its connection is gone. A connection that receives a body
+ * while the count is at the budget stops being read (conn.c, conn_budget_gate) and waits
+ * here, in arrival order; header-only requests (/health) are never held back, and answers
+ * are never refused. Each give-back resumes as many waiters as the room left could feed
+ * with one read each. If everything held belongs to waiting bodies - nobody else will give
+ * anything back - the oldest waiter resumes alone and may finish its body: progress is
+ * guaranteed, and the budget is passed by at most one body. */
+
+static void on_budget_idle(uv_idle_t *h)
+{
+    pd_http_server_t *srv = h->data;
+    uv_idle_stop(h);
+    uint64_t budget = srv->opts.buffer_budget, held = srv->stats.buffered_bytes;
+    if (held < budget) {
+        uint64_t n = (budget - held) / PD__READ_BUF + 1;
+        while (n-- > 0 && !pd_list_empty(&srv->budget_wait))
+            pd__conn_budget_resume(
+                pd_list_entry(pd_list_head(&srv->budget_wait), pd_http_conn_t, bnode), 0);
+    } else if (held <= srv->wait_partial && !pd_list_empty(&srv->budget_wait)) {
+        pd__conn_budget_resume(
+            pd_list_entry(pd_list_head(&srv->budget_wait), pd_http_conn_t, bnode), 1);
+    }
+}
+
+void pd__srv_budget_kick(pd_http_server_t *srv)
+{
+    if (!pd_list_empty(&srv->budget_wait) && !srv->drained &&
+        !uv_is_closing((uv_handle_t *)&srv->budget_idle))
+        uv_idle_start(&srv->budget_idle, on_budget_idle);
 }
 
 /* ---- flushing ---- */
@@ -294,6 +335,7 @@ void pd__srv_check_drained(pd_http_server_t *srv)
     close_handle((uv_handle_t *)&srv->shutdown_timer);
     close_handle((uv_handle_t *)&srv->flush_check);
     close_handle((uv_handle_t *)&srv->accept_retry);
+    close_handle((uv_handle_t *)&srv->budget_idle);
     if (srv->cut_off)
         pd_log_warn("shutdown timeout: cut off %u unfinished requests", srv->cut_off);
     else
@@ -373,6 +415,8 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
         srv->opts.max_headers = PD_HTTP_DEFAULT_MAX_HEADERS;
     if (srv->opts.backlog == 0)
         srv->opts.backlog = PD_HTTP_DEFAULT_BACKLOG;
+    if (srv->opts.buffer_budget == 0)
+        srv->opts.buffer_budget = PD_HTTP_DEFAULT_BUFFER_BUDGET;
     if (hooks)
         srv->hooks = *hooks;
     srv->router = router;
@@ -384,6 +428,7 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     pd_list_init(&srv->linger.conns);
     pd_list_init(&srv->free_reqs);
     pd_list_init(&srv->detached);
+    pd_list_init(&srv->budget_wait);
     srv->idle.timeout_ms = srv->opts.keepalive_ms;
     srv->io.timeout_ms = srv->opts.header_timeout_ms;
     srv->linger.timeout_ms = srv->opts.linger_ms;
@@ -394,9 +439,10 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     uv_timer_init(loop, &srv->shutdown_timer);
     uv_timer_init(loop, &srv->accept_retry);
     uv_check_init(loop, &srv->flush_check);
+    uv_idle_init(loop, &srv->budget_idle);
     srv->timer.data = srv->shutdown_timer.data = srv->accept_retry.data = srv;
-    srv->flush_check.data = srv;
-    srv->handles_open = 4; /* and the listener's watcher once it listens */
+    srv->flush_check.data = srv->budget_idle.data = srv;
+    srv->handles_open = 5; /* and the listener's watcher once it listens */
     uv_check_start(&srv->flush_check, on_check);
     uv_unref((uv_handle_t *)&srv->flush_check);
     uv_unref((uv_handle_t *)&srv->shutdown_timer);
@@ -505,6 +551,11 @@ const pd_http_stats_t *pd_http_server_stats(const pd_http_server_t *srv)
     return &srv->stats;
 }
 
+const pd_http_options_t *pd_http_server_options(const pd_http_server_t *srv)
+{
+    return &srv->opts;
+}
+
 void pd_http_server_destroy(pd_http_server_t *srv)
 {
     if (srv == NULL)
@@ -516,6 +567,7 @@ void pd_http_server_destroy(pd_http_server_t *srv)
         close_handle((uv_handle_t *)&srv->shutdown_timer);
         close_handle((uv_handle_t *)&srv->flush_check);
         close_handle((uv_handle_t *)&srv->accept_retry);
+        close_handle((uv_handle_t *)&srv->budget_idle);
         for (int i = 0; i < 1000 && srv->handles_open; i++)
             uv_run(srv->loop, UV_RUN_NOWAIT);
     }

@@ -378,3 +378,57 @@ def test_connections_beyond_the_fd_limit_get_503_and_are_counted(tmp_path):
         assert srv.stop() == 0
         err = srv.stderr_text()
         assert "Sanitizer" not in err and "runtime error:" not in err, err
+
+
+# ------------------------------------------------------------ 3: the buffer budget
+
+def test_buffer_budget_bounds_memory_of_clients_that_never_read(spawn_server):
+    # 32 clients post 1 MiB of control bytes (each answered by a 422 that echoes it: 6.3 MB)
+    # and do not read. Without a budget the server held every body and every answer
+    # (~230 MiB here, growing with the clients; 400 of them: 2.5 GiB). With one, bodies
+    # beyond it wait unread: what is held depends on the budget, not on the clients.
+    budget = 4 << 20
+    n = 32
+    srv = spawn_server("--buffer-budget", str(budget), "--header-timeout", "120",
+                       SEED_MODEL, env={"ASAN_OPTIONS": "detect_leaks=1:quarantine_size_mb=4"})
+    rss0 = srv.rss_kib()
+    socks = [connect(srv.port, timeout=BOUND * 4) for _ in range(n)]
+    senders = [threading.Thread(target=s.sendall, args=(post("/predict", CONTROL_BODY),))
+               for s in socks]
+    for t in senders:
+        t.start()
+    # wait until the budget holds bodies back and the held memory stopped growing
+    deadline, last = time.monotonic() + BOUND, None
+    while True:
+        m = metrics_samples(srv.port)
+        held = sample(m, "predictd_http_buffered_bytes")
+        if sample(m, "predictd_http_connections_waiting_for_budget") > 0 and held == last:
+            break
+        last = held
+        assert time.monotonic() < deadline, m
+        time.sleep(0.5)
+    grown_mib = (srv.rss_kib() - rss0) / 1024
+    assert sample(m, "predictd_http_buffer_budget_bytes") == budget
+    assert sample(m, "predictd_http_budget_waits_total") > 0
+    # bodies admitted under the budget, and their answers (6x as big: they pass it)
+    assert held <= 8 * budget, held
+    assert grown_mib < 120, grown_mib  # was ~230 MiB
+    assert http_get(srv.port, "/health").status == 200  # the loop serves the rest
+    # now everyone reads: every request is answered, completely
+    results = [None] * n
+
+    def reader(i):
+        results[i] = read_response(socks[i])
+
+    readers = [threading.Thread(target=reader, args=(i,)) for i in range(n)]
+    for t in readers:
+        t.start()
+    for t in senders + readers:
+        t.join(BOUND * 4)
+    for r in results:
+        assert r is not None and r.status == 422
+        assert len(r.body) == int(r.headers["content-length"]) > 6_000_000
+    close_quietly(*socks)
+    m = metrics_samples(srv.port)
+    assert sample(m, "predictd_http_buffered_bytes") < 1 << 20
+    assert sample(m, "predictd_http_connections_waiting_for_budget") == 0
