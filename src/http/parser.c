@@ -4,9 +4,13 @@
  * Invariants: p->cur is the request being received (NULL between messages); the request
  * line and header strings are copied into cur->raw as NUL-terminated strings (url first),
  * the body into cur->body_buf, so the caller's read buffer can be reused after each feed.
- * Header bytes are counted from the method's first byte to the end of the last header
- * value, across reads, plus every byte of a read that ends inside the headers; trailers and
- * chunk extensions of a chunked body count against the same limit (once more, per body).
+ * Header bytes are counted from the method's first byte to the end of the latest url,
+ * header name or value received, across reads (whatever lies between them included), and
+ * checked at each of those ends; trailers and chunk extensions of a chunked body count
+ * against the same limit (their names and values, once more, per body). So the verdict
+ * depends on the bytes, never on how they were split into reads (the fuzz target checks
+ * it). Whitespace after the last value and the final CRLFs are not counted: they are
+ * not stored, and the header timeout bounds how long they may take.
  *
  * Strictness (issue 14): llhttp is built with LLHTTP_STRICT_MODE (CMakeLists.txt), so bytes
  * after a chunk's data other than CRLF and a space before a header's colon are errors; on
@@ -299,10 +303,9 @@ int pd__parser_feed(pd__parser_t *p, const char *data, size_t len, size_t *consu
         p->mark = data;
     llhttp_errno_t err = llhttp_execute(&p->llh, data, len);
     if (err == HPE_OK) {
-        if (p->in_headers && p->mark) {
-            p->hdr_bytes += (uint32_t)(data + len - p->mark);
-            if (p->hdr_bytes > p->opts->max_header_size)
-                return 431;
+        if (p->in_headers && p->mark) { /* the head goes on in the next read */
+            size_t n = (size_t)(data + len - p->mark);
+            p->hdr_bytes = n > UINT32_MAX - p->hdr_bytes ? UINT32_MAX : p->hdr_bytes + (uint32_t)n;
         }
         return PD__PARSE_OK;
     }

@@ -234,6 +234,36 @@ static void test_expect_continue(void **state)
 }
 
 
+/* The verdict on a head near the limit is the same however the head is split into reads
+ * (the connection fuzz target compares split and unsplit parses). */
+static void test_header_limit_does_not_depend_on_splits(void **state)
+{
+    fx_t *f = *state;
+    f->opts.max_header_size = 64;
+    for (int pad = 30; pad < 50; pad++) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "GET /x HTTP/1.1\r\nA: %0*d\r\nB:  \r\n\r\n", pad, 7);
+        size_t len = strlen(msg), used;
+        pd__parser_init(&f->p, &f->opts, &cbs, &f->sink);
+        int whole = pd__parser_feed(&f->p, msg, len, &used);
+        pd__req_free(f->p.cur);
+        f->p.cur = NULL;
+        while (f->sink.n > 0)
+            pd__req_free(f->sink.reqs[--f->sink.n]);
+        for (size_t cut = 1; cut < len; cut++) {
+            pd__parser_init(&f->p, &f->opts, &cbs, &f->sink);
+            int rc = pd__parser_feed(&f->p, msg, cut, &used);
+            if (rc == PD__PARSE_OK)
+                rc = pd__parser_feed(&f->p, msg + cut, len - cut, &used);
+            assert_int_equal(rc, whole);
+            pd__req_free(f->p.cur);
+            f->p.cur = NULL;
+            while (f->sink.n > 0)
+                pd__req_free(f->sink.reqs[--f->sink.n]);
+        }
+    }
+}
+
 /* ---- strictness (issue 14, defect 4): what nginx and h2o reject, with 400 and close ---- */
 
 static void test_bytes_after_chunk_data_400(void **state)
@@ -354,6 +384,7 @@ int main(void)
         T(test_body_limit_exact_is_fine),   T(test_body_limit_chunked_413),
         T(test_malformed_400),              T(test_conflicting_lengths_400),
         T(test_pause_and_resume),           T(test_expect_continue),
+        T(test_header_limit_does_not_depend_on_splits),
         T(test_bytes_after_chunk_data_400), T(test_transfer_coding_other_than_chunked_501),
         T(test_transfer_coding_in_two_headers_501), T(test_chunked_in_any_case_is_fine),
         T(test_http_versions_other_than_1x_400), T(test_empty_header_name_400),
