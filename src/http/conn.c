@@ -39,6 +39,7 @@ static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
 static void conn_read_stop(pd_http_conn_t *c);
 static void conn_resume(pd_http_conn_t *c);
 static void conn_budget_unwait(pd_http_conn_t *c);
+static void conn_read_start(pd_http_conn_t *c);
 static void conn_error(pd_http_conn_t *c, int status);
 static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
@@ -283,6 +284,7 @@ static void conn_finish(pd_http_conn_t *c)
         pd__conn_close(c);
         return;
     }
+    conn_read_start(c); /* lingering means reading: it may have stopped (pause, a write) */
     pd__srv_tl_set(c->srv, c, PD__TL_LINGER);
 }
 

@@ -155,6 +155,7 @@ struct pd_http_server_s {
     uv_timer_t timer;          /* fires at the earliest connection deadline */
     uv_timer_t shutdown_timer;
     uv_check_t flush_check;    /* flushes dirty connections once per loop iteration */
+    uv_idle_t flush_idle;      /* active while some are dirty: the loop turns to flush */
     pd_http_options_t opts;
     const pd_router_t *router;
     pd_http_hooks_t hooks;

@@ -101,15 +101,28 @@ void pd__srv_budget_kick(pd_http_server_t *srv)
 
 /* ---- flushing ---- */
 
+static void on_flush_idle(uv_idle_t *h)
+{
+    (void)h; /* only there to make the loop turn: on_check flushes and stops it */
+}
+
+/* The flush runs in the check phase of the loop turn that answered, and the idle handle
+ * started here guarantees that turn - or the next, if the answer was given after the check
+ * phase (a close callback) or outside uv_run - comes without blocking, even when nothing
+ * else keeps the loop alive (a draining server, a paused connection). */
 void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c)
 {
-    if (!pd_list_linked(&c->dnode))
-        pd_list_insert_head(&srv->dirty, &c->dnode);
+    if (pd_list_linked(&c->dnode))
+        return;
+    if (pd_list_empty(&srv->dirty) && !uv_is_closing((uv_handle_t *)&srv->flush_idle))
+        uv_idle_start(&srv->flush_idle, on_flush_idle);
+    pd_list_insert_head(&srv->dirty, &c->dnode);
 }
 
 static void on_check(uv_check_t *h)
 {
     pd_http_server_t *srv = h->data;
+    uv_idle_stop(&srv->flush_idle);
     while (!pd_list_empty(&srv->dirty)) {
         pd_list_t *n = pd_list_head(&srv->dirty);
         pd_list_remove(n);
@@ -336,6 +349,7 @@ void pd__srv_check_drained(pd_http_server_t *srv)
     close_handle((uv_handle_t *)&srv->flush_check);
     close_handle((uv_handle_t *)&srv->accept_retry);
     close_handle((uv_handle_t *)&srv->budget_idle);
+    close_handle((uv_handle_t *)&srv->flush_idle);
     if (srv->cut_off)
         pd_log_warn("shutdown timeout: cut off %u unfinished requests", srv->cut_off);
     else
@@ -440,9 +454,10 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
     uv_timer_init(loop, &srv->accept_retry);
     uv_check_init(loop, &srv->flush_check);
     uv_idle_init(loop, &srv->budget_idle);
+    uv_idle_init(loop, &srv->flush_idle);
     srv->timer.data = srv->shutdown_timer.data = srv->accept_retry.data = srv;
-    srv->flush_check.data = srv->budget_idle.data = srv;
-    srv->handles_open = 5; /* and the listener's watcher once it listens */
+    srv->flush_check.data = srv->budget_idle.data = srv->flush_idle.data = srv;
+    srv->handles_open = 6; /* and the listener's watcher once it listens */
     uv_check_start(&srv->flush_check, on_check);
     uv_unref((uv_handle_t *)&srv->flush_check);
     uv_unref((uv_handle_t *)&srv->shutdown_timer);
@@ -568,6 +583,7 @@ void pd_http_server_destroy(pd_http_server_t *srv)
         close_handle((uv_handle_t *)&srv->flush_check);
         close_handle((uv_handle_t *)&srv->accept_retry);
         close_handle((uv_handle_t *)&srv->budget_idle);
+        close_handle((uv_handle_t *)&srv->flush_idle);
         for (int i = 0; i < 1000 && srv->handles_open; i++)
             uv_run(srv->loop, UV_RUN_NOWAIT);
     }
