@@ -7,7 +7,7 @@
  * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
  * its handler (when the connection dies it moves to the server's detached list). A
  * connection that must close after a response first shuts its write side down and reads
- * (discarding) until EOF or the io timeout, so the client sees the response, not a reset.
+ * (discarding) until EOF or linger_ms, so the client sees the response, not a reset.
  *
  * How a client leaving is told from a client done sending (issue 14, defect 2):
  *   - EOF on read (the client's FIN: shutdown(SHUT_WR), or a close() we cannot tell from
@@ -681,8 +681,8 @@ void pd__conn_flush(pd_http_conn_t *c)
  * one request after another is therefore never cut off: each request gets its own. */
 static void conn_update_timer(pd_http_conn_t *c)
 {
-    if (c->closed || c->closing || c->nwriting)
-        return; /* lingering and blocked writes stay on the io list */
+    if (c->closed || c->closing || c->nwriting || c->budget_wait)
+        return; /* lingering, blocked writes and waits for the budget keep their list */
     pd__parser_t *p = &c->parser;
     if (pd__parser_busy(p)) {
         if (c->tlist != PD__TL_IO || c->timed_seq != p->nbegun ||

@@ -432,3 +432,32 @@ def test_buffer_budget_bounds_memory_of_clients_that_never_read(spawn_server):
     m = metrics_samples(srv.port)
     assert sample(m, "predictd_http_buffered_bytes") < 1 << 20
     assert sample(m, "predictd_http_connections_waiting_for_budget") == 0
+
+
+def test_connection_waiting_for_the_budget_gets_no_408(spawn_server):
+    # the wait is the server's doing: however long it lasts, it is not a slow client
+    srv = spawn_server("--buffer-budget", str(1 << 20), "--header-timeout", "1", SEED_MODEL)
+    a = slow_client(srv.port)
+    a.sendall(post("/predict", CONTROL_BODY))
+    got = a.recv(4096)
+    assert got.startswith(b"HTTP/1.1 422 ")  # a 6.3 MB answer holds the budget ...
+    b = connect(srv.port)
+    sender = threading.Thread(target=b.sendall, args=(
+        b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + post("/nope", b"x" * 300_000),))
+    sender.start()
+    assert read_response(b).status == 200
+    total = len(got)
+    while True:  # ... while it is read steadily, for longer than the timeout
+        chunk = a.recv(32768)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > 6_000_000:
+            break
+        time.sleep(0.015)
+    r = read_response(b)  # the body waited, then went through: no 408
+    assert r.status == 404, r
+    sender.join(BOUND)
+    close_quietly(a, b)
+    m = metrics_samples(srv.port)
+    assert sample(m, "predictd_http_budget_waits_total") > 0
