@@ -85,23 +85,20 @@ static const opt_t k_opts[] = {
     {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
      "largest request body; larger -> 413"},
     {"--buffer-budget", OPT_INT, F(buffer_budget), 0, 1LL << 20, 1LL << 40, "BYTES",
-     "request bodies and answers held in memory, all connections together; past it, "
-     "connections sending bodies are not read until it drains (answers are still sent "
-     "whole)"},
+     "bodies and answers held in memory, all connections together; past it, bodies are "
+     "not read until it drains (answers are still sent whole)"},
     {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
      "largest request line + headers; larger -> 431"},
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
      "close idle keep-alive connections after this"},
     {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
-     "a request's headers must arrive within this from its first byte, and its body may "
-     "not stall this long; else 408 (also: a blocked answer that makes no progress this "
-     "long is cut off)"},
+     "headers must arrive within this from a request's first byte, and a body may not "
+     "stall this long -> 408; an answer not read for this long is cut off"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
      "on SIGTERM/SIGINT wait this long for requests in flight"},
     {"--linger-timeout", OPT_SECONDS, F(linger_ms), 0, 0, 60000, "SEC",
-     "a connection the server closes keeps reading this long after its last answer, so the "
-     "client sees the answer, not a reset; on SIGTERM an idle keep-alive connection stays "
-     "open this long and a request arriving on it is answered with Connection: close"},
+     "a closing connection reads this long after its last answer (the client sees it, not "
+     "a reset); on SIGTERM, idle keep-alive connections wait this long for a last request"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
      "LEVEL", "debug, info, warning, error or off"},
     {"--access-log", OPT_FLAG, F(access_log), 0, 0, 1, NULL,
