@@ -9,8 +9,9 @@ input slower than --timeout) or an invariant broken (an abort in the target).
                 part of make test: FUZZ_TOTAL, default 45)
 
 Corpora: every seed in tests/fuzz/corpus/<target>/ (checked in: the reproducers) is run
-first, then the target mutates a working corpus kept in BUILD_DIR/corpus/<target>/ (it
-grows from run to run). A target may have seeds made by a script: SEED_SCRIPTS maps it to
+first, then the target mutates a working corpus: with --seconds the one kept in
+BUILD_DIR/corpus/<target>/ (it grows from run to run), with --total a fresh one (so that a
+grown corpus cannot make `make test` slower). A target may have seeds made by a script: SEED_SCRIPTS maps it to
 the script, run into BUILD_DIR/seeds/<target>/ each time. Per-target libFuzzer flags (e.g.
 -max_len) come from tests/fuzz/<target>.options, one flag per line. A crashing input is
 written to BUILD_DIR/artifacts/; replay it with `BUILD_DIR/<target> FILE`.
@@ -20,6 +21,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -41,8 +43,12 @@ def options(target):
         return [ln.strip() for ln in f if ln.strip() and not ln.startswith("#")]
 
 
-def corpora(build, target):
-    work = os.path.join(build, "corpus", target)
+def corpora(build, target, fresh):
+    if fresh:  # a quick run starts from the seeds alone, so its time stays bounded
+        work = os.path.join(build, "corpus-quick", target)
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        work = os.path.join(build, "corpus", target)
     os.makedirs(work, exist_ok=True)
     dirs = [work]
     checked_in = os.path.join(HERE, "corpus", target)
@@ -57,12 +63,12 @@ def corpora(build, target):
     return dirs
 
 
-def run(build, target, seconds):
+def run(build, target, seconds, fresh):
     artifacts = os.path.join(build, "artifacts") + os.sep
     os.makedirs(artifacts, exist_ok=True)
     cmd = [os.path.join(build, target), f"-max_total_time={seconds}", f"-timeout={TIMEOUT}",
            f"-rss_limit_mb={RSS_LIMIT_MB}", f"-artifact_prefix={artifacts}",
-           "-print_final_stats=1", *options(target), *corpora(build, target)]
+           "-print_final_stats=1", *options(target), *corpora(build, target, fresh)]
     log = os.path.join(build, target + ".log")
     t0 = time.monotonic()
     with open(log, "w") as f:
@@ -102,7 +108,7 @@ def main():
     else:
         each = a.seconds if a.seconds is not None else 300
     print(f"fuzzing {len(targets)} targets, {each}s each", flush=True)
-    ok = all([run(a.build, t, each) for t in targets])
+    ok = all([run(a.build, t, each, a.total is not None) for t in targets])
     sys.exit(0 if ok else 1)
 
 
