@@ -12,8 +12,10 @@
  * Request lifetime: a pd_http_request_t handed to a handler stays valid until the handler
  * (or whoever it passed the request to) calls pd_http_respond() on it - exactly once -
  * even if the connection closed meanwhile. When a connection goes away with an unanswered
- * request, the server calls the request's abort callback (pd_http_request_on_abort) on the
- * loop thread; respond must still be called afterwards, and then only frees the request.
+ * request - a reset, a failed write, a timeout; not a half-close (the client's EOF after its
+ * requests: those are still answered, see conn.c) - the server calls the request's abort
+ * callback (pd_http_request_on_abort) on the loop thread; respond must still be called
+ * afterwards, and then only frees the request.
  *
  * Threading: every function here must be called on the loop thread. */
 #ifndef PD_HTTP_H
@@ -232,8 +234,9 @@ int pd_http_respond(pd_http_request_t *req, int status, const char *content_type
                     const char *extra_headers, const char *body, size_t len);
 /* Shorthand: a JSON body (content type application/json). */
 int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, size_t len);
-/* Registers `cb(req, arg)` to run if the connection goes away before the answer; replaces
- * an earlier registration. `arg` is borrowed until respond. */
+/* Registers `cb(req, arg)` to run if the connection goes away (is reset, fails a write,
+ * times out - a half-close does not count) before the answer; replaces an earlier
+ * registration. `arg` is borrowed until respond. */
 void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg);
 /* 1 while the request's connection is still open. */
 int pd_http_request_connected(const pd_http_request_t *req);
