@@ -1,6 +1,7 @@
 # Thin wrapper around CMake. `make run` serves the demo models on 127.0.0.1:8000;
 # `make test` runs every test (unit tests under ASan+UBSan, the pool's under TSan too,
-# end-to-end tests against the ASan+UBSan binary); `make bench` writes bench/results/
+# end-to-end tests against the ASan+UBSan binary, every libFuzzer target for ~45 s in all);
+# `make fuzz` runs the libFuzzer targets longer; `make bench` writes bench/results/
 # (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, many
 # rows per request, V2 JSON / binary batches against the kernel, reload storm, features
 # from Redis). `make image` builds the container image and `make test-image` checks it
@@ -28,8 +29,14 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted
 PORT    ?= 8000
 IMAGE   ?= predictd:latest
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang + ASan/UBSan in $(FUZZ) and run by
+# tests/fuzz/run_fuzzers.py: `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-quick`
+# (part of `make test`) gives them FUZZ_TOTAL seconds together.
+FUZZ    := build/fuzz
+FUZZ_SECONDS ?= 300
+FUZZ_TOTAL   ?= 45
 
-.PHONY: all bootstrap build run test test-unit test-tsan test-e2e bench image test-image clean
+.PHONY: all bootstrap build run test test-unit test-tsan test-e2e fuzz fuzz-quick fuzz-build bench image test-image clean
 
 all: build
 
@@ -42,6 +49,9 @@ $(ASAN)/Makefile:
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=address,undefined >/dev/null
 $(TSAN)/Makefile:
 	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=thread >/dev/null
+$(FUZZ)/Makefile:
+	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPD_SANITIZE=address,undefined -DPD_FUZZ=ON >/dev/null
 
 build: bootstrap $(RELEASE)/Makefile
 	cmake --build $(RELEASE) -j$(JOBS)
@@ -49,7 +59,7 @@ build: bootstrap $(RELEASE)/Makefile
 run: build
 	$(RELEASE)/predictd serve --host $(HOST) --port $(PORT) --default-model seed models/
 
-test: bootstrap test-unit test-tsan test-e2e
+test: bootstrap test-unit test-tsan test-e2e fuzz-quick
 
 test-unit: $(ASAN)/Makefile
 	cmake --build $(ASAN) -j$(JOBS)
@@ -67,6 +77,16 @@ test-e2e: $(ASAN)/Makefile
 	cmake --build $(ASAN) -j$(JOBS)
 	PREDICTD_BIN=$(CURDIR)/$(ASAN)/predictd PYTHONPATH=$(CURDIR)/python \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+fuzz-build: $(FUZZ)/Makefile
+	cmake -S . -B $(FUZZ) >/dev/null  # new fuzz targets since the last configure
+	cmake --build $(FUZZ) -j$(JOBS) --target $$(cd tests/fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+
+fuzz: fuzz-build
+	$(PY) tests/fuzz/run_fuzzers.py $(FUZZ) --seconds $(FUZZ_SECONDS)
+
+fuzz-quick: fuzz-build
+	$(PY) tests/fuzz/run_fuzzers.py $(FUZZ) --total $(FUZZ_TOTAL)
 
 # Six side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build

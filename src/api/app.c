@@ -50,7 +50,7 @@ struct pd_app_s {
     pd_buf_t scrape;     /* GET /metrics scratch */
     char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
                                            * monitor reads it until the matching leave */
-    pd_metrics_family_t *requests, *duration;
+    pd_metrics_family_t *requests, *duration, *rejected;
     void (*on_drained)(void *arg, unsigned cut_off); /* the caller's, see pd_app_hooks */
     void *on_drained_arg;
 };
@@ -98,8 +98,47 @@ static double gauge_in_flight(void *ud)
     return app->srv ? (double)pd_http_server_stats(app->srv)->requests_in_flight : 0;
 }
 
+static double gauge_buffered(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_stats(app->srv)->buffered_bytes : 0;
+}
+
+static double gauge_budget(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_options(app->srv)->buffer_budget : 0;
+}
+
+static double gauge_budget_waiting(void *ud)
+{
+    pd_app_t *app = ud;
+    return app->srv ? (double)pd_http_server_stats(app->srv)->budget_waiting : 0;
+}
+
+static void collect_budget_waits(pd_metrics_family_t *f, void *ud)
+{
+    pd_app_t *app = ud;
+    if (app->srv != NULL)
+        pd_metrics_set(pd_metrics_series(f, NULL),
+                       (double)pd_http_server_stats(app->srv)->budget_waits);
+}
+
+/* Copies the server's counts of connections answered 503 at accept, by reason. */
+static void collect_rejected(pd_metrics_family_t *f, void *ud)
+{
+    pd_app_t *app = ud;
+    if (app->srv == NULL)
+        return;
+    const pd_http_stats_t *st = pd_http_server_stats(app->srv);
+    const char *mc[1] = {"max_connections"}, *fd[1] = {"fd_limit"};
+    pd_metrics_set(pd_metrics_series(f, mc), (double)st->rejected_connections);
+    pd_metrics_set(pd_metrics_series(f, fd), (double)st->rejected_fd_limit);
+}
+
 static int app_metrics(pd_app_t *app)
 {
+    static const char *const reason[] = {"reason"};
     static const char *const rl[] = {"route", "method", "status"};
     static const char *const dl[] = {"route"};
     int rc = pd_metrics_init(&app->metrics, 0);
@@ -119,6 +158,32 @@ static int app_metrics(pd_app_t *app)
         rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_requests_in_flight",
                                  "Requests received and not yet answered.", gauge_in_flight,
                                  app);
+    if (rc == 0)
+        rc = pd_metrics_counter(app->metrics, "predictd_http_rejected_connections_total",
+                                "Connections answered 503 and closed at accept: over "
+                                "--max-connections, or over the open-file limit (answered "
+                                "from a reserve descriptor).", reason, 1, &app->rejected);
+    if (rc == 0)
+        pd_metrics_on_collect(app->rejected, collect_rejected, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_buffered_bytes",
+                                 "Request bodies and answers the server holds in memory "
+                                 "(bounded by --buffer-budget).", gauge_buffered, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_buffer_budget_bytes",
+                                 "The --buffer-budget.", gauge_budget, app);
+    if (rc == 0)
+        rc = pd_metrics_gauge_fn(app->metrics, "predictd_http_connections_waiting_for_budget",
+                                 "Connections sending a body that are not read until the "
+                                 "buffered bytes drain below the budget.",
+                                 gauge_budget_waiting, app);
+    pd_metrics_family_t *waits = NULL;
+    if (rc == 0)
+        rc = pd_metrics_counter(app->metrics, "predictd_http_budget_waits_total",
+                                "Times a connection stopped being read because the buffered "
+                                "bytes reached the budget.", NULL, 0, &waits);
+    if (rc == 0)
+        pd_metrics_on_collect(waits, collect_budget_waits, app);
     return rc;
 }
 

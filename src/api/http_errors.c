@@ -18,6 +18,7 @@ static const char *server_error_detail(int status)
     case 413: return "Request body too large";
     case 431: return "Request header fields too large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Too many connections";
     default: return NULL;
     }

@@ -7,7 +7,8 @@
  *   413 {"detail":"Request body too large"}
  *   431 {"detail":"Request header fields too large"}
  *   500 {"detail":"Internal Server Error"}      the server ran out of memory for a request
- *   503 {"detail":"Too many connections"}       over --max-connections
+ *   501 {"detail":"Not Implemented"}            a transfer coding other than chunked
+ *   503 {"detail":"Too many connections"}       over --max-connections or the fd limit
  * Stateless: both functions keep nothing, so their ctx/ud may be anything (NULL). */
 #ifndef PD_API_HTTP_ERRORS_H
 #define PD_API_HTTP_ERRORS_H
@@ -19,7 +20,7 @@
 void pd_api_route_fallback(pd_http_request_t *req, void *ctx);
 
 /* pd_http_hooks_t.error_body: appends {"detail":"..."} for the server's own 400, 408, 413,
- * 431, 500 and 503 to `body` and sets *content_type to "application/json" (static).
+ * 431, 500, 501 and 503 to `body` and sets *content_type to "application/json" (static).
  * Returns 0, PD_ENOTFOUND for another status (the server then uses its default) or the
  * buffer's error. req is not used. */
 int pd_api_error_body(void *ud, const pd_http_request_t *req, int status,

@@ -58,6 +58,8 @@ typedef struct {
     long long keepalive_ms;     /* given in seconds */
     long long header_timeout_ms;
     long long shutdown_timeout_ms;
+    long long linger_ms;
+    long long buffer_budget;
     char log_level[16];
     char log_format[8];
     long long access_log;       /* on/off */
@@ -111,14 +113,21 @@ static const opt_t k_opts[] = {
      "open connections; more are answered 503 and closed"},
     {"--max-body-size", OPT_INT, F(max_body_size), 0, 0, 1LL << 30, "BYTES",
      "largest request body; larger -> 413"},
+    {"--buffer-budget", OPT_INT, F(buffer_budget), 0, 1LL << 20, 1LL << 40, "BYTES",
+     "bodies and answers held in memory, all connections together; past it, bodies are "
+     "not read until it drains (answers are still sent whole)"},
     {"--max-header-size", OPT_INT, F(max_header_size), 0, 256, 1LL << 20, "BYTES",
      "largest request line + headers; larger -> 431"},
     {"--keepalive-timeout", OPT_SECONDS, F(keepalive_ms), 0, 1, 3600000, "SEC",
      "close idle keep-alive connections after this"},
     {"--header-timeout", OPT_SECONDS, F(header_timeout_ms), 0, 1, 3600000, "SEC",
-     "a request must arrive completely within this -> else 408"},
+     "headers must arrive within this from a request's first byte, and a body may not "
+     "stall this long -> 408; an answer not read for this long is cut off"},
     {"--shutdown-timeout", OPT_SECONDS, F(shutdown_timeout_ms), 0, 0, 3600000, "SEC",
      "on SIGTERM/SIGINT wait this long for requests in flight"},
+    {"--linger-timeout", OPT_SECONDS, F(linger_ms), 0, 0, 60000, "SEC",
+     "a closing connection reads this long after its last answer (the client sees it, not "
+     "a reset); on SIGTERM, idle keep-alive connections wait this long for a last request"},
     {"--log-level", OPT_STR, F(log_level), sizeof(((serve_config_t *)0)->log_level), 0, 0,
      "LEVEL", "debug, info, warning, error or off"},
     {"--log-format", OPT_STR, F(log_format), sizeof(((serve_config_t *)0)->log_format), 0, 0,
@@ -253,6 +262,8 @@ static void config_default(serve_config_t *c)
     c->keepalive_ms = ho.keepalive_ms;
     c->header_timeout_ms = ho.header_timeout_ms;
     c->shutdown_timeout_ms = ho.shutdown_timeout_ms;
+    c->linger_ms = ho.linger_ms;
+    c->buffer_budget = (long long)ho.buffer_budget;
     snprintf(c->log_level, sizeof c->log_level, "info");
     snprintf(c->log_format, sizeof c->log_format, "text");
     pd_app_options_t ao;
@@ -558,6 +569,8 @@ static void http_options_from(const serve_config_t *c, pd_http_options_t *o)
     o->keepalive_ms = (uint32_t)c->keepalive_ms;
     o->header_timeout_ms = (uint32_t)c->header_timeout_ms;
     o->shutdown_timeout_ms = (uint32_t)c->shutdown_timeout_ms;
+    o->linger_ms = (uint32_t)c->linger_ms;
+    o->buffer_budget = (size_t)c->buffer_budget;
     o->access_log = 0; /* serve writes the access log itself (access_after_response) */
 }
 

@@ -7,9 +7,25 @@
  * unfinished uv_write and are released in write_cb; a request in state HANDLER is owned by
  * its handler (when the connection dies it moves to the server's detached list). A
  * connection that must close after a response first shuts its write side down and reads
- * (discarding) until EOF or the io timeout, so the client sees the response, not a reset. */
+ * (discarding) until EOF or linger_ms, so the client sees the response, not a reset.
+ *
+ * How a client leaving is told from a client done sending (issue 14, defect 2):
+ *   - EOF on read (the client's FIN: shutdown(SHUT_WR), or a close() we cannot tell from
+ *     one) is a HALF-CLOSE, not a disconnect. The connection stops reading, drops a
+ *     request it had only partly received (it can never complete), and keeps answering
+ *     the requests already queued - also those a handler answers later from the pool -
+ *     with "Connection: close" on the last; then it closes. Nothing is canceled.
+ *   - A read error (ECONNRESET: the client reset the connection) or a failed write
+ *     (EPIPE/ECONNRESET: the peer is gone, e.g. it had closed and its kernel answered our
+ *     bytes with a reset) is a DISCONNECT: the connection closes at once and the abort
+ *     callbacks of unanswered requests run (cancel-on-disconnect).
+ *   A client that close()s right after sending is therefore treated as a half-close until
+ *   the first answer is written: its pool jobs run, and the write that fails ends it. */
+#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "http/internal.h"
@@ -20,6 +36,10 @@
 static void conn_update_timer(pd_http_conn_t *c);
 static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
+static void conn_read_stop(pd_http_conn_t *c);
+static void conn_resume(pd_http_conn_t *c);
+static void conn_budget_unwait(pd_http_conn_t *c);
+static void conn_read_start(pd_http_conn_t *c);
 static void conn_error(pd_http_conn_t *c, int status);
 static void respond_server_error(pd_http_server_t *srv, pd_http_request_t *r, int status);
 
@@ -148,6 +168,7 @@ static void on_close(uv_handle_t *h)
     free(c->stash);
     free(c->wreq);
     free(c);
+    pd__srv_fd_freed(srv);
     pd__srv_check_drained(srv);
 }
 
@@ -158,6 +179,7 @@ void pd__conn_close(pd_http_conn_t *c)
     c->closed = 1;
     pd__srv_tl_set(c->srv, c, PD__TL_NONE);
     pd__srv_conn_gone(c->srv, c);
+    conn_budget_unwait(c);
     /* Detach requests still held by handlers (newest first); the rest is freed in
      * on_close. Abort callbacks run once all are detached: one may answer any of them. */
     pd_list_t detached, *q, *tmp;
@@ -182,17 +204,69 @@ void pd__conn_close(pd_http_conn_t *c)
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
+/* ---- the buffer budget (see server.c) ---- */
+
+/* Leaves the budget's wait list (no resume). */
+static void conn_budget_unwait(pd_http_conn_t *c)
+{
+    if (!c->budget_wait)
+        return;
+    pd_http_server_t *srv = c->srv;
+    c->budget_wait = 0;
+    pd_list_remove(&c->bnode);
+    srv->wait_partial -= c->wait_charged;
+    c->wait_charged = 0;
+    srv->stats.budget_waiting--;
+}
+
+/* After a read: a connection receiving a body while the server holds its whole budget
+ * stops being read and waits. Returns 1 when it waits. */
+static int conn_budget_gate(pd_http_conn_t *c)
+{
+    pd_http_server_t *srv = c->srv;
+    pd__parser_t *p = &c->parser;
+    if (c->closed || c->closing || c->stop_parsing || c->budget_wait ||
+        srv->stats.buffered_bytes < srv->opts.buffer_budget || !pd__parser_busy(p) ||
+        p->in_headers)
+        return 0;
+    if (c->budget_exempt && c->exempt_seq == p->nbegun)
+        return 0; /* resumed to break a stall: finish this body */
+    c->budget_exempt = 0;
+    conn_read_stop(c);
+    c->budget_wait = 1;
+    c->wait_charged = p->cur->charged;
+    pd_list_insert_tail(&srv->budget_wait, &c->bnode);
+    srv->wait_partial += c->wait_charged;
+    srv->stats.budget_waits++;
+    srv->stats.budget_waiting++;
+    pd__srv_tl_set(srv, c, PD__TL_NONE); /* the server's doing, not the client's: no 408 */
+    pd__srv_budget_kick(srv);
+    return 1;
+}
+
+void pd__conn_budget_resume(pd_http_conn_t *c, int exempt)
+{
+    conn_budget_unwait(c);
+    if (exempt) {
+        c->budget_exempt = 1;
+        c->exempt_seq = c->parser.nbegun;
+    }
+    conn_resume(c);
+    if (!c->closed)
+        conn_update_timer(c);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     pd_http_conn_t *c = req->data;
     free(req);
-    /* Draining: the last answer is out and the FIN sent; do not linger for the client's
-     * EOF (it may keep the connection open until its own timeout). */
-    if (!c->closed && (status < 0 || c->srv->draining))
+    /* The FIN is sent: linger for the client's EOF (bounded by linger_ms), unless it
+     * half-closed already. */
+    if (!c->closed && (status < 0 || c->eof))
         pd__conn_close(c);
 }
 
-/* After the last response: half-close and linger, reading until EOF or the io timeout. */
+/* After the last response: half-close and linger, reading until EOF or linger_ms. */
 static void conn_finish(pd_http_conn_t *c)
 {
     if (c->closing || c->closed)
@@ -210,7 +284,8 @@ static void conn_finish(pd_http_conn_t *c)
         pd__conn_close(c);
         return;
     }
-    pd__srv_tl_set(c->srv, c, PD__TL_IO);
+    conn_read_start(c); /* lingering means reading: it may have stopped (pause, a write) */
+    pd__srv_tl_set(c->srv, c, PD__TL_LINGER);
 }
 
 /* ---- reading ---- */
@@ -222,24 +297,47 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->srv->readbuf, PD__READ_BUF);
 }
 
+/* The client half-closed: no more requests will come. */
+static void conn_peer_eof(pd_http_conn_t *c)
+{
+    c->eof = 1;
+    c->stop_parsing = 1;
+    conn_read_stop(c);
+    pd_http_request_t *partial = pd__parser_abandon(&c->parser);
+    if (partial)
+        pd__srv_req_put(c->srv, partial);
+    free(c->stash);
+    c->stash = NULL;
+    c->stash_len = 0;
+    if (pd_list_empty(&c->queue) && !c->nwriting) {
+        pd__conn_close(c); /* nothing left to answer */
+        return;
+    }
+    pd_http_request_t *last = pd_list_entry(pd_list_tail(&c->queue), pd_http_request_t, link);
+    if (last->state == PD__REQ_ANSWERED && !c->nwriting)
+        pd__srv_mark_dirty(c->srv, c); /* (an answer still to come says Connection: close) */
+    conn_update_timer(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     pd_http_conn_t *c = s->data;
     (void)buf;
     if (nread < 0) {
-        /* EOF or error: the client is gone. Send what is already answered (a client that
-         * half-closed after its last request still gets it), cancel the rest. */
         if (nread == UV_EOF && !c->closing)
-            pd__conn_flush(c);
-        pd__conn_close(c);
+            conn_peer_eof(c); /* a half-close: answer what is queued (see the top) */
+        else
+            pd__conn_close(c); /* a reset or an error: gone; lingering: done */
         return;
     }
     if (nread == 0 || c->closing || c->stop_parsing)
         return; /* discard: lingering after the last response */
     c->parser.now_ns = uv_hrtime();
     conn_feed(c, c->srv->readbuf, (size_t)nread);
-    if (!c->closed)
+    if (!c->closed) {
         conn_update_timer(c);
+        conn_budget_gate(c);
+    }
 }
 
 static void conn_read_start(pd_http_conn_t *c)
@@ -285,7 +383,7 @@ static void conn_feed(pd_http_conn_t *c, const char *data, size_t len)
 /* Resumes parsing after a pipeline pause once the queue has room again. */
 static void conn_resume(pd_http_conn_t *c)
 {
-    if (c->closed || c->closing || c->stop_parsing || c->reading ||
+    if (c->closed || c->closing || c->stop_parsing || c->reading || c->budget_wait ||
         c->nqueued >= c->srv->opts.max_pipeline)
         return;
     pd__parser_resume(&c->parser);
@@ -297,7 +395,7 @@ static void conn_resume(pd_http_conn_t *c)
         c->parser.now_ns = uv_hrtime();
         conn_feed(c, s, n);
         free(s);
-        if (c->closed || c->stash)
+        if (c->closed || c->stash || conn_budget_gate(c))
             return;
     }
     if (!c->stop_parsing)
@@ -338,6 +436,10 @@ static void conn_error(pd_http_conn_t *c, int status)
         r->path = "-";
     if (r->recv_ns == 0)
         r->recv_ns = uv_hrtime();
+    const pd_route_t *rt = NULL;
+    if (r->route == NULL && r->path[0] == '/' &&
+        pd_router_match(srv->router, r->method, r->path, &rt, NULL, 0) == PD_ROUTE_FOUND)
+        r->route = rt->path; /* a 408 or 413 of POST /predict is counted as /predict's */
     r->keep_alive = 0;
     r->close_after = 1;
     c->stop_parsing = 1;
@@ -346,7 +448,8 @@ static void conn_error(pd_http_conn_t *c, int status)
     case 408: srv->stats.rejected_timeout++; break;
     case 413: srv->stats.rejected_body_size++; break;
     case 431: srv->stats.rejected_header_size++; break;
-    case 503: srv->stats.rejected_connections++; break;
+    case 503: break; /* counted where it is decided (pd__conn_accept_fd, the listener) */
+    case 501: srv->stats.rejected_malformed++; break; /* a transfer coding not supported */
     case 500: break;
     default:
         status = 400;
@@ -357,11 +460,12 @@ static void conn_error(pd_http_conn_t *c, int status)
 
 /* ---- accept ---- */
 
-void pd__conn_accept(pd_http_server_t *srv)
+void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit)
 {
     pd_http_conn_t *c = calloc(1, sizeof *c);
     if (c == NULL || uv_tcp_init(srv->loop, &c->tcp) < 0) {
         free(c);
+        close(fd);
         pd_log_error("accept: out of memory");
         return;
     }
@@ -370,16 +474,25 @@ void pd__conn_accept(pd_http_server_t *srv)
     pd_list_init(&c->queue);
     pd_list_init(&c->tnode);
     pd_list_init(&c->dnode);
+    pd_list_init(&c->bnode);
     pd__parser_init(&c->parser, &srv->opts, &g_cbs, c);
+    c->parser.charge = &srv->stats.buffered_bytes;
     pd_list_insert_head(&srv->conns, &c->node);
     srv->stats.open_connections++;
-    if (uv_accept((uv_stream_t *)&srv->listener, (uv_stream_t *)&c->tcp) < 0) {
+    if (uv_tcp_open(&c->tcp, fd) < 0) {
+        close(fd);
         pd__conn_close(c);
         return;
     }
     srv->stats.accepted_total++;
     uv_tcp_nodelay(&c->tcp, 1);
+    if (over_fd_limit) {
+        conn_read_start(c);
+        conn_error(c, 503); /* counted as rejected_fd_limit by the listener */
+        return;
+    }
     if (srv->stats.open_connections > srv->opts.max_connections) {
+        srv->stats.rejected_connections++;
         conn_read_start(c);
         conn_error(c, 503);
         return;
@@ -412,8 +525,9 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         pd__srv_check_drained(srv);
         return 0;
     }
-    /* The last request of a draining connection closes it. */
-    if (srv->draining && pd_list_next(&r->link) == &c->queue && !pd__parser_busy(&c->parser))
+    /* The last request of a draining or half-closed connection closes it. */
+    if ((srv->draining || c->eof) && pd_list_next(&r->link) == &c->queue &&
+        !pd__parser_busy(&c->parser))
         r->keep_alive = 0;
     if (!r->keep_alive)
         r->close_after = 1;
@@ -428,6 +542,18 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
         pd_buf_reset(&r->out);
         r->close_after = 1;
     }
+    /* The body is no longer needed (the handler is done with req): give it back now; the
+     * answer is held until written (never refused: see buffer_budget). */
+    srv->stats.buffered_bytes -= r->charged;
+    r->charged = r->out.len;
+    srv->stats.buffered_bytes += r->out.len;
+    if (r->body_buf.cap > PD__REQ_KEEP_BUF) {
+        pd_buf_free(&r->body_buf);
+        r->body = "";
+        r->body_len = 0;
+    }
+    if (!pd_list_empty(&srv->budget_wait))
+        pd__srv_budget_kick(srv);
     if (srv->hooks.after_response)
         srv->hooks.after_response(srv->hooks.ud, r, status, r->out.len, dur);
     if (srv->opts.access_log)
@@ -451,8 +577,8 @@ static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
         conn_finish(c);
         return;
     }
-    if (c->srv->draining && pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser)) {
-        pd__conn_close(c);
+    if (c->eof && pd_list_empty(&c->queue)) {
+        pd__conn_close(c); /* half-closed and all answered (each write is complete) */
         return;
     }
     conn_resume(c);
@@ -476,6 +602,19 @@ static void on_write(uv_write_t *w, int status)
     pd_http_request_t *first = c->closed ? NULL : queue_first(c);
     if (first && first->state == PD__REQ_ANSWERED)
         pd__srv_mark_dirty(c->srv, c);
+}
+
+/* Bytes written and not yet acknowledged by the client: libuv's queue plus the kernel's
+ * send queue (which may hold megabytes that a slow reader drains without the socket
+ * becoming writable for a long while). It shrinks exactly when the client reads. */
+static size_t conn_unsent(pd_http_conn_t *c)
+{
+    size_t n = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    uv_os_fd_t fd;
+    int q = 0;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &q) == 0 && q > 0)
+        n += (size_t)q;
+    return n;
 }
 
 void pd__conn_flush(pd_http_conn_t *c)
@@ -529,49 +668,76 @@ void pd__conn_flush(pd_http_conn_t *c)
     }
     c->nwriting = n;
     c->wclose = (uint8_t)close_after;
+    c->wq_mark = conn_unsent(c);
     conn_read_stop(c); /* backpressure: no new requests while the client does not read */
     pd__srv_tl_set(c->srv, c, PD__TL_IO);
 }
 
 /* ---- timers and draining ---- */
 
+/* The io deadline of a request being received: its headers must arrive within
+ * header_timeout_ms from its first byte (however steadily they drip in), its body must not
+ * stall for that long (each read that brings body bytes renews it). A connection busy with
+ * one request after another is therefore never cut off: each request gets its own. */
 static void conn_update_timer(pd_http_conn_t *c)
 {
-    if (c->closed || c->closing || c->nwriting)
-        return; /* lingering and blocked writes stay on the io list */
-    if (pd__parser_busy(&c->parser)) {
-        if (c->tlist != PD__TL_IO)
-            pd__srv_tl_set(c->srv, c, PD__TL_IO); /* from the request's first bytes */
+    if (c->closed || c->closing || c->nwriting || c->budget_wait)
+        return; /* lingering, blocked writes and waits for the budget keep their list */
+    pd__parser_t *p = &c->parser;
+    if (pd__parser_busy(p)) {
+        if (c->tlist != PD__TL_IO || c->timed_seq != p->nbegun ||
+            (p->body_progress && !p->in_headers)) {
+            c->timed_seq = p->nbegun;
+            pd__srv_tl_set(c->srv, c, PD__TL_IO);
+        }
+        p->body_progress = 0;
     } else if (pd_list_empty(&c->queue)) {
-        pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
+        if (!c->srv->draining)
+            pd__srv_tl_set(c->srv, c, PD__TL_IDLE);
+        else if (c->tlist != PD__TL_LINGER)
+            pd__srv_tl_set(c->srv, c, PD__TL_LINGER); /* its grace, see pd__conn_drain */
     } else {
         pd__srv_tl_set(c->srv, c, PD__TL_NONE); /* a handler is working */
     }
 }
 
+/* Draining (issue 14, defect 6): an idle keep-alive connection is not closed at once - a
+ * request its client is sending right now would get neither an answer nor "Connection:
+ * close". It keeps reading for linger_ms: a request that arrives is answered with
+ * Connection: close (cb_req_done), and then the connection half-closes and lingers as
+ * after any last answer; if none arrives, FIN and linger (pd__conn_timeout). A connection
+ * with requests in flight finishes them, the last answer saying Connection: close. */
 void pd__conn_drain(pd_http_conn_t *c)
 {
-    if (c->closed)
-        return;
-    if (c->closing && !c->nwriting) {
-        pd__conn_close(c); /* lingering after its last response: nothing more to send */
-        return;
-    }
-    if (pd_list_empty(&c->queue) && !pd__parser_busy(&c->parser) && !c->nwriting)
-        pd__conn_close(c);
+    if (c->closed || c->closing)
+        return; /* lingering after its last answer: bounded by linger_ms */
+    conn_update_timer(c);
 }
 
 void pd__conn_timeout(pd_http_conn_t *c)
 {
     if (c->closed)
         return;
-    if (c->closing || c->nwriting) {
+    if (c->nwriting && !c->closing) {
+        /* A blocked write is cut off only when it made no progress for a whole timeout:
+         * a slow reader that keeps reading gets its whole answer (issue 14, defect 5). */
+        size_t left = conn_unsent(c);
+        if (left < c->wq_mark) {
+            c->wq_mark = left;
+            pd__srv_tl_set(c->srv, c, PD__TL_IO);
+            return;
+        }
+        pd__conn_close(c);
+    } else if (c->closing || c->nwriting) {
         pd__conn_close(c);
     } else if (pd__parser_busy(&c->parser)) {
         conn_error(c, 408);
         pd__srv_tl_set(c->srv, c, PD__TL_IO);
     } else if (pd_list_empty(&c->queue)) {
         c->srv->stats.idle_closed++;
-        pd__conn_close(c);
+        if (c->srv->draining)
+            conn_finish(c); /* its grace passed without a request: FIN, then linger */
+        else
+            pd__conn_close(c);
     }
 }

@@ -12,8 +12,10 @@
  * Request lifetime: a pd_http_request_t handed to a handler stays valid until the handler
  * (or whoever it passed the request to) calls pd_http_respond() on it - exactly once -
  * even if the connection closed meanwhile. When a connection goes away with an unanswered
- * request, the server calls the request's abort callback (pd_http_request_on_abort) on the
- * loop thread; respond must still be called afterwards, and then only frees the request.
+ * request - a reset, a failed write, a timeout; not a half-close (the client's EOF after its
+ * requests: those are still answered, see conn.c) - the server calls the request's abort
+ * callback (pd_http_request_on_abort) on the loop thread; respond must still be called
+ * afterwards, and then only frees the request.
  *
  * Threading: every function here must be called on the loop thread. */
 #ifndef PD_HTTP_H
@@ -28,8 +30,9 @@
 #include "util/list.h"
 
 /* Defaults of the limits, each one a field of pd_http_options_t. `predictd serve` exposes
- * max_connections, max_header_size, max_body_size and the keep-alive, header and shutdown
- * timeouts as flags; max_headers, max_pipeline and backlog are set only through the struct. */
+ * max_connections, max_header_size, max_body_size and the keep-alive, header, shutdown and
+ * linger timeouts as flags; max_headers, max_pipeline and backlog are set only through the
+ * struct. */
 #define PD_HTTP_DEFAULT_MAX_CONNECTIONS 20000
 #define PD_HTTP_DEFAULT_MAX_HEADER_SIZE (16u * 1024u)      /* request line + headers -> 431 */
 #define PD_HTTP_DEFAULT_MAX_HEADERS 100                     /* header lines -> 431 */
@@ -37,10 +40,19 @@
                                                                keeps this many offsets) */
 #define PD_HTTP_DEFAULT_MAX_BODY_SIZE (16u * 1024u * 1024u) /* -> 413: 10,000 rows of a wide model */
 #define PD_HTTP_DEFAULT_KEEPALIVE_MS 5000                   /* idle keep-alive -> silent close */
-#define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* slow headers/body -> 408 */
+#define PD_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000             /* -> 408: headers not complete
+                                                               this long after the request's
+                                                               first byte, or a body that
+                                                               made no progress this long */
 #define PD_HTTP_DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
+#define PD_HTTP_DEFAULT_LINGER_MS 1000                      /* reading after our FIN; and on
+                                                               shutdown, how long an idle
+                                                               keep-alive connection stays
+                                                               open for a last request */
 #define PD_HTTP_DEFAULT_MAX_PIPELINE 64                     /* unanswered requests per connection */
 #define PD_HTTP_DEFAULT_BACKLOG 4096                       /* pending accepts (listen) */
+#define PD_HTTP_DEFAULT_BUFFER_BUDGET ((size_t)256 << 20)   /* bodies + answers held, all
+                                                               connections together */
 #define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
 #define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
 
@@ -67,7 +79,9 @@ struct pd_http_request_s {
     void *route_ctx;          /* the ctx given to pd_router_add for the matched route;
                                  NULL for the router's fallback */
     const char *route;        /* the matched route's pattern ("/v1/models/{name}:predict",
-                                 lives as long as the router); NULL for the fallback */
+                                 lives as long as the router); NULL for the fallback; for
+                                 the server's own errors (408, 413, ...) the route of the
+                                 path when the headers were complete, else NULL */
     int route_status;         /* 0 when a route matched; 404 or 405 when the router's
                                  fallback handler got the request */
     const char *allow;        /* for 405: the path's methods ("GET, POST"), else "" */
@@ -80,6 +94,8 @@ struct pd_http_request_s {
     pd_http_abort_cb abort_cb;
     void *abort_arg;
     int state;                /* PD__REQ_* (internal.h) */
+    size_t charged;           /* bytes of body_buf and out counted in the server's
+                                 buffered_bytes (given back when it is recycled) */
     int status;               /* response status once answered */
     uint32_t nparams;         /* the matched route's {params} (values in params_buf) */
     struct {
@@ -106,12 +122,13 @@ typedef struct {
     /* Right after the handler returned (it may have answered and so recycled the request,
      * which is why the request is not passed). */
     void (*after_handler)(void *ud);
-    /* When a response was formatted (also for 400/408/413/431/500/503 the server answers
+    /* When a response was formatted (also for 400/408/413/431/500/501/503 the server answers
      * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */
     void (*after_response)(void *ud, const pd_http_request_t *req, int status,
                            size_t bytes_out, uint64_t duration_ns);
     /* Formats the body of an answer the server gives itself - 400 (malformed request),
-     * 408, 413, 431, 500 and 503 (over max_connections) - in the app's protocol: append
+     * 408, 413, 431, 500, 501 (a transfer coding other than chunked) and 503 (over
+     * max_connections or the fd limit) - in the app's protocol: append
      * the body to `body` (empty on entry; the server's, valid during the call, at most
      * PD_HTTP_ERROR_BODY_MAX bytes) and set *content_type to a string that outlives the
      * server (e.g. a literal). Return 0, or a negative PD_E* code to get the default: the
@@ -135,7 +152,21 @@ typedef struct {
     uint32_t keepalive_ms;
     uint32_t header_timeout_ms;
     uint32_t shutdown_timeout_ms;
+    uint32_t linger_ms;       /* a connection the server closes reads (and discards) this
+                                 long after its FIN, so the client sees the last answer
+                                 rather than a reset; draining, an idle keep-alive
+                                 connection waits this long (answering a request that
+                                 arrives with Connection: close) before its FIN */
     uint32_t backlog;         /* 0 = the default */
+    size_t buffer_budget;     /* process-wide bytes of request bodies (until answered) and
+                                 formatted answers (until written) the server holds; past
+                                 it, a connection receiving a body is not read (after at
+                                 most one more read of 64 KiB) until the held bytes drain
+                                 below it; header-only requests go on. Answers are never
+                                 refused and are sent whole, so the answers of bodies
+                                 admitted under the budget may pass it (a 422 that echoes
+                                 its body is 6x the body): then no body is read until they
+                                 are written. 0 = the default */
     int access_log;           /* log one INFO line per response */
 } pd_http_options_t;
 
@@ -146,11 +177,16 @@ typedef struct {
     uint64_t accepted_total;         /* connections accepted (incl. rejected ones) */
     uint64_t requests_total;         /* requests answered */
     uint64_t rejected_connections;   /* over max_connections -> 503 */
+    uint64_t rejected_fd_limit;      /* accepted with the reserve fd at the open-file
+                                        limit -> 503 */
     uint64_t rejected_header_size;   /* 431 */
     uint64_t rejected_body_size;     /* 413 */
     uint64_t rejected_timeout;       /* 408 */
-    uint64_t rejected_malformed;     /* 400 */
+    uint64_t rejected_malformed;     /* 400, and 501 for a transfer coding not supported */
     uint64_t idle_closed;            /* keep-alive connections closed for idleness */
+    uint64_t buffered_bytes;         /* bodies and answers held now (see buffer_budget) */
+    uint64_t budget_waits;           /* times a connection stopped being read for it */
+    uint64_t budget_waiting;         /* connections not read now because of it */
 } pd_http_stats_t;
 
 /* Fills *o with the defaults above. */
@@ -169,7 +205,9 @@ int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, cha
 /* The port actually bound (useful with port 0), or -1. */
 int pd_http_server_port(const pd_http_server_t *srv);
 /* Starts a graceful shutdown: stop accepting, readiness false, finish every request in
- * flight, close idle connections; after shutdown_timeout_ms close what is left. When all
+ * flight (their answers say Connection: close), close idle keep-alive connections
+ * gracefully (a request already sent is answered with Connection: close; after linger_ms
+ * without one, FIN, then linger); after shutdown_timeout_ms close what is left. When all
  * is done the server's handles are closed, so uv_run returns once the app closed its own.
  * Idempotent. */
 void pd_http_server_shutdown(pd_http_server_t *srv);
@@ -181,6 +219,8 @@ int pd_http_server_draining(const pd_http_server_t *srv);
 int pd_http_server_drained(const pd_http_server_t *srv);
 /* The counters; the pointer lives as long as the server. */
 const pd_http_stats_t *pd_http_server_stats(const pd_http_server_t *srv);
+/* The options in force (defaults filled in); the pointer lives as long as the server. */
+const pd_http_options_t *pd_http_server_options(const pd_http_server_t *srv);
 /* Frees the server. Call after uv_run returned (drained), and after the app answered every
  * request it held: a later pd_http_respond would use freed memory. Accepts NULL. */
 void pd_http_server_destroy(pd_http_server_t *srv);
@@ -194,8 +234,9 @@ int pd_http_respond(pd_http_request_t *req, int status, const char *content_type
                     const char *extra_headers, const char *body, size_t len);
 /* Shorthand: a JSON body (content type application/json). */
 int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, size_t len);
-/* Registers `cb(req, arg)` to run if the connection goes away before the answer; replaces
- * an earlier registration. `arg` is borrowed until respond. */
+/* Registers `cb(req, arg)` to run if the connection goes away (is reset, fails a write,
+ * times out - a half-close does not count) before the answer; replaces an earlier
+ * registration. `arg` is borrowed until respond. */
 void pd_http_request_on_abort(pd_http_request_t *req, pd_http_abort_cb cb, void *arg);
 /* 1 while the request's connection is still open. */
 int pd_http_request_connected(const pd_http_request_t *req);

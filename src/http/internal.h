@@ -52,6 +52,11 @@ struct pd__parser_s {
     uint8_t field_open;      /* a header name is being received */
     int err_status;          /* status chosen by a callback that failed (413, 431, 503) */
     uint64_t now_ns;         /* receive time stamped on requests begun in this chunk */
+    size_t body_expect;      /* the current body's Content-Length, or SIZE_MAX */
+    uint32_t nbegun;         /* messages begun so far (tells a new request from the last) */
+    uint64_t *charge;        /* body bytes are added here and to cur->charged (the
+                                server's buffered_bytes), or NULL */
+    uint8_t body_progress;   /* body bytes arrived since the owner last cleared it */
 };
 
 #define PD__PARSE_OK 0
@@ -69,6 +74,9 @@ int pd__parser_feed(pd__parser_t *p, const char *data, size_t len, size_t *consu
 void pd__parser_resume(pd__parser_t *p);
 /* 1 while a message has begun and is not complete. */
 int pd__parser_busy(const pd__parser_t *p);
+/* Gives up the message being received (its client half-closed): returns it (the owner
+ * takes it) or NULL; p must not be fed again. */
+pd_http_request_t *pd__parser_abandon(pd__parser_t *p);
 
 /* ---- request.c ---- */
 /* A zeroed request with empty buffers, or NULL. */
@@ -107,15 +115,26 @@ struct pd_http_conn_s {
     pd_list_t tnode;                 /* in the timeout list named by tlist */
     pd_list_t dnode;                 /* in srv->dirty while it needs a flush */
     uint64_t deadline;               /* loop ms when the timeout fires */
+    uint32_t timed_seq;              /* parser.nbegun of the request the io deadline is for */
     uv_write_t *wreq;                /* allocated when a write could not finish at once */
     char *stash;                     /* unparsed bytes kept while paused */
     size_t stash_len;
     uint32_t nwriting;               /* requests at the head whose bytes are in wreq */
+    size_t wq_mark;                  /* bytes of wreq still unwritten at the last deadline */
     uint8_t tlist;                   /* PD__TL_* */
     uint8_t reading, closing, closed, stop_parsing, wclose;
+    uint8_t eof;                     /* the client half-closed: answer what is queued, close */
+    uint8_t budget_wait;             /* in srv->budget_wait (bnode), not read */
+    uint8_t budget_exempt;           /* resumed to break a stall: its body may finish */
+    uint32_t exempt_seq;             /* parser.nbegun of the body that may finish */
+    size_t wait_charged;             /* its partial body's bytes while waiting */
+    pd_list_t bnode;                 /* in srv->budget_wait while budget_wait */
 };
 
-enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2 };
+/* Timeout lists: IDLE keep-alive (keepalive_ms), IO a request arriving or a blocked write
+ * (header_timeout_ms), LINGER reading after our FIN, or an idle connection's grace while
+ * draining (linger_ms). */
+enum { PD__TL_NONE = 0, PD__TL_IDLE = 1, PD__TL_IO = 2, PD__TL_LINGER = 3 };
 
 /* Timeout list (of pd_http_conn_t.tnode): every member has the same timeout, so appending
  * keeps it sorted by deadline. */
@@ -126,20 +145,30 @@ typedef struct {
 
 struct pd_http_server_s {
     uv_loop_t *loop;
-    uv_tcp_t listener;
+    uv_poll_t lpoll;           /* watches lfd (initialized by listen) */
+    int lfd;                   /* the listening socket, or -1 */
+    int reserve_fd;            /* /dev/null, given up to answer 503 at the fd limit; or -1 */
+    uv_timer_t accept_retry;   /* while accepting is paused at the fd limit */
+    uint64_t fd_log_ms;        /* loop time of the last fd-limit log line */
+    unsigned fd_log_quiet;     /* fd-limit 503s not logged since */
+    uint8_t accept_paused;
     uv_timer_t timer;          /* fires at the earliest connection deadline */
     uv_timer_t shutdown_timer;
     uv_check_t flush_check;    /* flushes dirty connections once per loop iteration */
+    uv_idle_t flush_idle;      /* active while some are dirty: the loop turns to flush */
     pd_http_options_t opts;
     const pd_router_t *router;
     pd_http_hooks_t hooks;
     pd_http_stats_t stats;
     pd_list_t conns;           /* all open connections (pd_http_conn_t.node), newest first */
     pd_list_t dirty;           /* connections with answered requests to write (.dnode) */
-    pd__tlist_t idle, io;
+    pd__tlist_t idle, io, linger;
     pd_list_t free_reqs;       /* recycled requests (.link), used as a LIFO */
     uint32_t nfree;
     pd_list_t detached;        /* requests whose connection died, held by handlers */
+    pd_list_t budget_wait;     /* connections waiting for the buffer budget (.bnode), FIFO */
+    uint64_t wait_partial;     /* bytes of the partial bodies of those connections */
+    uv_idle_t budget_idle;     /* runs the resumes decided by pd__srv_budget_kick */
     pd_buf_t errbody;          /* hooks.error_body's output, copied by the respond */
     char *readbuf;             /* PD__READ_BUF bytes, shared by every read */
     int port;
@@ -148,7 +177,10 @@ struct pd_http_server_s {
 };
 
 /* conn.c */
-void pd__conn_accept(pd_http_server_t *srv);
+/* Takes an accepted, non-blocking socket fd as a new connection (the fuzz target feeds
+ * socket pairs through here too); over_fd_limit, or over max_connections: answer 503
+ * and close. */
+void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit);
 /* Starts closing a connection: aborts unanswered requests, frees the rest. */
 void pd__conn_close(pd_http_conn_t *c);
 /* Writes the answered requests at the head of the queue (from the flush check). */
@@ -164,6 +196,17 @@ void pd__srv_req_put(pd_http_server_t *srv, pd_http_request_t *req);
 void pd__srv_mark_dirty(pd_http_server_t *srv, pd_http_conn_t *c);
 void pd__srv_tl_set(pd_http_server_t *srv, pd_http_conn_t *c, int which);
 void pd__srv_conn_gone(pd_http_server_t *srv, pd_http_conn_t *c);
+/* Buffered bytes were given back or a connection started waiting: resume waiting
+ * connections (on the next loop turn) while there is room, or the oldest one alone when
+ * every byte held belongs to waiting bodies (which would otherwise wait forever). */
+void pd__srv_budget_kick(pd_http_server_t *srv);
+/* conn.c: ends c's wait for the budget and resumes reading (exempt: let its current body
+ * finish whatever the budget says). */
+void pd__conn_budget_resume(pd_http_conn_t *c, int exempt);
+/* A connection's descriptor was closed: re-open the reserve, resume accepting. */
+void pd__srv_fd_freed(pd_http_server_t *srv);
+/* Re-opens the reserve and resumes a paused listener. */
+void pd__srv_accept_resume(pd_http_server_t *srv);
 void pd__srv_check_drained(pd_http_server_t *srv);
 
 #endif

@@ -2,6 +2,7 @@
 #include "util/buf.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,9 @@ void pd_buf_reset(pd_buf_t *b)
         b->data[0] = '\0';
 }
 
-int pd_buf_reserve(pd_buf_t *b, size_t extra)
+/* Grows b to hold `extra` more bytes and its NUL, doubling; not past hint + 1 when the
+ * content fits in hint (SIZE_MAX: no hint). */
+static int buf_grow(pd_buf_t *b, size_t extra, size_t hint)
 {
     if (extra > buf_limit(b) - b->len)
         return PD_ETOOBIG;
@@ -51,12 +54,24 @@ int pd_buf_reserve(pd_buf_t *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
+    if (hint < SIZE_MAX && need <= hint + 1 && cap > hint + 1)
+        cap = hint + 1;
     char *p = realloc(b->data, cap);
     if (p == NULL)
         return PD_ENOMEM;
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+int pd_buf_reserve(pd_buf_t *b, size_t extra)
+{
+    return buf_grow(b, extra, SIZE_MAX);
+}
+
+int pd_buf_reserve_hint(pd_buf_t *b, size_t extra, size_t hint)
+{
+    return buf_grow(b, extra, hint < SIZE_MAX ? hint : SIZE_MAX - 1);
 }
 
 int pd_buf_append(pd_buf_t *b, const void *p, size_t n)

@@ -27,6 +27,10 @@ void pd_buf_free(pd_buf_t *b);
 void pd_buf_reset(pd_buf_t *b);
 /* Makes room for `extra` more bytes. Returns 0, PD_ENOMEM or PD_ETOOBIG. */
 int pd_buf_reserve(pd_buf_t *b, size_t extra);
+/* Like pd_buf_reserve, for a buffer whose final length is known (`hint`, e.g. a
+ * Content-Length): it still grows by doubling as bytes arrive, but never allocates more
+ * than hint + 1 bytes while len + extra <= hint. Returns 0, PD_ENOMEM or PD_ETOOBIG. */
+int pd_buf_reserve_hint(pd_buf_t *b, size_t extra, size_t hint);
 /* Appends n bytes from p (p may alias nothing in b). Returns 0, PD_ENOMEM or PD_ETOOBIG. */
 int pd_buf_append(pd_buf_t *b, const void *p, size_t n);
 /* Appends a NUL-terminated string. */

@@ -9,7 +9,9 @@
  * FastAPI's shape ({"detail":[...]} for 422, {"detail":"..."} for 400 and 413). ASan/UBSan
  * catch the rest.
  *
- * Build and run (clang-14 + libclang-rt-14-dev, Debian 12), from the repository root:
+ * `make fuzz` / `make fuzz-quick` build and run it with the other targets (seeds from
+ * seed_corpus.py, see run_fuzzers.py). By hand (clang-14 + libclang-rt-14-dev, Debian 12),
+ * from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     tests/fuzz/fuzz_features.c src/api/features*.c src/api/json_*.c \
  *     src/api/codec_fastapi.c src/api/rows.c src/util/buf.c src/util/error.c \

@@ -1,6 +1,7 @@
 /* test_http_async.c - the contract endpoints build on, with a real server on loopback:
  * handlers that answer later still answer in request order; a request whose connection
- * closed stays valid, gets its abort callback, and is freed by respond; a graceful
+ * was reset stays valid, gets its abort callback, and is freed by respond; a client that
+ * half-closed (shutdown(SHUT_WR)) after its request still gets the answer; a graceful
  * shutdown waits for unanswered requests. The client runs in a thread with blocking
  * sockets; the server's loop runs in the test thread. All waits are bounded. */
 #include <setjmp.h>
@@ -34,7 +35,8 @@ typedef struct {
     /* client thread */
     char reply[4096];
     size_t reply_len;
-    int mode; /* 0: pipelined order test, 1: disconnect test */
+    int mode; /* 0: pipelined order test, 1: disconnect (reset) test, 2: half-close test */
+    int ticks;
 } fx_t;
 
 static void on_abort(pd_http_request_t *req, void *arg)
@@ -99,11 +101,22 @@ static void *client(void *arg)
         while (f->reply_len < sizeof f->reply - 1 &&
                (n = read(s, f->reply + f->reply_len, sizeof f->reply - 1 - f->reply_len)) > 0)
             f->reply_len += (size_t)n;
-    } else {
+    } else if (f->mode == 1) {
         const char req[] = "GET /defer HTTP/1.1\r\n\r\n";
         if (write(s, req, sizeof req - 1) < 0)
             return NULL;
         usleep(100000);
+        struct linger lg = {1, 0}; /* close with a reset: the client is gone */
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    } else {
+        /* a request, the start of another, then shutdown(SHUT_WR): the client still reads */
+        const char req[] = "GET /defer HTTP/1.1\r\n\r\nGET /now HTTP/1.1\r\nHost:";
+        if (write(s, req, sizeof req - 1) < 0 || shutdown(s, SHUT_WR) < 0)
+            return NULL;
+        ssize_t n;
+        while (f->reply_len < sizeof f->reply - 1 &&
+               (n = read(s, f->reply + f->reply_len, sizeof f->reply - 1 - f->reply_len)) > 0)
+            f->reply_len += (size_t)n;
     }
     close(s);
     return NULL;
@@ -137,6 +150,21 @@ static void answer_after_abort(uv_timer_t *t)
         pd_http_respond(f->held[0], 200, NULL, NULL, PD_LIT("late"));
         f->nheld = 0;
     }
+}
+
+/* Timer: the client half-closed after its request; 100 ms later (the EOF has been read by
+ * then) the request must still be connected and not aborted: answer it. */
+static void answer_after_half_close(uv_timer_t *t)
+{
+    fx_t *f = t->data;
+    if (f->nheld < 1 || ++f->ticks < 20)
+        return;
+    uv_timer_stop(t);
+    assert_int_equal(f->aborts, 0);
+    assert_true(pd_http_request_connected(f->held[0]));
+    pd_http_respond(f->held[0], 200, "text/plain", NULL, PD_LIT("late"));
+    f->nheld = 0;
+    pd_http_server_shutdown(f->srv);
 }
 
 static void run(fx_t *f, uv_timer_cb cb)
@@ -194,11 +222,28 @@ static void test_abort_then_respond_frees(void **state)
     assert_int_equal(f.after_responses, 1);
 }
 
+static void test_half_close_is_answered_then_closed(void **state)
+{
+    (void)state;
+    static fx_t f;
+    memset(&f, 0, sizeof f);
+    f.mode = 2;
+    run(&f, answer_after_half_close);
+    f.reply[f.reply_len] = '\0';
+    assert_int_equal(f.aborts, 0);
+    /* one answer (the half-received second request is dropped), then the server's EOF */
+    assert_non_null(strstr(f.reply, "\r\n\r\nlate"));
+    assert_non_null(strstr(f.reply, "Connection: close\r\n"));
+    assert_null(strstr(strstr(f.reply, "late"), "HTTP/1.1"));
+    assert_int_equal(f.after_responses, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_later_answers_keep_request_order),
         cmocka_unit_test(test_abort_then_respond_frees),
+        cmocka_unit_test(test_half_close_is_answered_then_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
 /* test_http_parser.c - request assembly and limits without sockets: pipelined messages,
  * split reads, chunked de-chunking, header/body limits (431/413 from Content-Length and
- * while de-chunking), malformed input (400), pause/resume, 100-continue detection. */
+ * while de-chunking), malformed input (400), pause/resume, 100-continue detection, and the
+ * strictness of issue 14 (no bytes after chunk data, only "chunked" as a transfer coding,
+ * only HTTP/1.0 and 1.1, no empty header name, chunk extensions bounded, a body buffer that
+ * grows as bytes arrive rather than by Content-Length). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +233,146 @@ static void test_expect_continue(void **state)
     assert_int_equal(f->sink.continues, 1);
 }
 
+
+/* The verdict on a head near the limit is the same however the head is split into reads
+ * (the connection fuzz target compares split and unsplit parses). */
+static void test_header_limit_does_not_depend_on_splits(void **state)
+{
+    fx_t *f = *state;
+    f->opts.max_header_size = 64;
+    for (int pad = 30; pad < 50; pad++) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "GET /x HTTP/1.1\r\nA: %0*d\r\nB:  \r\n\r\n", pad, 7);
+        size_t len = strlen(msg), used;
+        pd__parser_init(&f->p, &f->opts, &cbs, &f->sink);
+        int whole = pd__parser_feed(&f->p, msg, len, &used);
+        pd__req_free(f->p.cur);
+        f->p.cur = NULL;
+        while (f->sink.n > 0)
+            pd__req_free(f->sink.reqs[--f->sink.n]);
+        for (size_t cut = 1; cut < len; cut++) {
+            pd__parser_init(&f->p, &f->opts, &cbs, &f->sink);
+            int rc = pd__parser_feed(&f->p, msg, cut, &used);
+            if (rc == PD__PARSE_OK)
+                rc = pd__parser_feed(&f->p, msg + cut, len - cut, &used);
+            assert_int_equal(rc, whole);
+            pd__req_free(f->p.cur);
+            f->p.cur = NULL;
+            while (f->sink.n > 0)
+                pd__req_free(f->sink.reqs[--f->sink.n]);
+        }
+    }
+}
+
+/* ---- strictness (issue 14, defect 4): what nginx and h2o reject, with 400 and close ---- */
+
+static void test_bytes_after_chunk_data_400(void **state)
+{
+    fx_t *f = *state;
+    /* lenient llhttp skipped the 2 bytes after the chunk's data, and "0\r\n\r\nGET ..."
+     * became a second request smuggled inside the body */
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "2\r\n{}XX0\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"),
+                     400);
+    assert_int_equal(f->sink.n, 0);
+}
+
+static void test_transfer_coding_other_than_chunked_501(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                             "2\r\n{}\r\n0\r\n\r\n"),
+                     501);
+    assert_int_equal(f->sink.n, 0);
+}
+
+static void test_transfer_coding_in_two_headers_501(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding: gzip\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                     501);
+}
+
+static void test_chunked_in_any_case_is_fine(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding:  CHUNKED \r\n\r\n"
+                             "2\r\n{}\r\n0\r\n\r\n"),
+                     PD__PARSE_OK);
+    assert_int_equal(f->sink.n, 1);
+    assert_string_equal(f->sink.reqs[0]->body, "{}");
+}
+
+static void test_http_versions_other_than_1x_400(void **state)
+{
+    static const char *const lines[] = {"GET / HTTP/2.0\r\n\r\n", "GET / HTTP/0.9\r\n\r\n",
+                                        "GET / HTTP/1.2\r\n\r\n", "GET / HTTP/3.0\r\n\r\n"};
+    for (size_t i = 0; i < PD_ARRAY_SIZE(lines); i++) {
+        fx_t *f = *state;
+        pd__parser_init(&f->p, &f->opts, &cbs, &f->sink);
+        assert_int_equal(feed(f, lines[i]), 400);
+        assert_int_equal(f->sink.n, 0);
+        pd__req_free(f->p.cur);
+        f->p.cur = NULL;
+    }
+}
+
+static void test_empty_header_name_400(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "GET / HTTP/1.1\r\n: x\r\n\r\n"), 400);
+    assert_int_equal(f->sink.n, 0);
+}
+
+static void test_space_before_colon_400(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "GET / HTTP/1.1\r\nHost : x\r\n\r\n"), 400);
+}
+
+static void test_chunk_extensions_count_against_the_header_limit(void **state)
+{
+    fx_t *f = *state;
+    f->opts.max_header_size = 256;
+    /* a few short extensions are fine (and ignored) */
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                             "2;a=b\r\n{}\r\n0;c\r\n\r\n"),
+                     PD__PARSE_OK);
+    assert_int_equal(f->sink.n, 1);
+    /* but not without end: 100 chunks of 1 byte with a 10-byte extension each */
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                     PD__PARSE_OK);
+    int rc = PD__PARSE_OK;
+    for (int i = 0; i < 100 && rc == PD__PARSE_OK; i++)
+        rc = feed(f, "1;ext=abcd\r\nx\r\n");
+    assert_int_equal(rc, 431);
+}
+
+static void test_content_length_does_not_reserve_the_body_up_front(void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal(feed(f, "POST /p HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n0123456789"),
+                     PD__PARSE_OK);
+    pd_http_request_t *r = f->p.cur;
+    assert_non_null(r);
+    assert_true(r->body_buf.cap < 64 * 1024); /* grows as bytes arrive */
+    char chunk[4096];
+    memset(chunk, 'x', sizeof chunk);
+    size_t sent = 10, used;
+    while (sent < 1000000) {
+        size_t n = PD_MIN(sizeof chunk, 1000000 - sent);
+        assert_int_equal(pd__parser_feed(&f->p, chunk, n, &used), PD__PARSE_OK);
+        sent += n;
+        if (f->sink.n == 0)
+            assert_true(f->p.cur->body_buf.cap <= 2 * f->p.cur->body_buf.len + 4096);
+    }
+    assert_int_equal(f->sink.n, 1);
+    r = f->sink.reqs[0];
+    assert_int_equal(r->body_len, 1000000);
+    assert_true(r->body_buf.cap <= 1000000 + 1); /* the last growth stops at the length */
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 int main(void)
 {
@@ -241,6 +384,13 @@ int main(void)
         T(test_body_limit_exact_is_fine),   T(test_body_limit_chunked_413),
         T(test_malformed_400),              T(test_conflicting_lengths_400),
         T(test_pause_and_resume),           T(test_expect_continue),
+        T(test_header_limit_does_not_depend_on_splits),
+        T(test_bytes_after_chunk_data_400), T(test_transfer_coding_other_than_chunked_501),
+        T(test_transfer_coding_in_two_headers_501), T(test_chunked_in_any_case_is_fine),
+        T(test_http_versions_other_than_1x_400), T(test_empty_header_name_400),
+        T(test_space_before_colon_400),
+        T(test_chunk_extensions_count_against_the_header_limit),
+        T(test_content_length_does_not_reserve_the_body_up_front),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,12 +86,34 @@ static void test_json_double_matches_python_repr(void **state)
     pd_buf_free(&b);
 }
 
+/* A known final length: growth by doubling, but the last step stops at the length. */
+static void test_reserve_hint(void **state)
+{
+    (void)state;
+    pd_buf_t b;
+    pd_buf_init(&b, 0);
+    char chunk[1000];
+    memset(chunk, 'x', sizeof chunk);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(pd_buf_reserve_hint(&b, sizeof chunk, 100000), 0);
+        assert_int_equal(pd_buf_append(&b, chunk, sizeof chunk), 0);
+        assert_true(b.cap <= 100001);
+        assert_true(b.cap <= 2 * b.len + 256);
+    }
+    assert_int_equal(b.cap, 100001);
+    /* past the hint it grows as usual */
+    assert_int_equal(pd_buf_reserve_hint(&b, 10, 100000), 0);
+    assert_true(b.cap >= 100011);
+    pd_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_and_cap),
         cmocka_unit_test(test_printf_long),
         cmocka_unit_test(test_json_str),
+        cmocka_unit_test(test_reserve_hint),
         cmocka_unit_test(test_json_double_matches_python_repr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
