@@ -483,7 +483,9 @@ static unsigned long long fds_open(void)
     return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own descriptor */
 }
 
-/* Says at start when max_connections cannot be reached within the open-file limit. */
+/* Says at start when max_connections is beyond the open-file limit itself (the few
+ * descriptors the process holds are not counted, so that the default of 20,000 under the
+ * usual limit of 20,000 does not warn at every start; the fd-limit 503 covers the gap). */
 static void warn_fd_limit(const pd_http_server_t *srv)
 {
     struct rlimit rl;
@@ -491,7 +493,7 @@ static void warn_fd_limit(const pd_http_server_t *srv)
         return;
     unsigned long long lim = (unsigned long long)rl.rlim_cur, used = fds_open();
     unsigned long long room = lim > used ? lim - used : 0;
-    if (srv->opts.max_connections > room)
+    if (srv->opts.max_connections > lim)
         pd_log_warn("--max-connections %u exceeds what the open-file limit (%llu, %llu in use) "
                     "leaves: connections beyond about %llu will be answered 503 (raise "
                     "`ulimit -n`)", srv->opts.max_connections, lim, used, room);
