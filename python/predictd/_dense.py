@@ -44,17 +44,19 @@ def _robust(s):
     return step
 
 
-SCALERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
-           "MaxAbsScaler": _maxabs, "RobustScaler": _robust}
+# class name -> converter of a fitted transformer into its `steps` entry (a model type
+# with the transform role, docs/model-types.md). Exact scikit-learn classes only.
+TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
+                "MaxAbsScaler": _maxabs, "RobustScaler": _robust}
 
 
-def scaler_step(s):
-    """The `steps` entry of a fitted scaler; UnsupportedError for any other transformer."""
-    fn = SCALERS.get(type(s).__name__)
+def transformer_step(s):
+    """The `steps` entry of a fitted transformer; UnsupportedError for any other one."""
+    fn = TRANSFORMERS.get(type(s).__name__)
     if fn is None or type(s).__module__.split(".")[0] != "sklearn":
         raise UnsupportedError(
             "%s is not supported as a pipeline step; supported transformers: %s"
-            % (est_name(s), ", ".join(sorted(SCALERS))))
+            % (est_name(s), ", ".join(sorted(TRANSFORMERS))))
     return fn(s)
 
 

@@ -131,7 +131,7 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     _check_fitted(estimator)
     for s in scalers:
         _check_fitted(s)
-    steps = [_dense.scaler_step(s) for s in scalers]
+    steps = [_dense.transformer_step(s) for s in scalers]
     convert, classifier = conv
     steps.append(convert(final))
     n_features = getattr(estimator, "n_features_in_", None)

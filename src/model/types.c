@@ -1,0 +1,23 @@
+/* types.c - the one list of model types (part.h). A file's step {"type": "..."} is looked
+ * up here; the order only decides the order names are listed in error messages. Adding a
+ * type: declare its ops table below and add it to the list (docs/model-types.md). */
+#include <stddef.h>
+
+#include "model/part.h"
+
+extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
+    pd__maxabs_scaler_ops, pd__robust_scaler_ops;
+extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops;
+
+const pd__part_ops_t *const pd__part_types[] = {
+    /* transformers */
+    &pd__standard_scaler_ops,
+    &pd__minmax_scaler_ops,
+    &pd__maxabs_scaler_ops,
+    &pd__robust_scaler_ops,
+    /* estimators */
+    &pd__linear_ops,
+    &pd__trees_ops,
+    &pd__mlp_ops,
+    NULL,
+};
