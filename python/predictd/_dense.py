@@ -44,10 +44,14 @@ def _robust(s):
     return step
 
 
+def _binarizer(s):
+    return {"type": "binarizer", "threshold": scalar(s.threshold, "Binarizer.threshold")}
+
+
 # class name -> converter of a fitted transformer into its `steps` entry (a model type
 # with the transform role, docs/model-types.md). Exact scikit-learn classes only.
 TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
-                "MaxAbsScaler": _maxabs, "RobustScaler": _robust}
+                "MaxAbsScaler": _maxabs, "RobustScaler": _robust, "Binarizer": _binarizer}
 
 
 def transformer_step(s):
@@ -91,12 +95,14 @@ def logistic_regression(est):
         if coef.shape[0] != 1:
             raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s"
                                    % (coef.shape,))
+        step = {"type": "linear", "link": "logistic",
+                "coef": matrix(coef, what + ".coef_"), "intercept": floats(icpt, what)}
         if not _logistic_is_ovr(est):
             # multinomial on two classes: softmax([-z, z]) = [1 - s(2z), s(2z)]; doubling
-            # every term is exact in binary floating point, so 2z is computed bit for bit.
-            coef, icpt = coef * 2.0, icpt * 2.0
-        return {"type": "linear", "link": "logistic",
-                "coef": matrix(coef, what + ".coef_"), "intercept": floats(icpt, what)}
+            # is exact in binary floating point, so 2z is computed bit for bit, and
+            # decision_function stays z as scikit-learn returns it.
+            step["proba_scale"] = 2.0
+        return step
     if coef.shape[0] != n_classes:
         raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s" % (coef.shape,))
     return {"type": "linear", "link": "ovr" if _logistic_is_ovr(est) else "softmax",

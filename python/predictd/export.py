@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _trees
+from . import _dense, _linear, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
@@ -50,6 +50,25 @@ _ESTIMATORS = {
     "MLPClassifier": (lambda e: _dense.mlp(e, True), True),
     "MLPRegressor": (lambda e: _dense.mlp(e, False), False),
 }
+# The linear family (_linear.py).
+_ESTIMATORS.update({name: (_linear.regressor, False) for name in (
+    "LinearSVR", "SGDRegressor", "PassiveAggressiveRegressor", "HuberRegressor",
+    "QuantileRegressor", "BayesianRidge", "ARDRegression", "Lars", "LassoLars",
+    "LassoLarsIC", "LarsCV", "LassoLarsCV", "OrthogonalMatchingPursuit",
+    "OrthogonalMatchingPursuitCV", "TheilSenRegressor", "RidgeCV", "LassoCV",
+    "ElasticNetCV")})
+_ESTIMATORS.update({name: (_linear.glm, False) for name in (
+    "TweedieRegressor", "PoissonRegressor", "GammaRegressor")})
+_ESTIMATORS.update({name: (_linear.classifier, True) for name in (
+    "LinearSVC", "Perceptron", "PassiveAggressiveClassifier", "RidgeClassifier",
+    "RidgeClassifierCV")})
+_ESTIMATORS.update({
+    "SGDClassifier": (_linear.sgd_classifier, True),
+    "LinearDiscriminantAnalysis": (_linear.lda, True),
+    "MultinomialNB": (_linear.multinomial_nb, True),
+    "ComplementNB": (_linear.complement_nb, True),
+    "BernoulliNB": (_linear.bernoulli_nb, True),
+})
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))
 
@@ -133,7 +152,8 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
         _check_fitted(s)
     steps = [_dense.transformer_step(s) for s in scalers]
     convert, classifier = conv
-    steps.append(convert(final))
+    out = convert(final)  # one step, or a list (an estimator with its own transformer)
+    steps.extend(out if isinstance(out, list) else [out])
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         n_features = getattr(scalers[0] if scalers else final, "n_features_in_")

@@ -6,7 +6,7 @@
 #include "model/part.h"
 
 extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
-    pd__maxabs_scaler_ops, pd__robust_scaler_ops;
+    pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops;
 extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops;
 
 const pd__part_ops_t *const pd__part_types[] = {
@@ -15,6 +15,7 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__minmax_scaler_ops,
     &pd__maxabs_scaler_ops,
     &pd__robust_scaler_ops,
+    &pd__binarizer_ops,
     /* estimators */
     &pd__linear_ops,
     &pd__trees_ops,

@@ -76,10 +76,12 @@ def _fit(case_id):
 
 class Case:
     """One estimator on one dataset. exact: library output must be matched bit for bit.
-    named: export with the dataset's feature names (else the default x0..xN-1)."""
+    named: export with the dataset's feature names (else the default x0..xN-1).
+    outputs: named outputs the exported model must offer (test_parity_outputs.py)."""
 
-    def __init__(self, id, data, make, exact=False, named=True):
+    def __init__(self, id, data, make, exact=False, named=True, outputs=()):
         self.id, self.data, self.make, self.exact, self.named = id, data, make, exact, named
+        self.outputs = outputs
 
     def __repr__(self):
         return self.id
@@ -184,7 +186,71 @@ def _more_dense_cases():
     ]
 
 
-CASES = _dense_cases() + _tree_cases()
+def _linear_family_cases():
+    """The linear family of _linear.py: regressors, GLMs, classifiers with and without
+    probabilities, naive Bayes."""
+    from sklearn import discriminant_analysis as da, naive_bayes as nb, svm
+    from sklearn import linear_model as lm, preprocessing as pp
+    from sklearn.pipeline import make_pipeline as pipe
+    rs, sc = 0, pp.StandardScaler
+    reg = [
+        ("linear_svr", lambda: pipe(sc(), svm.LinearSVR(random_state=rs, max_iter=5000))),
+        ("sgd_regressor", lambda: pipe(sc(), lm.SGDRegressor(random_state=rs))),
+        ("pa_regressor", lambda: pipe(sc(), lm.PassiveAggressiveRegressor(random_state=rs))),
+        ("huber", lambda: pipe(sc(), lm.HuberRegressor(max_iter=500))),
+        ("quantile", lambda: lm.QuantileRegressor(quantile=0.7, alpha=0.01,
+                                                  solver="highs")),
+        ("bayesian_ridge", lambda: lm.BayesianRidge()),
+        ("ard", lambda: lm.ARDRegression()),
+        ("lars", lambda: lm.Lars(n_nonzero_coefs=6)),
+        ("lasso_lars", lambda: lm.LassoLars(alpha=0.05)),
+        ("omp", lambda: lm.OrthogonalMatchingPursuit(n_nonzero_coefs=5)),
+        ("tweedie_identity", lambda: pipe(sc(), lm.TweedieRegressor(power=0, alpha=0.1))),
+        ("tweedie_log", lambda: pipe(sc(), lm.TweedieRegressor(power=1.5, alpha=0.1))),
+        ("poisson", lambda: pipe(sc(), lm.PoissonRegressor(alpha=0.1))),
+        ("gamma", lambda: pipe(sc(), lm.GammaRegressor(alpha=0.1))),
+    ]
+    cls = [
+        ("linear_svc_binary", "breast_cancer",
+         lambda: pipe(sc(), svm.LinearSVC(random_state=rs, max_iter=5000))),
+        ("linear_svc_multi", "wine",
+         lambda: pipe(sc(), svm.LinearSVC(random_state=rs, max_iter=5000))),
+        ("linear_svc_crammer", "iris_str",
+         lambda: pipe(sc(), svm.LinearSVC(multi_class="crammer_singer", random_state=rs,
+                                          max_iter=5000))),
+        ("perceptron", "digits", lambda: lm.Perceptron(random_state=rs)),
+        ("pa_classifier", "breast_cancer",
+         lambda: pipe(sc(), lm.PassiveAggressiveClassifier(random_state=rs))),
+        ("ridge_classifier", "iris_str", lambda: lm.RidgeClassifier()),
+        ("ridge_classifier_binary", "breast_cancer", lambda: lm.RidgeClassifier(alpha=3)),
+        ("sgd_hinge", "wine", lambda: pipe(sc(), lm.SGDClassifier(random_state=rs))),
+        ("sgd_log_binary", "breast_cancer",
+         lambda: pipe(sc(), lm.SGDClassifier(loss="log_loss", random_state=rs))),
+        ("sgd_log_multi", "iris_str",
+         lambda: pipe(sc(), lm.SGDClassifier(loss="log_loss", random_state=rs))),
+        ("sgd_mhuber_binary", "breast_cancer",
+         lambda: pipe(sc(), lm.SGDClassifier(loss="modified_huber", random_state=rs))),
+        ("sgd_mhuber_multi", "digits",
+         lambda: pipe(sc(), lm.SGDClassifier(loss="modified_huber", random_state=rs))),
+        ("sgd_squared_hinge", "iris",
+         lambda: pipe(sc(), lm.SGDClassifier(loss="squared_hinge", random_state=rs))),
+        ("lda_binary", "breast_cancer", lambda: da.LinearDiscriminantAnalysis()),
+        ("lda_multi", "wine", lambda: da.LinearDiscriminantAnalysis(solver="lsqr",
+                                                                    shrinkage="auto")),
+        ("lda_eigen", "iris_str", lambda: da.LinearDiscriminantAnalysis(solver="eigen")),
+        ("multinomial_nb", "digits", lambda: nb.MultinomialNB(alpha=0.5)),
+        ("complement_nb", "digits", lambda: nb.ComplementNB()),
+        ("bernoulli_nb", "digits", lambda: nb.BernoulliNB(binarize=4.0)),
+        ("bernoulli_nb_binary", "breast_cancer",
+         lambda: pipe(sc(), nb.BernoulliNB())),
+    ]
+    nb_out = ("predict_joint_log_proba",)
+    return ([Case(i, "diabetes", f) for i, f in reg] +
+            [Case(i, d, f, outputs=nb_out if i.endswith(("_nb", "_nb_binary"))
+                  else ("decision_function",)) for i, d, f in cls])
+
+
+CASES = _dense_cases() + _tree_cases() + _linear_family_cases()
 CASES_BY_ID = {c.id: c for c in CASES}
 
 
@@ -193,6 +259,15 @@ def library_outputs(est, X):
     if hasattr(est, "predict_proba") and hasattr(est, "classes_"):
         return est.predict(X), est.predict_proba(X)
     return est.predict(X), None
+
+
+def library_method(est, name, X):
+    """est.<name>(X) as float64; a Pipeline that does not expose the method (e.g.
+    predict_joint_log_proba) runs its transformers, then the final estimator's method."""
+    if not hasattr(est, name) and hasattr(est, "steps"):
+        X = est[:-1].transform(X)
+        est = est[-1]
+    return np.asarray(getattr(est, name)(X), dtype=np.float64)
 
 
 # ---- reference evaluator of the format -----------------------------------------------
@@ -210,6 +285,8 @@ def _softmax(z):
 
 def _scale(step, x):
     t = step["type"]
+    if t == "binarizer":
+        return (x > step["threshold"]).astype(np.float64)
     if t in ("standard_scaler", "robust_scaler"):
         c = step.get("mean", step.get("center"))
         if c is not None:
@@ -281,6 +358,9 @@ def reference_predict(doc, X):
     if est["type"] == "linear":
         z = x @ np.array(est["coef"]).T + np.array(est["intercept"])
         link = est["link"]
+        if link == "exp":
+            return np.exp(z[:, 0]), None
+        z = z * est.get("proba_scale", 1.0) if link == "logistic" else z
     elif est["type"] == "tree_ensemble":
         z = _ensemble(est, x)
         link = {"normalize": "identity"}.get(est["post_transform"], est["post_transform"])
@@ -295,6 +375,17 @@ def reference_predict(doc, X):
     if link == "ovr":
         s = _sigmoid(z)
         return z.argmax(axis=1), s / s.sum(axis=1, keepdims=True)
+    if link in ("decision", "modified_huber"):
+        idx = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
+        if link == "decision":
+            return idx, np.full((len(z), len(doc["classes"])), np.nan)
+        p = (np.clip(z, -1, 1) + 1) / 2
+        if z.shape[1] == 1:
+            return idx, np.column_stack([1 - p[:, 0], p[:, 0]])
+        s = p.sum(axis=1, keepdims=True)
+        p[s[:, 0] == 0] = 1
+        s[s == 0] = p.shape[1]
+        return idx, p / s
     proba = _softmax(z) if link == "softmax" else z
     return proba.argmax(axis=1), proba
 
@@ -347,6 +438,82 @@ def binary_outputs(doc, model_path, X, tmp_path, extra=()):
     labels = np.array([r[0] for r in rows])
     proba = np.array([[float(v) for v in r[1:]] for r in rows])
     return labels, proba
+
+
+# ---- named outputs through the C API (ctypes) ----------------------------------------
+
+_NATIVE = {}
+CC_TIMEOUT = 120            # seconds to compile src/model into a shared library
+
+
+def _native_lib():
+    """src/model (and src/util) compiled once per process into a shared library, for the
+    outputs `predictd predict` does not print (pd_model_predict_ex's named outputs)."""
+    import ctypes
+    import glob
+    import tempfile
+    if "lib" in _NATIVE:
+        return _NATIVE["lib"]
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    srcs = sorted(glob.glob(os.path.join(root, "src", "model", "*.c")) +
+                  glob.glob(os.path.join(root, "src", "util", "*.c")))
+    out = os.path.join(tempfile.mkdtemp(prefix="pd-native-"), "libpdmodel.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-D_GNU_SOURCE",
+                    "-I" + os.path.join(root, "src")] + srcs +
+                   ["-ljansson", "-lm", "-o", out], check=True, timeout=CC_TIMEOUT)
+    lib = ctypes.CDLL(out)
+
+    class Output(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_char_p), ("width", ctypes.c_size_t),
+                    ("description", ctypes.c_char_p)]
+
+    class Schema(ctypes.Structure):  # pd_model_schema_t, in model.h's order
+        P = ctypes.c_void_p
+        _fields_ = [("name", P), ("version", P), ("source", P), ("kind", P),
+                    ("task", ctypes.c_int), ("n_features", ctypes.c_size_t),
+                    ("feature_names", P), ("n_classes", ctypes.c_size_t),
+                    ("labels_are_strings", ctypes.c_int), ("class_labels_str", P),
+                    ("class_labels_int", P), ("missing_ok", ctypes.c_int),
+                    ("proba_ok", ctypes.c_int), ("n_outputs", ctypes.c_size_t),
+                    ("outputs", ctypes.POINTER(Output))]
+
+    lib.pd_model_schema.restype = ctypes.POINTER(Schema)
+    lib.pd_model_scratch_size.restype = ctypes.c_size_t
+    _NATIVE["lib"] = lib
+    return lib
+
+
+def native_outputs(model_path, X):
+    """{"label": class indexes or None, "value", "proba", and every named output} of a
+    model file on X, computed by pd_model_predict_ex in this process."""
+    import ctypes
+    lib = _native_lib()
+    m, err = ctypes.c_void_p(), ctypes.create_string_buffer(1024)
+    rc = lib.pd_model_load(model_path.encode(), ctypes.byref(m), err, ctypes.c_size_t(1024))
+    assert rc == 0, err.value.decode()
+    try:
+        s = lib.pd_model_schema(m).contents
+        n = X.shape[0]
+        x = np.ascontiguousarray(X, dtype=np.float64)
+        cls = np.zeros(n, dtype=np.int32)
+        val = np.zeros(n)
+        proba = np.zeros((n, max(s.n_classes, 1)))
+        outs = {s.outputs[k].name.decode(): np.zeros((n, s.outputs[k].width))
+                for k in range(s.n_outputs)}
+        names = [s.outputs[k].name.decode() for k in range(s.n_outputs)]
+        extra = (ctypes.c_void_p * max(len(names), 1))(
+            *[outs[k].ctypes.data for k in names])
+        scratch = ctypes.create_string_buffer(lib.pd_model_scratch_size(m, ctypes.c_size_t(n))
+                                              + 8)
+        ptrs = (ctypes.c_void_p * 3)(cls.ctypes.data, val.ctypes.data, proba.ctypes.data)
+        rc = lib.pd_model_predict_ex(m, x.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(n),
+                                     scratch, ptrs, extra)
+        assert rc == 0, rc
+        res = {"label": cls if s.task == 0 else None, "value": val, "proba": proba}
+        res.update({k: v[:, 0] if v.shape[1] == 1 else v for k, v in outs.items()})
+        return res
+    finally:
+        lib.pd_model_free(m)
 
 
 # ---- comparison ----------------------------------------------------------------------
