@@ -20,15 +20,18 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _linear, _trees
+from . import _dense, _linear, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
 MAX_NAME_LEN = 128         # the loader's limit on the model name
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,%d}$" % MAX_NAME_LEN)
 
-# class name -> (converter, is_classifier). Only these exact scikit-learn classes are
-# accepted: a subclass may change predict() in ways the file would not reproduce.
+# class name -> (converter, task): True a classifier (classes_), False a regressor,
+# "outlier" an outlier detector (classification with classes [-1, 1]: predict's inliers
+# and outliers), "cluster" a clusterer (classification with classes 0..n_clusters-1).
+# Only these exact scikit-learn classes are accepted: a subclass may change predict() in
+# ways the file would not reproduce.
 _ESTIMATORS = {
     "LinearRegression": (_dense.linear_regressor, False),
     "Ridge": (_dense.linear_regressor, False),
@@ -63,6 +66,9 @@ _ESTIMATORS.update({name: (_linear.classifier, True) for name in (
     "LinearSVC", "Perceptron", "PassiveAggressiveClassifier", "RidgeClassifier",
     "RidgeClassifierCV")})
 _ESTIMATORS.update({
+    "SVC": (_svm.svm, True), "NuSVC": (_svm.svm, True),
+    "SVR": (_svm.svm, False), "NuSVR": (_svm.svm, False),
+    "OneClassSVM": (_svm.svm, "outlier"),
     "SGDClassifier": (_linear.sgd_classifier, True),
     "LinearDiscriminantAnalysis": (_linear.lda, True),
     "MultinomialNB": (_linear.multinomial_nb, True),
@@ -151,9 +157,10 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     for s in scalers:
         _check_fitted(s)
     steps = [_dense.transformer_step(s) for s in scalers]
-    convert, classifier = conv
+    convert, task = conv
     out = convert(final)  # one step, or a list (an estimator with its own transformer)
     steps.extend(out if isinstance(out, list) else [out])
+    classifier = task is not False
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         n_features = getattr(scalers[0] if scalers else final, "n_features_in_")
@@ -161,7 +168,11 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
            "model_version": str(model_version), "source": "sklearn", "kind": kind,
            "task": "classification" if classifier else "regression",
            "features": _feature_names(estimator, final, int(n_features), feature_names)}
-    if classifier:
+    if task == "outlier":
+        doc["classes"] = [-1, 1]
+    elif task == "cluster":
+        doc["classes"] = list(range(int(final.cluster_centers_.shape[0])))
+    elif classifier:
         doc["classes"] = class_labels(final)
     doc["steps"] = steps
     return doc

@@ -7,7 +7,7 @@
 
 extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
     pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops;
-extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops;
+extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops;
 
 const pd__part_ops_t *const pd__part_types[] = {
     /* transformers */
@@ -20,5 +20,6 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__linear_ops,
     &pd__trees_ops,
     &pd__mlp_ops,
+    &pd__svm_ops,
     NULL,
 };

@@ -250,7 +250,46 @@ def _linear_family_cases():
                   else ("decision_function",)) for i, d, f in cls])
 
 
-CASES = _dense_cases() + _tree_cases() + _linear_family_cases()
+def _svm_cases():
+    """libsvm estimators: every kernel, binary/multiclass/string labels, ovr/ovo, break_ties,
+    probabilities, nu variants, regression, one-class."""
+    from sklearn import preprocessing as pp, svm
+    from sklearn.pipeline import make_pipeline as pipe
+    rs, sc, df = 0, pp.StandardScaler, ("decision_function",)
+    return [
+        Case("svc_rbf_binary_proba", "breast_cancer",
+             lambda: pipe(sc(), svm.SVC(probability=True, random_state=rs)), outputs=df),
+        Case("svc_rbf_multi_proba", "iris_str",
+             lambda: svm.SVC(probability=True, random_state=rs), outputs=df),
+        Case("svc_rbf_digits_proba", "digits",
+             lambda: pipe(pp.MinMaxScaler(), svm.SVC(gamma=0.05, probability=True,
+                                                     random_state=rs)), outputs=df),
+        Case("svc_linear_ovo", "wine",
+             lambda: pipe(sc(), svm.SVC(kernel="linear", decision_function_shape="ovo")),
+             outputs=df),
+        Case("svc_poly", "wine",
+             lambda: pipe(sc(), svm.SVC(kernel="poly", degree=3, coef0=1.0, C=0.5)),
+             outputs=df),
+        Case("svc_sigmoid", "breast_cancer",
+             lambda: pipe(sc(), svm.SVC(kernel="sigmoid", gamma=0.01, coef0=0.5)),
+             outputs=df),
+        Case("svc_break_ties", "wine",
+             lambda: pipe(sc(), svm.SVC(C=0.3, break_ties=True)), outputs=df),
+        Case("nusvc_multi_proba", "iris",
+             lambda: svm.NuSVC(nu=0.3, probability=True, random_state=rs), outputs=df),
+        Case("nusvc_binary", "breast_cancer",
+             lambda: pipe(sc(), svm.NuSVC(nu=0.2, kernel="poly", degree=2)), outputs=df),
+        Case("svr_rbf", "diabetes", lambda: pipe(sc(), svm.SVR(C=50.0, epsilon=5.0))),
+        Case("svr_linear", "diabetes", lambda: pipe(sc(), svm.SVR(kernel="linear", C=10.0))),
+        Case("nusvr_poly", "diabetes",
+             lambda: pipe(sc(), svm.NuSVR(kernel="poly", degree=2, C=20.0, nu=0.4))),
+        Case("one_class_svm", "breast_cancer",
+             lambda: pipe(sc(), svm.OneClassSVM(nu=0.1, gamma=0.02)),
+             outputs=("decision_function", "score_samples")),
+    ]
+
+
+CASES = _dense_cases() + _tree_cases() + _linear_family_cases() + _svm_cases()
 CASES_BY_ID = {c.id: c for c in CASES}
 
 
@@ -348,9 +387,15 @@ def _mlp(step, x):
     return x
 
 
+# Step types the reference evaluator below computes; newer types are checked against the
+# library through the binary only (test_parity*.py).
+REFERENCE_TYPES = {"standard_scaler", "minmax_scaler", "maxabs_scaler", "robust_scaler",
+                   "binarizer", "linear", "tree_ensemble", "mlp"}
+
+
 def reference_predict(doc, X):
     """(class indexes or values, proba or None) of a model document on X (NaN = missing),
-    computed from the format's definition alone."""
+    computed from the format's definition alone (step types in REFERENCE_TYPES)."""
     x = np.array(X, dtype=np.float64)
     for step in doc["steps"][:-1]:
         x = _scale(step, x)
