@@ -44,6 +44,24 @@ def _robust(s):
     return step
 
 
+def _pca(s):
+    """PCA / IncrementalPCA (_BasePCA.transform): (x - mean_) @ components_.T, divided by
+    sqrt(explained_variance_) when whiten."""
+    name = est_name(s)
+    step = {"type": "projection", "components": matrix(s.components_, name + ".components_")}
+    if getattr(s, "mean_", None) is not None:
+        step["mean"] = floats(s.mean_, name + ".mean_")
+    if s.whiten:
+        step["scale"] = floats(np.sqrt(s.explained_variance_), name + ".explained_variance_")
+    return step
+
+
+def _truncated_svd(s):
+    """TruncatedSVD.transform: X @ components_.T (no centring)."""
+    return {"type": "projection",
+            "components": matrix(s.components_, "TruncatedSVD.components_")}
+
+
 def _binarizer(s):
     return {"type": "binarizer", "threshold": scalar(s.threshold, "Binarizer.threshold")}
 
@@ -51,7 +69,8 @@ def _binarizer(s):
 # class name -> converter of a fitted transformer into its `steps` entry (a model type
 # with the transform role, docs/model-types.md). Exact scikit-learn classes only.
 TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
-                "MaxAbsScaler": _maxabs, "RobustScaler": _robust, "Binarizer": _binarizer}
+                "MaxAbsScaler": _maxabs, "RobustScaler": _robust, "Binarizer": _binarizer,
+                "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd}
 
 
 def transformer_step(s):

@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _linear, _svm, _trees
+from . import _dense, _linear, _neighbors, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
@@ -69,6 +69,12 @@ _ESTIMATORS.update({
     "SVC": (_svm.svm, True), "NuSVC": (_svm.svm, True),
     "SVR": (_svm.svm, False), "NuSVR": (_svm.svm, False),
     "OneClassSVM": (_svm.svm, "outlier"),
+    "KNeighborsClassifier": (lambda e: _neighbors.kneighbors(e, True), True),
+    "KNeighborsRegressor": (lambda e: _neighbors.kneighbors(e, False), False),
+    "NearestCentroid": (_neighbors.nearest_centroid, True),
+    "KMeans": (_neighbors.kmeans, "cluster"),
+    "MiniBatchKMeans": (_neighbors.kmeans, "cluster"),
+    "IsolationForest": (_trees.isolation_forest, "outlier"),
     "SGDClassifier": (_linear.sgd_classifier, True),
     "LinearDiscriminantAnalysis": (_linear.lda, True),
     "MultinomialNB": (_linear.multinomial_nb, True),

@@ -6,8 +6,9 @@
 #include "model/part.h"
 
 extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
-    pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops;
-extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops;
+    pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops, pd__projection_ops;
+extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops,
+    pd__knn_ops, pd__centroids_ops, pd__iforest_ops;
 
 const pd__part_ops_t *const pd__part_types[] = {
     /* transformers */
@@ -16,10 +17,14 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__maxabs_scaler_ops,
     &pd__robust_scaler_ops,
     &pd__binarizer_ops,
+    &pd__projection_ops,
     /* estimators */
     &pd__linear_ops,
     &pd__trees_ops,
     &pd__mlp_ops,
     &pd__svm_ops,
+    &pd__knn_ops,
+    &pd__centroids_ops,
+    &pd__iforest_ops,
     NULL,
 };

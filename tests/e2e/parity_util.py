@@ -67,9 +67,18 @@ def fit(case):
 def _fit(case_id):
     case = CASES_BY_ID[case_id]
     X, y, _ = dataset(case.data)
+    if case.holdout:
+        X, y = X[::2], y[::2]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning of small max_iter
         return case.make().fit(X, y)
+
+
+def query_rows(case):
+    """The rows a case is predicted on: its whole dataset, or with holdout the odd rows
+    (the estimator was fitted on the even ones)."""
+    X = dataset(case.data)[0]
+    return X[1::2] if case.holdout else X
 
 
 # ---- the cases -----------------------------------------------------------------------
@@ -77,11 +86,14 @@ def _fit(case_id):
 class Case:
     """One estimator on one dataset. exact: library output must be matched bit for bit.
     named: export with the dataset's feature names (else the default x0..xN-1).
-    outputs: named outputs the exported model must offer (test_parity_outputs.py)."""
+    outputs: named outputs the exported model must offer (test_parity_outputs.py).
+    holdout: fit on the even rows, predict the odd ones (query_rows): for estimators whose
+    library computes a distance of a training row to itself only up to rounding (brute
+    force k-neighbours by the GEMM trick), where serving new rows is what matters."""
 
-    def __init__(self, id, data, make, exact=False, named=True, outputs=()):
+    def __init__(self, id, data, make, exact=False, named=True, outputs=(), holdout=False):
         self.id, self.data, self.make, self.exact, self.named = id, data, make, exact, named
-        self.outputs = outputs
+        self.outputs, self.holdout = outputs, holdout
 
     def __repr__(self):
         return self.id
@@ -289,7 +301,56 @@ def _svm_cases():
     ]
 
 
-CASES = _dense_cases() + _tree_cases() + _linear_family_cases() + _svm_cases()
+def _distance_cases():
+    """Neighbours, centroids, clustering, projections, isolation forests."""
+    from sklearn import cluster, decomposition as dec, ensemble as en, linear_model as lm
+    from sklearn import neighbors as nb, preprocessing as pp, svm
+    from sklearn.pipeline import make_pipeline as pipe
+    rs, sc = 0, pp.StandardScaler
+    km_out, if_out = ("transform",), ("score_samples", "decision_function")
+    return [
+        Case("knn_uniform", "wine", lambda: pipe(sc(), nb.KNeighborsClassifier(5))),
+        Case("knn_distance", "breast_cancer",
+             lambda: pipe(sc(), nb.KNeighborsClassifier(7, weights="distance")),
+             holdout=True),
+        Case("knn_manhattan", "wine",
+             lambda: pipe(sc(), nb.KNeighborsClassifier(6, metric="manhattan",
+                                                        weights="distance"))),
+        Case("knn_chebyshev_str", "iris_str",
+             lambda: nb.KNeighborsClassifier(3, metric="chebyshev", algorithm="brute"),
+             holdout=True),
+        Case("knn_minkowski_p3", "breast_cancer",
+             lambda: pipe(sc(), nb.KNeighborsClassifier(4, p=3, algorithm="brute"))),
+        Case("knn_regressor", "diabetes", lambda: nb.KNeighborsRegressor(5)),
+        Case("knn_regressor_distance", "diabetes",
+             lambda: nb.KNeighborsRegressor(8, weights="distance", algorithm="brute"),
+             holdout=True),
+        Case("nearest_centroid", "iris_str", lambda: nb.NearestCentroid()),
+        Case("nearest_centroid_manhattan", "wine",
+             lambda: pipe(sc(), nb.NearestCentroid(metric="manhattan"))),
+        Case("kmeans", "iris", lambda: cluster.KMeans(3, n_init=10, random_state=rs),
+             outputs=km_out),
+        Case("minibatch_kmeans", "wine",
+             lambda: pipe(sc(), cluster.MiniBatchKMeans(4, n_init=3, random_state=rs)),
+             outputs=km_out),
+        Case("pca_logistic", "digits",
+             lambda: pipe(dec.PCA(20, random_state=rs), lm.LogisticRegression(max_iter=2000))),
+        Case("pca_whiten_svc", "wine",
+             lambda: pipe(sc(), dec.PCA(5, whiten=True), svm.SVC(probability=True,
+                                                                  random_state=rs))),
+        Case("svd_ridge", "diabetes",
+             lambda: pipe(dec.TruncatedSVD(5, random_state=rs), lm.Ridge())),
+        Case("isolation_forest", "breast_cancer",
+             lambda: en.IsolationForest(n_estimators=50, random_state=rs), outputs=if_out),
+        Case("isolation_forest_subspace", "wine",
+             lambda: en.IsolationForest(n_estimators=30, max_features=0.5,
+                                        contamination=0.1, random_state=rs),
+             outputs=if_out),
+    ]
+
+
+CASES = (_dense_cases() + _tree_cases() + _linear_family_cases() + _svm_cases() +
+         _distance_cases())
 CASES_BY_ID = {c.id: c for c in CASES}
 
 

@@ -14,7 +14,7 @@ from test_export import _export_case
 @pytest.mark.parametrize("case", pu.CASES, ids=lambda c: c.id)
 def test_named_outputs_match_library(case, tmp_path):
     est, doc, path = _export_case(case, tmp_path)
-    X, _, _ = pu.dataset(case.data)
+    X = pu.query_rows(case)
     got = pu.native_outputs(path, X)
     for name in set(got) - {"label", "value", "proba"}:
         want = pu.library_method(est, name, X)

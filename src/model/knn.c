@@ -1,0 +1,268 @@
+/* knn.c - the "neighbors" model type: KNeighborsClassifier / KNeighborsRegressor by brute
+ * force over the training rows the file holds.
+ *
+ * Per row: the reduced distance to every training row, in row order (euclidean: Σ d²,
+ * manhattan: Σ |d|, chebyshev: max |d|, minkowski: Σ |d|^p), kept in scikit-learn's
+ * bounded max-heap (sklearn/utils/_heap.pyx heap_push: a value equal to the worst kept is
+ * not taken, so among equally distant rows the ones scanned first stay, as its
+ * brute-force search keeps them); the k kept are sorted by distance (then row), turned
+ * into distances (sqrt, pow(r, 1/p)) and weighted: uniform, or 1/d with scikit-learn's
+ * rule that a row at distance 0 makes the zero-distance neighbours weigh 1 and the
+ * others 0. Classifier: weights summed per class in neighbour order; label = the first
+ * class with the largest sum (scipy's mode / weighted_mode), proba = sums / their total.
+ * Regressor: mean (uniform) or Σ w y / Σ w.
+ *
+ * Cost: n_train x n_features operations per row; scratch O(k + n_classes). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+#include "model/model_impl.h"
+
+#define PD_KNN_MAX_P 1000.0 /* minkowski p bound (p >= 1) */
+
+typedef enum { M_EUCLIDEAN, M_MANHATTAN, M_CHEBYSHEV, M_MINKOWSKI, N_METRICS } metric_t;
+static const char *const metric_names[N_METRICS] = {"euclidean", "manhattan", "chebyshev",
+                                                    "minkowski"};
+
+typedef struct {
+    size_t n_train, k;
+    double *x;      /* n_train x n_in */
+    int32_t *cls;   /* classification: class index per training row */
+    double *y;      /* regression: target per training row */
+    metric_t metric;
+    double p;       /* minkowski */
+    int distance;   /* weights "distance", else "uniform" */
+} knn_t;
+
+static int load_targets(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path,
+                        pd__part_t *p, knn_t *K)
+{
+    json_t *y;
+    char q[PD__PATH_MAX];
+    int rc = pd__jget(c, st, path, "y", PD__J_ARR, 1, &y, q);
+    if (rc)
+        return rc;
+    if (p->task == PD_TASK_REGRESSION) {
+        if (!(K->y = pd__model_calloc(m, K->n_train, sizeof(double))))
+            return PD_ENOMEM;
+        return pd__jdoubles(c, y, q, K->n_train, K->y);
+    }
+    if (!(K->cls = pd__model_calloc(m, K->n_train, sizeof(int32_t))))
+        return PD_ENOMEM;
+    return pd__jints(c, y, q, K->n_train, 0, (int64_t)p->n_classes - 1, K->cls);
+}
+
+static int load_metric(pd__jctx_t *c, const json_t *st, const char *path, knn_t *K)
+{
+    static const char *const weights[] = {"uniform", "distance"};
+    char q[PD__PATH_MAX];
+    int rc, mi, wi;
+    const char *ms = pd__jstr(c, st, path, "metric", 1, NULL, &rc);
+    pd__jpath(q, sizeof q, path, ".metric");
+    if (rc || (rc = pd__jenum(c, ms, q, metric_names, N_METRICS, &mi)))
+        return rc;
+    K->metric = (metric_t)mi;
+    const char *ws = pd__jstr(c, st, path, "weights", 1, NULL, &rc);
+    pd__jpath(q, sizeof q, path, ".weights");
+    if (rc || (rc = pd__jenum(c, ws, q, weights, 2, &wi)))
+        return rc;
+    K->distance = wi == 1;
+    if (K->metric != M_MINKOWSKI)
+        return 0;
+    json_t *v;
+    if ((rc = pd__jget(c, st, path, "p", PD__J_NUM, 1, &v, q)) ||
+        (rc = pd__jnum(c, v, q, &K->p)))
+        return rc;
+    if (!(K->p >= 1.0 && K->p <= PD_KNN_MAX_P))
+        return pd__jfail(c, q, "p must be in [1, %g]", PD_KNN_MAX_P);
+    return 0;
+}
+
+static int load(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path,
+                pd__part_t *p)
+{
+    knn_t *K = p->state;
+    json_t *xs, *kv;
+    char q[PD__PATH_MAX], qi[PD__PATH_MAX];
+    int64_t k;
+    int rc;
+    if ((rc = load_metric(c, st, path, K)) ||
+        (rc = pd__jget(c, st, path, "x", PD__J_ARR, 1, &xs, q)) ||
+        (rc = pd__jlen(c, xs, q, 1, PD_MODEL_MAX_ARRAY / p->n_in, &K->n_train)) ||
+        (rc = pd__jget(c, st, path, "n_neighbors", PD__J_INT, 1, &kv, qi)) ||
+        (rc = pd__jint(c, kv, qi, 1, (int64_t)K->n_train, &k)))
+        return rc;
+    K->k = (size_t)k;
+    if (!(K->x = pd__model_calloc(m, K->n_train * p->n_in, sizeof(double))))
+        return PD_ENOMEM;
+    m->n_params += K->n_train * (p->n_in + 1);
+    for (size_t i = 0; i < K->n_train; i++) {
+        pd__jpath(qi, sizeof qi, q, "[%zu]", i);
+        if ((rc = pd__jdoubles(c, json_array_get(xs, i), qi, p->n_in, K->x + i * p->n_in)))
+            return rc;
+    }
+    p->has_proba = p->task == PD_TASK_CLASSIFICATION;
+    return load_targets(c, m, st, path, p, K);
+}
+
+/* Scratch: the heap (k distances, k rows) and one sum per class. */
+static size_t scratch(const pd__part_t *p)
+{
+    const knn_t *K = p->state;
+    return K->k * (sizeof(double) + sizeof(size_t)) + (p->n_classes + 1) * sizeof(double);
+}
+
+static double rdist(const knn_t *K, const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    switch (K->metric) {
+    case M_EUCLIDEAN:
+        for (size_t j = 0; j < n; j++)
+            s += (a[j] - b[j]) * (a[j] - b[j]);
+        break;
+    case M_MANHATTAN:
+        for (size_t j = 0; j < n; j++)
+            s += fabs(a[j] - b[j]);
+        break;
+    case M_CHEBYSHEV:
+        for (size_t j = 0; j < n; j++)
+            s = fmax(s, fabs(a[j] - b[j]));
+        break;
+    case M_MINKOWSKI:
+        for (size_t j = 0; j < n; j++)
+            s += pow(fabs(a[j] - b[j]), K->p);
+        break;
+    default: break;
+    }
+    return s;
+}
+
+static double to_dist(const knn_t *K, double r)
+{
+    return K->metric == M_EUCLIDEAN ? sqrt(r) : K->metric == M_MINKOWSKI ? pow(r, 1.0 / K->p) : r;
+}
+
+/* scikit-learn's heap_push into a max-heap of size n (val, row). */
+static void heap_push(double *v, size_t *ix, size_t n, double val, size_t row)
+{
+    if (val >= v[0])
+        return;
+    size_t cur = 0;
+    for (;;) {
+        size_t l = 2 * cur + 1, r = l + 1, sw;
+        if (l >= n)
+            break;
+        if (r >= n) {
+            if (v[l] > val)
+                sw = l;
+            else
+                break;
+        } else if (v[l] >= v[r]) {
+            if (val < v[l])
+                sw = l;
+            else
+                break;
+        } else {
+            if (val < v[r])
+                sw = r;
+            else
+                break;
+        }
+        v[cur] = v[sw], ix[cur] = ix[sw];
+        cur = sw;
+    }
+    v[cur] = val, ix[cur] = row;
+}
+
+/* The k nearest training rows of x, sorted by (reduced distance, row). */
+static void neighbors(const knn_t *K, const double *x, size_t n_in, double *v, size_t *ix)
+{
+    for (size_t i = 0; i < K->k; i++)
+        v[i] = DBL_MAX, ix[i] = 0;
+    for (size_t i = 0; i < K->n_train; i++)
+        heap_push(v, ix, K->k, rdist(K, x, K->x + i * n_in, n_in), i);
+    for (size_t i = 1; i < K->k; i++) { /* insertion sort: k is small */
+        double dv = v[i];
+        size_t di = ix[i], j = i;
+        while (j > 0 && (v[j - 1] > dv || (v[j - 1] == dv && ix[j - 1] > di))) {
+            v[j] = v[j - 1], ix[j] = ix[j - 1];
+            j--;
+        }
+        v[j] = dv, ix[j] = di;
+    }
+}
+
+/* Weights in place of the reduced distances v (uniform: all 1). */
+static void weights(const knn_t *K, double *v)
+{
+    int zero = 0;
+    for (size_t i = 0; i < K->k; i++) {
+        if (!K->distance) {
+            v[i] = 1.0;
+            continue;
+        }
+        v[i] = 1.0 / to_dist(K, v[i]);
+        zero |= isinf(v[i]);
+    }
+    if (zero)
+        for (size_t i = 0; i < K->k; i++)
+            v[i] = isinf(v[i]) ? 1.0 : 0.0;
+}
+
+static void predict(const pd__part_t *p, const double *x, size_t nrows, void *ws,
+                    const pd__out_t *out)
+{
+    const knn_t *K = p->state;
+    size_t nc = p->n_classes;
+    double *v = ws, *sums = v + K->k;
+    size_t *ix = (size_t *)(void *)(sums + nc + 1);
+    for (size_t r = 0; r < nrows; r++) {
+        neighbors(K, x + r * p->n_in, p->n_in, v, ix);
+        weights(K, v);
+        if (p->task == PD_TASK_REGRESSION) {
+            double num = 0.0, den = 0.0;
+            for (size_t i = 0; i < K->k; i++)
+                num += K->y[ix[i]] * v[i], den += v[i];
+            if (out->val)
+                out->val[r] = K->distance ? num / den : num / (double)K->k;
+            continue;
+        }
+        for (size_t c = 0; c < nc; c++)
+            sums[c] = 0.0;
+        for (size_t i = 0; i < K->k; i++)
+            sums[K->cls[ix[i]]] += v[i];
+        if (out->cls)
+            out->cls[r] = pd__argmax(sums, nc);
+        if (!out->proba)
+            continue;
+        double total = 0.0;
+        for (size_t c = 0; c < nc; c++)
+            total += sums[c];
+        total = total == 0.0 ? 1.0 : total;
+        for (size_t c = 0; c < nc; c++)
+            out->proba[r * nc + c] = sums[c] / total;
+    }
+}
+
+static int describe(const pd__part_t *p, char *buf, size_t n)
+{
+    const knn_t *K = p->state;
+    char pb[32] = "";
+    if (K->metric == M_MINKOWSKI)
+        snprintf(pb, sizeof pb, " p=%g", K->p);
+    return snprintf(buf, n, "%zu neighbors of %zu rows, %s%s, %s weights, brute force", K->k,
+                    K->n_train, metric_names[K->metric], pb,
+                    K->distance ? "distance" : "uniform");
+}
+
+const pd__part_ops_t pd__knn_ops = {
+    .type = "neighbors",
+    .state_size = sizeof(knn_t),
+    .load = load,
+    .scratch = scratch,
+    .predict = predict,
+    .describe = describe,
+};
