@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _linear, _neighbors, _svm, _trees
+from . import _dense, _ensemble, _linear, _neighbors, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
@@ -80,6 +80,36 @@ _ESTIMATORS.update({
     "MultinomialNB": (_linear.multinomial_nb, True),
     "ComplementNB": (_linear.complement_nb, True),
     "BernoulliNB": (_linear.bernoulli_nb, True),
+})
+
+
+
+def _member(est, classifier):
+    """One step for a fitted sub-estimator of a meta-estimator: its converter's step, or a
+    `pipeline` step when it is a Pipeline (or its converter adds a transformer)."""
+    scalers, final = _split_pipeline(est)
+    conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
+    if conv is None or (conv[1] is not False) != classifier:
+        raise UnsupportedError("%s is not supported inside a meta-estimator; supported: %s"
+                               % (est_name(final), ", ".join(SUPPORTED)))
+    out = conv[0](final)
+    steps = [_dense.transformer_step(s) for s in scalers] + (
+        out if isinstance(out, list) else [out])
+    return steps[0] if len(steps) == 1 else {"type": "pipeline", "steps": steps}
+
+
+_ESTIMATORS.update({
+    "VotingClassifier": (lambda e: _ensemble.voting(e, _member, True), True),
+    "VotingRegressor": (lambda e: _ensemble.voting(e, _member, False), False),
+    "BaggingClassifier": (lambda e: _ensemble.bagging(e, _member, True), True),
+    "BaggingRegressor": (lambda e: _ensemble.bagging(e, _member, False), False),
+    "AdaBoostClassifier": (lambda e: _ensemble.adaboost(e, _member, True), True),
+    "AdaBoostRegressor": (lambda e: _ensemble.adaboost(e, _member, False), False),
+    "CalibratedClassifierCV": (lambda e: _ensemble.calibrated(e, _member), True),
+    "StackingClassifier": (lambda e: _ensemble.stacking(e, _member, True), True),
+    "StackingRegressor": (lambda e: _ensemble.stacking(e, _member, False), False),
+    "TransformedTargetRegressor": (lambda e: _ensemble.transformed_target(e, _member), False),
+    "LogisticRegressionCV": (_dense.logistic_regression, True),
 })
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))

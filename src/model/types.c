@@ -9,6 +9,9 @@ extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
     pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops, pd__projection_ops;
 extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops,
     pd__knn_ops, pd__centroids_ops, pd__iforest_ops;
+/* composites (their members are parts too) */
+extern const pd__part_ops_t pd__pipeline_ops, pd__ensemble_ops, pd__calibrated_ops,
+    pd__stacking_ops, pd__target_ops;
 
 const pd__part_ops_t *const pd__part_types[] = {
     /* transformers */
@@ -26,5 +29,11 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__knn_ops,
     &pd__centroids_ops,
     &pd__iforest_ops,
+    /* composites */
+    &pd__pipeline_ops,
+    &pd__ensemble_ops,
+    &pd__calibrated_ops,
+    &pd__stacking_ops,
+    &pd__target_ops,
     NULL,
 };

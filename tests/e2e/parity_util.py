@@ -349,8 +349,71 @@ def _distance_cases():
     ]
 
 
+def _meta_cases():
+    """Meta-estimators over supported estimators (Pipelines inside included)."""
+    from sklearn import calibration as cal, compose, ensemble as en, linear_model as lm
+    from sklearn import neighbors as nb, preprocessing as pp, svm, tree
+    from sklearn.pipeline import make_pipeline as pipe
+    rs, sc = 0, pp.StandardScaler
+    df = ("decision_function",)
+    return [
+        Case("voting_soft", "iris_str", lambda: en.VotingClassifier(
+            [("lr", pipe(sc(), lm.LogisticRegression())),
+             ("svc", svm.SVC(probability=True, random_state=rs)),
+             ("rf", en.RandomForestClassifier(10, random_state=rs))],
+            voting="soft", weights=[2, 1, 1])),
+        Case("voting_hard", "wine", lambda: en.VotingClassifier(
+            [("svc", pipe(sc(), svm.LinearSVC(random_state=rs))),
+             ("knn", pipe(sc(), nb.KNeighborsClassifier())),
+             ("tree", tree.DecisionTreeClassifier(max_depth=3, random_state=rs))],
+            voting="hard")),
+        Case("voting_regressor", "diabetes", lambda: en.VotingRegressor(
+            [("ridge", lm.Ridge()), ("knn", nb.KNeighborsRegressor()),
+             ("gb", en.GradientBoostingRegressor(n_estimators=10, random_state=rs))],
+            weights=[1, 2, 1])),
+        Case("bagging_trees", "breast_cancer", lambda: en.BaggingClassifier(
+            tree.DecisionTreeClassifier(random_state=rs), n_estimators=10, max_features=0.5,
+            random_state=rs)),
+        Case("bagging_votes", "wine", lambda: en.BaggingClassifier(
+            pipe(sc(), svm.SVC()), n_estimators=5, max_samples=0.5, random_state=rs)),
+        Case("bagging_regressor", "diabetes", lambda: en.BaggingRegressor(
+            lm.Ridge(), n_estimators=6, max_features=0.7, random_state=rs)),
+        Case("adaboost_samme_r", "iris_str",
+             lambda: en.AdaBoostClassifier(n_estimators=20, random_state=rs), outputs=df),
+        Case("adaboost_samme", "breast_cancer",
+             lambda: en.AdaBoostClassifier(n_estimators=15, algorithm="SAMME",
+                                           random_state=rs), outputs=df),
+        Case("adaboost_regressor", "diabetes",
+             lambda: en.AdaBoostRegressor(n_estimators=15, random_state=rs)),
+        Case("calibrated_sigmoid", "breast_cancer", lambda: cal.CalibratedClassifierCV(
+            pipe(sc(), svm.LinearSVC(random_state=rs)), cv=3)),
+        Case("calibrated_isotonic", "iris_str", lambda: cal.CalibratedClassifierCV(
+            en.RandomForestClassifier(10, random_state=rs), method="isotonic", cv=3)),
+        Case("calibrated_svc_multi", "wine", lambda: cal.CalibratedClassifierCV(
+            pipe(sc(), svm.SVC()), cv=3, ensemble=False)),
+        Case("stacking", "iris_str", lambda: en.StackingClassifier(
+            [("rf", en.RandomForestClassifier(10, random_state=rs)),
+             ("svc", pipe(sc(), svm.SVC(random_state=rs)))],
+            final_estimator=lm.LogisticRegression(), cv=3)),
+        Case("stacking_passthrough", "breast_cancer", lambda: en.StackingClassifier(
+            [("knn", pipe(sc(), nb.KNeighborsClassifier())),
+             ("lr", pipe(sc(), lm.LogisticRegression()))],
+            final_estimator=en.GradientBoostingClassifier(n_estimators=10, random_state=rs),
+            passthrough=True, cv=3)),
+        Case("stacking_regressor", "diabetes", lambda: en.StackingRegressor(
+            [("ridge", lm.Ridge()), ("svr", pipe(sc(), svm.SVR(C=50.0)))],
+            final_estimator=lm.Ridge(), cv=3)),
+        Case("ttr_log", "diabetes", lambda: compose.TransformedTargetRegressor(
+            lm.Ridge(), func=np.log, inverse_func=np.exp)),
+        Case("ttr_standard", "diabetes", lambda: compose.TransformedTargetRegressor(
+            nb.KNeighborsRegressor(), transformer=pp.StandardScaler())),
+        Case("logistic_cv", "breast_cancer",
+             lambda: pipe(sc(), lm.LogisticRegressionCV(cv=3, max_iter=500)), outputs=df),
+    ]
+
+
 CASES = (_dense_cases() + _tree_cases() + _linear_family_cases() + _svm_cases() +
-         _distance_cases())
+         _distance_cases() + _meta_cases())
 CASES_BY_ID = {c.id: c for c in CASES}
 
 
