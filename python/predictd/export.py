@@ -20,7 +20,7 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _ensemble, _linear, _neighbors, _svm, _trees
+from . import _bayes, _dense, _ensemble, _linear, _neighbors, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
@@ -110,6 +110,8 @@ _ESTIMATORS.update({
     "StackingRegressor": (lambda e: _ensemble.stacking(e, _member, False), False),
     "TransformedTargetRegressor": (lambda e: _ensemble.transformed_target(e, _member), False),
     "LogisticRegressionCV": (_dense.logistic_regression, True),
+    "GaussianNB": (_bayes.gaussian_nb, True),
+    "QuadraticDiscriminantAnalysis": (_bayes.qda, True),
 })
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))

@@ -275,7 +275,8 @@ def _distance_cases():
 
 def _meta_cases():
     """Meta-estimators over supported estimators (Pipelines inside included)."""
-    from sklearn import calibration as cal, compose, ensemble as en, linear_model as lm
+    from sklearn import calibration as cal, compose, discriminant_analysis as da
+    from sklearn import ensemble as en, linear_model as lm, naive_bayes as nb_
     from sklearn import neighbors as nb, preprocessing as pp, svm, tree
     from sklearn.pipeline import make_pipeline as pipe
     rs, sc = 0, pp.StandardScaler
@@ -331,6 +332,14 @@ def _meta_cases():
             lm.Ridge(), func=np.log, inverse_func=np.exp)),
         Case("ttr_standard", "diabetes", lambda: compose.TransformedTargetRegressor(
             nb.KNeighborsRegressor(), transformer=pp.StandardScaler())),
+        Case("gaussian_nb", "iris_str", lambda: nb_.GaussianNB(),
+             outputs=("predict_joint_log_proba",)),
+        Case("gaussian_nb_digits", "digits", lambda: nb_.GaussianNB(var_smoothing=1e-2)),
+        Case("qda", "wine", lambda: da.QuadraticDiscriminantAnalysis(reg_param=0.1),
+             outputs=("decision_function",)),
+        Case("qda_binary", "breast_cancer",
+             lambda: da.QuadraticDiscriminantAnalysis(reg_param=0.05),
+             outputs=("decision_function",)),
         Case("logistic_cv", "breast_cancer",
              lambda: pipe(sc(), lm.LogisticRegressionCV(cv=3, max_iter=500)), outputs=df),
     ]
