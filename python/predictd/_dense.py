@@ -73,13 +73,31 @@ TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
                 "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd}
 
 
+# Unsupported transformer -> the closest supported one (named in the refusal).
+TRANSFORMER_ALTERNATIVES = {
+    "Normalizer": "StandardScaler (Normalizer scales rows, not columns)",
+    "QuantileTransformer": "RobustScaler", "PowerTransformer": "StandardScaler",
+    "KernelPCA": "PCA", "FastICA": "PCA", "NMF": "TruncatedSVD",
+    "SparsePCA": "PCA", "FactorAnalysis": "PCA", "LatentDirichletAllocation": "TruncatedSVD",
+    "GaussianRandomProjection": "PCA", "SparseRandomProjection": "TruncatedSVD",
+    "KBinsDiscretizer": "a tree model on the raw column",
+    "PolynomialFeatures": "an MLP or a tree model on the raw columns",
+    "SplineTransformer": "an MLP or a tree model on the raw columns",
+    "SimpleImputer": "HistGradientBoosting or XGBoost, which take missing values",
+    "KNNImputer": "HistGradientBoosting or XGBoost, which take missing values",
+    "OneHotEncoder": "HistGradientBoosting on ordinal-encoded columns",
+}
+
+
 def transformer_step(s):
     """The `steps` entry of a fitted transformer; UnsupportedError for any other one."""
     fn = TRANSFORMERS.get(type(s).__name__)
     if fn is None or type(s).__module__.split(".")[0] != "sklearn":
+        alt = TRANSFORMER_ALTERNATIVES.get(type(s).__name__)
         raise UnsupportedError(
-            "%s is not supported as a pipeline step; supported transformers: %s"
-            % (est_name(s), ", ".join(sorted(TRANSFORMERS))))
+            "%s is not supported as a pipeline step; %s" % (est_name(s), (
+                "closest supported: " + alt) if alt else "supported transformers: " +
+                ", ".join(sorted(TRANSFORMERS))))
     return fn(s)
 
 

@@ -89,9 +89,11 @@ def _member(est, classifier):
     `pipeline` step when it is a Pipeline (or its converter adds a transformer)."""
     scalers, final = _split_pipeline(est)
     conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
-    if conv is None or (conv[1] is not False) != classifier:
-        raise UnsupportedError("%s is not supported inside a meta-estimator; supported: %s"
-                               % (est_name(final), ", ".join(SUPPORTED)))
+    if conv is None:
+        raise _refusal(final)
+    if (conv[1] is not False) != classifier:
+        raise UnsupportedError("%s cannot be a member here: a %s is expected"
+                               % (est_name(final), "classifier" if classifier else "regressor"))
     out = conv[0](final)
     steps = [_dense.transformer_step(s) for s in scalers] + (
         out if isinstance(out, list) else [out])
@@ -115,6 +117,49 @@ _ESTIMATORS.update({
 })
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))
+
+# Unsupported estimator -> the closest supported one (named in the refusal).
+ALTERNATIVES = {
+    "GaussianProcessClassifier": "SVC(probability=True)",
+    "GaussianProcessRegressor": "SVR(kernel='rbf')",
+    "KernelRidge": "SVR(kernel='rbf')",
+    "RadiusNeighborsClassifier": "KNeighborsClassifier",
+    "RadiusNeighborsRegressor": "KNeighborsRegressor",
+    "LabelPropagation": "KNeighborsClassifier",
+    "LabelSpreading": "KNeighborsClassifier",
+    "CategoricalNB": "MultinomialNB on one-hot columns",
+    "LocalOutlierFactor": "IsolationForest",
+    "EllipticEnvelope": "IsolationForest or OneClassSVM",
+    "SGDOneClassSVM": "OneClassSVM(kernel='linear')",
+    "DBSCAN": "KMeans (DBSCAN has no predict)",
+    "AgglomerativeClustering": "KMeans (it has no predict)",
+    "SpectralClustering": "KMeans (it has no predict)",
+    "Birch": "KMeans", "MeanShift": "KMeans", "AffinityPropagation": "KMeans",
+    "BisectingKMeans": "KMeans",
+    "GaussianMixture": "KMeans (hard assignment)",
+    "BayesianGaussianMixture": "KMeans (hard assignment)",
+    "OneVsRestClassifier": "LogisticRegression(multi_class='ovr') or the estimator itself "
+                           "(most are multiclass)",
+    "OneVsOneClassifier": "SVC (libsvm is one-vs-one)",
+    "MultiOutputRegressor": "one model per target",
+    "MultiOutputClassifier": "one model per target",
+    "RANSACRegressor": "HuberRegressor",
+    "MultiTaskLasso": "Lasso per target",
+    "MultiTaskElasticNet": "ElasticNet per target",
+    "PLSRegression": "Ridge", "CCA": "PCA + Ridge",
+    "ExtraTreeClassifier": "DecisionTreeClassifier", "ExtraTreeRegressor": "DecisionTreeRegressor",
+}
+
+
+def _refusal(est):
+    """The UnsupportedError of an estimator the exporter does not know."""
+    name = est_name(est)
+    alt = ALTERNATIVES.get(name)
+    if alt:
+        return UnsupportedError("%s is not supported by predictd-export; closest supported: "
+                                "%s" % (name, alt.strip()))
+    return UnsupportedError("%s is not supported by predictd-export; supported: %s"
+                            % (name, ", ".join(SUPPORTED)))
 
 
 def _is_sklearn(obj):
@@ -189,8 +234,7 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     kind = type(final).__name__
     conv = _ESTIMATORS.get(kind) if _is_sklearn(final) else None
     if conv is None:
-        raise UnsupportedError("%s is not supported by predictd-export; supported: %s"
-                               % (est_name(final), ", ".join(SUPPORTED)))
+        raise _refusal(final)
     _check_fitted(estimator)
     for s in scalers:
         _check_fitted(s)

@@ -135,6 +135,24 @@ def test_failed_export_keeps_the_previous_file(tmp_path):
     assert out.read_text() == "previous" and os.listdir(tmp_path) == ["model.json"]
 
 
+@pytest.mark.parametrize("make,msg", [
+    ("neighbors.RadiusNeighborsClassifier(radius=5.0)", "closest supported: KNeighborsClassifier"),
+    ("neighbors.LocalOutlierFactor(novelty=True)", "closest supported: IsolationForest"),
+    ("make_pipeline(preprocessing.Normalizer(), linear_model.LogisticRegression())",
+     "Normalizer is not supported as a pipeline step; closest supported: StandardScaler"),
+    ("make_pipeline(preprocessing.QuantileTransformer(n_quantiles=20), svm.SVC())",
+     "closest supported: RobustScaler"),
+])
+def test_unsupported_names_the_closest_alternative(make, msg, tmp_path):
+    from sklearn import linear_model, neighbors, preprocessing, svm  # noqa: F401
+    from sklearn.pipeline import make_pipeline  # noqa: F401
+    X, y, _ = pu.dataset("iris")
+    est = eval(make).fit(X, y)
+    with pytest.raises(Exception, match=msg):
+        export(est, str(tmp_path / "m.json"))
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("names,msg", [(["a", "b"], "2 feature names given"),
                                        (["a", "a", "b", "c"], "duplicate"),
                                        (["a", "", "b", "c"], "empty")])
