@@ -177,16 +177,39 @@ static void heap_push(double *v, size_t *ix, size_t n, double val, size_t row)
     v[cur] = val, ix[cur] = row;
 }
 
+/* Squared euclidean distances of x to PD_KNN_LANES consecutive training rows t, each summed
+ * in feature order (the same value rdist gives): the lanes' independent chains of additions
+ * overlap instead of waiting on one another. */
+#define PD_KNN_LANES 4
+static void sq_dists(const double *x, const double *t, size_t n, double *out)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    const double *t1 = t + n, *t2 = t1 + n, *t3 = t2 + n;
+    for (size_t j = 0; j < n; j++) {
+        double d0 = x[j] - t[j], d1 = x[j] - t1[j], d2 = x[j] - t2[j], d3 = x[j] - t3[j];
+        s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
 /* The k nearest training rows of x, sorted by (reduced distance, row). */
 static void neighbors(const knn_t *K, const double *x, size_t n_in, double *v, size_t *ix)
 {
     for (size_t i = 0; i < K->k; i++)
         v[i] = DBL_MAX, ix[i] = 0;
-    for (size_t i = 0; i < K->n_train; i++)
+    size_t i = 0;
+    if (K->metric == M_EUCLIDEAN)
+        for (; i + PD_KNN_LANES <= K->n_train; i += PD_KNN_LANES) {
+            double d[PD_KNN_LANES];
+            sq_dists(x, K->x + i * n_in, n_in, d);
+            for (size_t l = 0; l < PD_KNN_LANES; l++)
+                heap_push(v, ix, K->k, d[l], i + l);
+        }
+    for (; i < K->n_train; i++)
         heap_push(v, ix, K->k, rdist(K, x, K->x + i * n_in, n_in), i);
-    for (size_t i = 1; i < K->k; i++) { /* insertion sort: k is small */
-        double dv = v[i];
-        size_t di = ix[i], j = i;
+    for (size_t a = 1; a < K->k; a++) { /* insertion sort: k is small */
+        double dv = v[a];
+        size_t di = ix[a], j = a;
         while (j > 0 && (v[j - 1] > dv || (v[j - 1] == dv && ix[j - 1] > di))) {
             v[j] = v[j - 1], ix[j] = ix[j - 1];
             j--;

@@ -259,28 +259,56 @@ static double powi(double base, int times)
     return ret;
 }
 
+/* The sums kernel_values needs for PD_SVM_LANES consecutive support vectors v (each in
+ * feature order, the value the one-at-a-time loop gives): rbf Σ (x - v)², else x . v. The
+ * lanes' chains of additions overlap instead of waiting on one another. */
+#define PD_SVM_LANES 4
+static void sums4(int rbf, const double *x, const double *v, size_t n, double *out)
+{
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    const double *v1 = v + n, *v2 = v1 + n, *v3 = v2 + n;
+    if (rbf)
+        for (size_t j = 0; j < n; j++) {
+            double d0 = x[j] - v[j], d1 = x[j] - v1[j], d2 = x[j] - v2[j], d3 = x[j] - v3[j];
+            s0 += d0 * d0, s1 += d1 * d1, s2 += d2 * d2, s3 += d3 * d3;
+        }
+    else
+        for (size_t j = 0; j < n; j++)
+            s0 += x[j] * v[j], s1 += x[j] * v1[j], s2 += x[j] * v2[j], s3 += x[j] * v3[j];
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+/* A kernel value from its sum (rbf: squared distance; others: dot product). */
+static double kernel_of(const svm_t *S, double sum)
+{
+    switch (S->kernel) {
+    case K_RBF: return exp(-S->gamma * sum);
+    case K_LINEAR: return sum;
+    case K_POLY: return powi(S->gamma * sum + S->coef0, S->degree);
+    default: return tanh(S->gamma * sum + S->coef0);
+    }
+}
+
 /* Kernel values of row x (n features) with every support vector, into kv. */
 static void kernel_values(const svm_t *S, const double *x, size_t n, double *kv)
 {
-    for (size_t i = 0; i < S->n_sv; i++) {
+    size_t i = 0;
+    for (; i + PD_SVM_LANES <= S->n_sv; i += PD_SVM_LANES) {
+        double s[PD_SVM_LANES];
+        sums4(S->kernel == K_RBF, x, S->sv + i * n, n, s);
+        for (size_t l = 0; l < PD_SVM_LANES; l++)
+            kv[i + l] = kernel_of(S, s[l]);
+    }
+    for (; i < S->n_sv; i++) {
         const double *v = S->sv + i * n;
         double sum = 0.0;
-        if (S->kernel == K_RBF) {
-            for (size_t j = 0; j < n; j++) {
-                double d = x[j] - v[j];
-                sum += d * d;
-            }
-            kv[i] = exp(-S->gamma * sum);
-            continue;
-        }
-        for (size_t j = 0; j < n; j++)
-            sum += x[j] * v[j];
-        if (S->kernel == K_LINEAR)
-            kv[i] = sum;
-        else if (S->kernel == K_POLY)
-            kv[i] = powi(S->gamma * sum + S->coef0, S->degree);
+        if (S->kernel == K_RBF)
+            for (size_t j = 0; j < n; j++)
+                sum += (x[j] - v[j]) * (x[j] - v[j]);
         else
-            kv[i] = tanh(S->gamma * sum + S->coef0);
+            for (size_t j = 0; j < n; j++)
+                sum += x[j] * v[j];
+        kv[i] = kernel_of(S, sum);
     }
 }
 
