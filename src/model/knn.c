@@ -1,5 +1,6 @@
-/* knn.c - the "neighbors" model type: KNeighborsClassifier / KNeighborsRegressor by brute
- * force over the training rows the file holds.
+/* knn.c - the "neighbors" model type: KNeighborsClassifier / KNeighborsRegressor (and, with
+ * a `radius`, RadiusNeighborsClassifier / RadiusNeighborsRegressor) by brute force over the
+ * training rows the file holds.
  *
  * Per row: the reduced distance to every training row, in row order (euclidean: Σ d²,
  * manhattan: Σ |d|, chebyshev: max |d|, minkowski: Σ |d|^p), kept in scikit-learn's
@@ -11,6 +12,9 @@
  * others 0. Classifier: weights summed per class in neighbour order; label = the first
  * class with the largest sum (scipy's mode / weighted_mode), proba = sums / their total.
  * Regressor: mean (uniform) or Σ w y / Σ w.
+ * Radius mode: every training row whose reduced distance is <= the reduced radius counts,
+ * in row order, with the same weights; a classifier row without one takes the outlier
+ * class (proba one-hot), a regressor row gets NaN, as scikit-learn predicts it.
  *
  * Cost: n_train x n_features operations per row; scratch O(k + n_classes). */
 #include <float.h>
@@ -35,6 +39,9 @@ typedef struct {
     metric_t metric;
     double p;       /* minkowski */
     int distance;   /* weights "distance", else "uniform" */
+    int radius_mode; /* radius neighbours (k unused) */
+    double r_radius; /* the radius as a reduced distance */
+    int32_t outlier; /* radius classifier: class of a row without neighbours */
 } knn_t;
 
 static int load_targets(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path,
@@ -81,19 +88,47 @@ static int load_metric(pd__jctx_t *c, const json_t *st, const char *path, knn_t 
     return 0;
 }
 
+/* "radius" (with "outlier_class" for classifiers) instead of "n_neighbors". */
+static int load_radius(pd__jctx_t *c, const json_t *st, const char *path,
+                       const pd__part_t *p, knn_t *K)
+{
+    json_t *v;
+    char q[PD__PATH_MAX];
+    double r;
+    int64_t o;
+    int rc;
+    if ((rc = pd__jget(c, st, path, "radius", PD__J_NUM, 1, &v, q)) ||
+        (rc = pd__jnum(c, v, q, &r)))
+        return rc;
+    if (!(r >= 0.0))
+        return pd__jfail(c, q, "radius must be >= 0");
+    K->radius_mode = 1;
+    K->r_radius = K->metric == M_EUCLIDEAN ? r * r : K->metric == M_MINKOWSKI ? pow(r, K->p) : r;
+    if (p->task != PD_TASK_CLASSIFICATION)
+        return 0;
+    if ((rc = pd__jget(c, st, path, "outlier_class", PD__J_INT, 1, &v, q)) ||
+        (rc = pd__jint(c, v, q, 0, (int64_t)p->n_classes - 1, &o)))
+        return rc;
+    K->outlier = (int32_t)o;
+    return 0;
+}
+
 static int load(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path,
                 pd__part_t *p)
 {
     knn_t *K = p->state;
     json_t *xs, *kv;
     char q[PD__PATH_MAX], qi[PD__PATH_MAX];
-    int64_t k;
+    int64_t k = 1;
     int rc;
     if ((rc = load_metric(c, st, path, K)) ||
         (rc = pd__jget(c, st, path, "x", PD__J_ARR, 1, &xs, q)) ||
         (rc = pd__jlen(c, xs, q, 1, PD_MODEL_MAX_ARRAY / p->n_in, &K->n_train)) ||
-        (rc = pd__jget(c, st, path, "n_neighbors", PD__J_INT, 1, &kv, qi)) ||
-        (rc = pd__jint(c, kv, qi, 1, (int64_t)K->n_train, &k)))
+        (rc = pd__jget(c, st, path, "n_neighbors", PD__J_INT, 0, &kv, qi)))
+        return rc;
+    if (kv && (rc = pd__jint(c, kv, qi, 1, (int64_t)K->n_train, &k)))
+        return rc;
+    if (!kv && (rc = load_radius(c, st, path, p, K)))
         return rc;
     K->k = (size_t)k;
     if (!(K->x = pd__model_calloc(m, K->n_train * p->n_in, sizeof(double))))
@@ -112,7 +147,7 @@ static int load(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path
 static size_t scratch(const pd__part_t *p)
 {
     const knn_t *K = p->state;
-    return K->k * (sizeof(double) + sizeof(size_t)) + (p->n_classes + 1) * sizeof(double);
+    return K->k * (sizeof(double) + sizeof(size_t)) + 2 * (p->n_classes + 2) * sizeof(double);
 }
 
 static double rdist(const knn_t *K, const double *a, const double *b, size_t n)
@@ -235,10 +270,59 @@ static void weights(const knn_t *K, double *v)
             v[i] = isinf(v[i]) ? 1.0 : 0.0;
 }
 
+/* Radius mode, one row: class sums (or num/den for regression) over the training rows
+ * within the radius, in row order; zero-distance rows are summed apart for the rule. */
+static void radius_row(const pd__part_t *p, const double *x, double *sums, double *zsums,
+                       size_t r, const pd__out_t *out)
+{
+    const knn_t *K = p->state;
+    size_t nc = p->n_classes, slots = nc ? nc : 2, n_in = p->n_in, found = 0, zeros = 0;
+    for (size_t c = 0; c < slots; c++)
+        sums[c] = zsums[c] = 0.0;
+    for (size_t i = 0; i < K->n_train; i++) {
+        double rd = rdist(K, x, K->x + i * n_in, n_in);
+        if (!(rd <= K->r_radius))
+            continue;
+        found++;
+        double w = K->distance ? 1.0 / to_dist(K, rd) : 1.0;
+        int zero = isinf(w);
+        zeros += zero;
+        double *acc = zero ? zsums : sums;
+        if (nc)
+            acc[K->cls[i]] += zero ? 1.0 : w;
+        else
+            acc[0] += K->y[i] * (zero ? 1.0 : w), acc[1] += zero ? 1.0 : w;
+    }
+    const double *a = zeros ? zsums : sums;
+    if (!nc) {
+        if (out->val)
+            out->val[r] = found ? a[0] / a[1] : NAN;
+        return;
+    }
+    if (!found)
+        sums[K->outlier] = 1.0;
+    if (out->cls)
+        out->cls[r] = pd__argmax(a, nc);
+    if (!out->proba)
+        return;
+    double total = 0.0;
+    for (size_t c = 0; c < nc; c++)
+        total += a[c];
+    total = total == 0.0 ? 1.0 : total;
+    for (size_t c = 0; c < nc; c++)
+        out->proba[r * nc + c] = a[c] / total;
+}
+
 static void predict(const pd__part_t *p, const double *x, size_t nrows, void *ws,
                     const pd__out_t *out)
 {
     const knn_t *K = p->state;
+    if (K->radius_mode) {
+        double *sums = ws, *zsums = sums + p->n_classes + 2;
+        for (size_t r = 0; r < nrows; r++)
+            radius_row(p, x + r * p->n_in, sums, zsums, r, out);
+        return;
+    }
     size_t nc = p->n_classes;
     double *v = ws, *sums = v + K->k;
     size_t *ix = (size_t *)(void *)(sums + nc + 1);
@@ -276,6 +360,10 @@ static int describe(const pd__part_t *p, char *buf, size_t n)
     char pb[32] = "";
     if (K->metric == M_MINKOWSKI)
         snprintf(pb, sizeof pb, " p=%g", K->p);
+    if (K->radius_mode)
+        return snprintf(buf, n, "radius (reduced %g) over %zu rows, %s%s, %s weights, brute "
+                        "force", K->r_radius, K->n_train, metric_names[K->metric], pb,
+                        K->distance ? "distance" : "uniform");
     return snprintf(buf, n, "%zu neighbors of %zu rows, %s%s, %s weights, brute force", K->k,
                     K->n_train, metric_names[K->metric], pb,
                     K->distance ? "distance" : "uniform");

@@ -136,7 +136,8 @@ def test_failed_export_keeps_the_previous_file(tmp_path):
 
 
 @pytest.mark.parametrize("make,msg", [
-    ("neighbors.RadiusNeighborsClassifier(radius=5.0)", "closest supported: KNeighborsClassifier"),
+    ("neighbors.RadiusNeighborsClassifier(radius=5.0)", "set outlier_label"),
+    ("gaussian_process.GaussianProcessClassifier()", "closest supported: SVC"),
     ("neighbors.LocalOutlierFactor(novelty=True)", "closest supported: IsolationForest"),
     ("make_pipeline(preprocessing.Normalizer(), linear_model.LogisticRegression())",
      "Normalizer is not supported as a pipeline step; closest supported: StandardScaler"),
@@ -144,10 +145,10 @@ def test_failed_export_keeps_the_previous_file(tmp_path):
      "closest supported: RobustScaler"),
 ])
 def test_unsupported_names_the_closest_alternative(make, msg, tmp_path):
-    from sklearn import linear_model, neighbors, preprocessing, svm  # noqa: F401
+    from sklearn import gaussian_process, linear_model, neighbors, preprocessing, svm  # noqa
     from sklearn.pipeline import make_pipeline  # noqa: F401
     X, y, _ = pu.dataset("iris")
-    est = eval(make).fit(X, y)
+    est = eval(make).fit(X[::3], y[::3])
     with pytest.raises(Exception, match=msg):
         export(est, str(tmp_path / "m.json"))
     assert os.listdir(tmp_path) == []

@@ -109,6 +109,29 @@ static void test_neighbors_regression_and_metrics(void **st)
     pd_model_free(m);
 }
 
+static void test_radius(void **st)
+{
+    (void)st;
+    pd_model_t *m = load(DOC("classification", "\"classes\":[\"p\",\"q\"],",
+                             KNN(",\"metric\":\"euclidean\",\"weights\":\"distance\","
+                                 "\"radius\":1.0,\"outlier_class\":1" ROWS)));
+    /* x = (0.5, 0): rows 0 (0.5, c0), 1 (0.5, c1), 4 (0.5, c0) within 1 (row 2 at 1.5) */
+    double x[] = {0.5, 0, 10, 10, 3, 0}, pr[6];
+    int32_t c[3];
+    run(m, x, 3, c, NULL, pr, NULL, NULL);
+    assert_true(c[0] == 0 && fabs(pr[0] - 2.0 / 3) < 1e-15);
+    assert_true(c[1] == 1 && pr[2] == 0.0 && pr[3] == 1.0); /* no neighbour: outlier class */
+    assert_true(c[2] == 0 && pr[4] == 1.0);                  /* on row 3: zero distance */
+    pd_model_free(m);
+    m = load(DOC("regression", "", KNN(",\"metric\":\"manhattan\",\"weights\":\"uniform\","
+                                       "\"radius\":2,\"x\":[[0,0],[1,1],[5,5]],"
+                                       "\"y\":[10,20,40]")));
+    double y[] = {0.5, 0.5, 9, 9}, v[2]; /* rows 0 and 1 (distance 1); none */
+    run(m, y, 2, NULL, v, NULL, NULL, NULL);
+    assert_true(v[0] == 15.0 && isnan(v[1]));
+    pd_model_free(m);
+}
+
 static void test_centroids_and_projection(void **st)
 {
     (void)st;
@@ -181,6 +204,18 @@ static void test_refusals(void **st)
     expect_fail(DOC("regression", "", KNN(",\"metric\":\"euclidean\",\"weights\":\"uniform\","
                                           "\"x\":[[0,0]],\"n_neighbors\":1,\"y\":[\"a\"]")),
                 S0 ".y[0]", "expected a number");
+    expect_fail(DOC("classification", "\"classes\":[0,1],",
+                    KNN(",\"metric\":\"euclidean\",\"weights\":\"uniform\",\"radius\":-1,"
+                        "\"x\":[[0,0]],\"y\":[0]")),
+                S0 ".radius", "radius must be >= 0");
+    expect_fail(DOC("classification", "\"classes\":[0,1],",
+                    KNN(",\"metric\":\"euclidean\",\"weights\":\"uniform\",\"radius\":1,"
+                        "\"x\":[[0,0]],\"y\":[0]")),
+                S0 ".outlier_class", "required field missing");
+    expect_fail(DOC("classification", "\"classes\":[0,1],",
+                    KNN(",\"metric\":\"euclidean\",\"weights\":\"uniform\",\"radius\":1,"
+                        "\"outlier_class\":2,\"x\":[[0,0]],\"y\":[0]")),
+                S0 ".outlier_class", "out of range [0, 1]");
     expect_fail(DOC("regression", "", "{\"type\":\"centroids\",\"centers\":[[0,0]]}"), S0,
                 "task must be classification");
     expect_fail(DOC("classification", "\"classes\":[0,1],",
@@ -226,6 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_neighbors_classifier),
         cmocka_unit_test(test_neighbors_regression_and_metrics),
+        cmocka_unit_test(test_radius),
         cmocka_unit_test(test_centroids_and_projection),
         cmocka_unit_test(test_isolation_forest),
         cmocka_unit_test(test_refusals),
