@@ -7,7 +7,11 @@
  * single-row latency (ns, mean over many calls), batch throughput (rows/s, whole X per
  * call), loaded-model memory against its node arrays, and with XGB_MODEL the same figures
  * for libxgboost plus the number of predictions that differ (0 expected). Driven by
- * run.py; every loop is bounded by a time budget and an iteration cap. */
+ * run.py; every loop is bounded by a time budget and an iteration cap.
+ *
+ * Clock: wall time, or with PD_BENCH_CLOCK=thread this thread's CPU time, which a busy
+ * shared machine disturbs much less (time spent descheduled is not counted); use it to
+ * compare two builds side by side. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,10 +26,12 @@
 #define BUDGET_S 1.0          /* seconds per measurement */
 #define MAX_ITERS 10000000L   /* iteration cap per measurement */
 
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(bench_clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -88,6 +94,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_kernels MODEL.json X.f64 NROWS NFEAT [XGB.json]\n");
         return 2;
     }
+    const char *clk = getenv("PD_BENCH_CLOCK");
+    if (clk && strcmp(clk, "thread") == 0)
+        bench_clock = CLOCK_THREAD_CPUTIME_ID;
     size_t n = strtoul(argv[3], NULL, 10), nf = strtoul(argv[4], NULL, 10);
     if (n == 0 || nf == 0 || n > 10000000 || nf > 100000) {
         fprintf(stderr, "bench_kernels: bad NROWS/NFEAT\n");

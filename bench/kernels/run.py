@@ -10,7 +10,13 @@ bundled datasets are too easy to grow full-depth trees on):
 (b) XGBoost binary:logistic, 300 rounds, max_depth 6, loaded from its own JSON.
 The batch is the first --rows rows. Each timing runs for about a second
 (bounded in iterations too). Targets (issue 3): single row >= 5x and batch >= 1.5x the
-rows/s of libxgboost; loaded-model memory <= 1.5x its node arrays."""
+rows/s of libxgboost; loaded-model memory <= 1.5x its node arrays.
+
+Then (issue 11), on the first EXTRA_TRAIN rows, each against scikit-learn's predict limited
+to one thread (threadpoolctl), single row and an EXTRA_BATCH-row batch, with the loaded
+model's memory against the arrays it holds:
+(c) SVC, rbf kernel; (d) KNeighborsClassifier (k=5, brute force over the training rows);
+(e) IsolationForest (100 trees). Skip them with --no-extra."""
 import argparse
 import os
 import subprocess
@@ -24,6 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 BUDGET_S = 1.0
 MAX_CALLS = 100000
+EXTRA_TRAIN = 5000   # training rows of (c)-(e)
+EXTRA_BATCH = 1000   # batch rows of (c)-(e)
 
 
 def per_call(fn):
@@ -49,10 +57,51 @@ def run_c(bench, model, X, xgb_model=None):
     return {k: float(v) for k, v in (line.split() for line in out.stdout.splitlines())}
 
 
+def extra(bench, X, y, names, tmp):
+    """(c)-(e): SVC rbf, KNN, IsolationForest against scikit-learn on one thread."""
+    from sklearn.ensemble import IsolationForest
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.svm import SVC
+    from threadpoolctl import threadpool_limits
+    from predictd.export import export
+
+    Xt, yt = X[:EXTRA_TRAIN], y[:EXTRA_TRAIN]
+    Xb = X[EXTRA_TRAIN:EXTRA_TRAIN + EXTRA_BATCH]
+    svc = SVC().fit(Xt, yt)
+    knn = KNeighborsClassifier(5, algorithm="brute").fit(Xt, yt)
+    iso = IsolationForest(random_state=0).fit(Xt)
+    models = [
+        ("(c) SVC rbf: %d support vectors" % len(svc.support_), svc,
+         svc.support_vectors_.nbytes + svc._dual_coef_.nbytes + svc._intercept_.nbytes),
+        ("(d) KNeighborsClassifier k=5: %d training rows" % len(Xt), knn,
+         knn._fit_X.nbytes + knn._y.nbytes),
+        ("(e) IsolationForest: %d trees, %d nodes" % (
+            len(iso.estimators_), sum(e.tree_.node_count for e in iso.estimators_)), iso,
+         16 * sum(e.tree_.node_count for e in iso.estimators_)),
+    ]
+    for title, est, held in models:
+        path = os.path.join(tmp, "extra.json")
+        export(est, path, feature_names=names)
+        r = run_c(bench, path, Xb)
+        with threadpool_limits(1):
+            sk_single = per_call(lambda: est.predict(Xb[:1]))
+            sk_batch = per_call(lambda: est.predict(Xb))
+        print(title)
+        print("    single row: predictd %8.1f us   sklearn %8.1f us   ratio %6.1fx" % (
+            r["predictd_single_ns"] / 1e3, sk_single * 1e6,
+            sk_single * 1e9 / r["predictd_single_ns"]))
+        print("    batch %d:  predictd %8.0f rows/s sklearn %8.0f rows/s ratio %6.1fx" % (
+            len(Xb), r["predictd_batch_rows_per_s"], len(Xb) / sk_batch,
+            r["predictd_batch_rows_per_s"] * sk_batch / len(Xb)))
+        print("    memory: %d bytes loaded, the arrays it holds %d bytes: %.2fx" % (
+            r["model_bytes"], held, r["model_bytes"] / held))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build", "release"))
     ap.add_argument("--rows", type=int, default=4096)
+    ap.add_argument("--no-extra", action="store_true", help="only (a) and (b)")
     a = ap.parse_args()
     subprocess.run(["cmake", "-S", ROOT, "-B", a.build_dir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
                    check=True, stdout=subprocess.DEVNULL)
@@ -106,6 +155,8 @@ def main():
     print("    memory: %d bytes loaded, node arrays %d bytes: %.2fx (target <= 1.5)" % (
         r["model_bytes"], r["node_array_bytes"], r["model_bytes"] / r["node_array_bytes"]))
     print("    predictions differing from libxgboost: %d of %d" % (r["xgboost_mismatches"], len(Xb)))
+    if not a.no_extra:
+        extra(bench, X, y, names, tmp)
 
 
 if __name__ == "__main__":

@@ -44,17 +44,60 @@ def _robust(s):
     return step
 
 
-SCALERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
-           "MaxAbsScaler": _maxabs, "RobustScaler": _robust}
+def _pca(s):
+    """PCA / IncrementalPCA (_BasePCA.transform): (x - mean_) @ components_.T, divided by
+    sqrt(explained_variance_) when whiten."""
+    name = est_name(s)
+    step = {"type": "projection", "components": matrix(s.components_, name + ".components_")}
+    if getattr(s, "mean_", None) is not None:
+        step["mean"] = floats(s.mean_, name + ".mean_")
+    if s.whiten:
+        step["scale"] = floats(np.sqrt(s.explained_variance_), name + ".explained_variance_")
+    return step
 
 
-def scaler_step(s):
-    """The `steps` entry of a fitted scaler; UnsupportedError for any other transformer."""
-    fn = SCALERS.get(type(s).__name__)
+def _truncated_svd(s):
+    """TruncatedSVD.transform: X @ components_.T (no centring)."""
+    return {"type": "projection",
+            "components": matrix(s.components_, "TruncatedSVD.components_")}
+
+
+def _binarizer(s):
+    return {"type": "binarizer", "threshold": scalar(s.threshold, "Binarizer.threshold")}
+
+
+# class name -> converter of a fitted transformer into its `steps` entry (a model type
+# with the transform role, docs/model-types.md). Exact scikit-learn classes only.
+TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
+                "MaxAbsScaler": _maxabs, "RobustScaler": _robust, "Binarizer": _binarizer,
+                "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd}
+
+
+# Unsupported transformer -> the closest supported one (named in the refusal).
+TRANSFORMER_ALTERNATIVES = {
+    "Normalizer": "StandardScaler (Normalizer scales rows, not columns)",
+    "QuantileTransformer": "RobustScaler", "PowerTransformer": "StandardScaler",
+    "KernelPCA": "PCA", "FastICA": "PCA", "NMF": "TruncatedSVD",
+    "SparsePCA": "PCA", "FactorAnalysis": "PCA", "LatentDirichletAllocation": "TruncatedSVD",
+    "GaussianRandomProjection": "PCA", "SparseRandomProjection": "TruncatedSVD",
+    "KBinsDiscretizer": "a tree model on the raw column",
+    "PolynomialFeatures": "an MLP or a tree model on the raw columns",
+    "SplineTransformer": "an MLP or a tree model on the raw columns",
+    "SimpleImputer": "HistGradientBoosting or XGBoost, which take missing values",
+    "KNNImputer": "HistGradientBoosting or XGBoost, which take missing values",
+    "OneHotEncoder": "HistGradientBoosting on ordinal-encoded columns",
+}
+
+
+def transformer_step(s):
+    """The `steps` entry of a fitted transformer; UnsupportedError for any other one."""
+    fn = TRANSFORMERS.get(type(s).__name__)
     if fn is None or type(s).__module__.split(".")[0] != "sklearn":
+        alt = TRANSFORMER_ALTERNATIVES.get(type(s).__name__)
         raise UnsupportedError(
-            "%s is not supported as a pipeline step; supported transformers: %s"
-            % (est_name(s), ", ".join(sorted(SCALERS))))
+            "%s is not supported as a pipeline step; %s" % (est_name(s), (
+                "closest supported: " + alt) if alt else "supported transformers: " +
+                ", ".join(sorted(TRANSFORMERS))))
     return fn(s)
 
 
@@ -89,12 +132,14 @@ def logistic_regression(est):
         if coef.shape[0] != 1:
             raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s"
                                    % (coef.shape,))
+        step = {"type": "linear", "link": "logistic",
+                "coef": matrix(coef, what + ".coef_"), "intercept": floats(icpt, what)}
         if not _logistic_is_ovr(est):
             # multinomial on two classes: softmax([-z, z]) = [1 - s(2z), s(2z)]; doubling
-            # every term is exact in binary floating point, so 2z is computed bit for bit.
-            coef, icpt = coef * 2.0, icpt * 2.0
-        return {"type": "linear", "link": "logistic",
-                "coef": matrix(coef, what + ".coef_"), "intercept": floats(icpt, what)}
+            # is exact in binary floating point, so 2z is computed bit for bit, and
+            # decision_function stays z as scikit-learn returns it.
+            step["proba_scale"] = 2.0
+        return step
     if coef.shape[0] != n_classes:
         raise UnsupportedError("LogisticRegression: unexpected coef_ shape %s" % (coef.shape,))
     return {"type": "linear", "link": "ovr" if _logistic_is_ovr(est) else "softmax",

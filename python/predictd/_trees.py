@@ -169,3 +169,47 @@ def hist_gradient_boosting(est, classifier):
             "base_score": floats(base, name + " baseline prediction"),
             "input_type": "float64", "comparison": "le", "post_transform": post,
             "trees": trees}
+
+
+def _average_path_length(n):
+    """scikit-learn's _average_path_length for an array of node sample counts."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros(n.shape)
+    big = n > 2
+    out[n == 2] = 1.0
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + np.euler_gamma) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def _depths(tree):
+    """Depth of every node of a sklearn Tree (root 0)."""
+    left, right = tree.children_left, tree.children_right
+    depth = np.zeros(tree.node_count, dtype=np.int64)
+    for i in range(tree.node_count):  # children always follow their parent
+        if left[i] != -1:
+            depth[left[i]] = depth[right[i]] = depth[i] + 1
+    return depth
+
+
+def isolation_forest(est):
+    """IsolationForest: a tree_ensemble whose leaves hold each tree's path length as
+    _compute_score_samples adds it ((depth + 1) + c(n_node_samples) - 1.0, in float64),
+    with every tree's features mapped back to input columns; then the scoring."""
+    name = est_name(est)
+    trees = []
+    for i, (t, feats) in enumerate(zip(est.estimators_, est.estimators_features_)):
+        tree = t.tree_
+        feats = np.asarray(feats, dtype=np.int64)
+        leaf = tree.children_left == -1
+        path = (_depths(tree) + 1).astype(np.float64)
+        value = path + _average_path_length(tree.n_node_samples) - 1.0
+        step = _sk_tree(tree, np.where(leaf, value, 0.0), "%s tree %d" % (name, i))
+        step["feature"] = ints(np.where(leaf, -1, feats[np.where(leaf, 0, tree.feature)]))
+        trees.append(step)
+    denominator = len(est.estimators_) * _average_path_length([est.max_samples_])[0]
+    forest = {"type": "tree_ensemble", "n_outputs": 1, "aggregate": "sum",
+              "base_score": [0.0], "input_type": "float32", "comparison": "le",
+              "post_transform": "identity", "trees": trees}
+    return {"type": "isolation_forest", "forest": forest,
+            "denominator": float(denominator),
+            "offset": float(np.asarray(est.offset_, dtype=np.float64))}

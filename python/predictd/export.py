@@ -20,15 +20,18 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _dense, _trees
+from . import _bayes, _dense, _ensemble, _linear, _neighbors, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
 MAX_NAME_LEN = 128         # the loader's limit on the model name
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,%d}$" % MAX_NAME_LEN)
 
-# class name -> (converter, is_classifier). Only these exact scikit-learn classes are
-# accepted: a subclass may change predict() in ways the file would not reproduce.
+# class name -> (converter, task): True a classifier (classes_), False a regressor,
+# "outlier" an outlier detector (classification with classes [-1, 1]: predict's inliers
+# and outliers), "cluster" a clusterer (classification with classes 0..n_clusters-1).
+# Only these exact scikit-learn classes are accepted: a subclass may change predict() in
+# ways the file would not reproduce.
 _ESTIMATORS = {
     "LinearRegression": (_dense.linear_regressor, False),
     "Ridge": (_dense.linear_regressor, False),
@@ -50,8 +53,113 @@ _ESTIMATORS = {
     "MLPClassifier": (lambda e: _dense.mlp(e, True), True),
     "MLPRegressor": (lambda e: _dense.mlp(e, False), False),
 }
+# The linear family (_linear.py).
+_ESTIMATORS.update({name: (_linear.regressor, False) for name in (
+    "LinearSVR", "SGDRegressor", "PassiveAggressiveRegressor", "HuberRegressor",
+    "QuantileRegressor", "BayesianRidge", "ARDRegression", "Lars", "LassoLars",
+    "LassoLarsIC", "LarsCV", "LassoLarsCV", "OrthogonalMatchingPursuit",
+    "OrthogonalMatchingPursuitCV", "TheilSenRegressor", "RidgeCV", "LassoCV",
+    "ElasticNetCV")})
+_ESTIMATORS.update({name: (_linear.glm, False) for name in (
+    "TweedieRegressor", "PoissonRegressor", "GammaRegressor")})
+_ESTIMATORS.update({name: (_linear.classifier, True) for name in (
+    "LinearSVC", "Perceptron", "PassiveAggressiveClassifier", "RidgeClassifier",
+    "RidgeClassifierCV")})
+_ESTIMATORS.update({
+    "SVC": (_svm.svm, True), "NuSVC": (_svm.svm, True),
+    "SVR": (_svm.svm, False), "NuSVR": (_svm.svm, False),
+    "OneClassSVM": (_svm.svm, "outlier"),
+    "KNeighborsClassifier": (lambda e: _neighbors.kneighbors(e, True), True),
+    "KNeighborsRegressor": (lambda e: _neighbors.kneighbors(e, False), False),
+    "RadiusNeighborsClassifier": (lambda e: _neighbors.radius_neighbors(e, True), True),
+    "RadiusNeighborsRegressor": (lambda e: _neighbors.radius_neighbors(e, False), False),
+    "NearestCentroid": (_neighbors.nearest_centroid, True),
+    "KMeans": (_neighbors.kmeans, "cluster"),
+    "MiniBatchKMeans": (_neighbors.kmeans, "cluster"),
+    "IsolationForest": (_trees.isolation_forest, "outlier"),
+    "SGDClassifier": (_linear.sgd_classifier, True),
+    "LinearDiscriminantAnalysis": (_linear.lda, True),
+    "MultinomialNB": (_linear.multinomial_nb, True),
+    "ComplementNB": (_linear.complement_nb, True),
+    "BernoulliNB": (_linear.bernoulli_nb, True),
+})
+
+
+
+def _member(est, classifier):
+    """One step for a fitted sub-estimator of a meta-estimator: its converter's step, or a
+    `pipeline` step when it is a Pipeline (or its converter adds a transformer)."""
+    scalers, final = _split_pipeline(est)
+    conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
+    if conv is None:
+        raise _refusal(final)
+    if (conv[1] is not False) != classifier:
+        raise UnsupportedError("%s cannot be a member here: a %s is expected"
+                               % (est_name(final), "classifier" if classifier else "regressor"))
+    out = conv[0](final)
+    steps = [_dense.transformer_step(s) for s in scalers] + (
+        out if isinstance(out, list) else [out])
+    return steps[0] if len(steps) == 1 else {"type": "pipeline", "steps": steps}
+
+
+_ESTIMATORS.update({
+    "VotingClassifier": (lambda e: _ensemble.voting(e, _member, True), True),
+    "VotingRegressor": (lambda e: _ensemble.voting(e, _member, False), False),
+    "BaggingClassifier": (lambda e: _ensemble.bagging(e, _member, True), True),
+    "BaggingRegressor": (lambda e: _ensemble.bagging(e, _member, False), False),
+    "AdaBoostClassifier": (lambda e: _ensemble.adaboost(e, _member, True), True),
+    "AdaBoostRegressor": (lambda e: _ensemble.adaboost(e, _member, False), False),
+    "CalibratedClassifierCV": (lambda e: _ensemble.calibrated(e, _member), True),
+    "StackingClassifier": (lambda e: _ensemble.stacking(e, _member, True), True),
+    "StackingRegressor": (lambda e: _ensemble.stacking(e, _member, False), False),
+    "TransformedTargetRegressor": (lambda e: _ensemble.transformed_target(e, _member), False),
+    "LogisticRegressionCV": (_dense.logistic_regression, True),
+    "GaussianNB": (_bayes.gaussian_nb, True),
+    "QuadraticDiscriminantAnalysis": (_bayes.qda, True),
+})
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))
+
+# Unsupported estimator -> the closest supported one (named in the refusal).
+ALTERNATIVES = {
+    "GaussianProcessClassifier": "SVC(probability=True)",
+    "GaussianProcessRegressor": "SVR(kernel='rbf')",
+    "KernelRidge": "SVR(kernel='rbf')",
+    "LabelPropagation": "KNeighborsClassifier",
+    "LabelSpreading": "KNeighborsClassifier",
+    "CategoricalNB": "MultinomialNB on one-hot columns",
+    "LocalOutlierFactor": "IsolationForest",
+    "EllipticEnvelope": "IsolationForest or OneClassSVM",
+    "SGDOneClassSVM": "OneClassSVM(kernel='linear')",
+    "DBSCAN": "KMeans (DBSCAN has no predict)",
+    "AgglomerativeClustering": "KMeans (it has no predict)",
+    "SpectralClustering": "KMeans (it has no predict)",
+    "Birch": "KMeans", "MeanShift": "KMeans", "AffinityPropagation": "KMeans",
+    "BisectingKMeans": "KMeans",
+    "GaussianMixture": "KMeans (hard assignment)",
+    "BayesianGaussianMixture": "KMeans (hard assignment)",
+    "OneVsRestClassifier": "LogisticRegression(multi_class='ovr') or the estimator itself "
+                           "(most are multiclass)",
+    "OneVsOneClassifier": "SVC (libsvm is one-vs-one)",
+    "MultiOutputRegressor": "one model per target",
+    "MultiOutputClassifier": "one model per target",
+    "RANSACRegressor": "HuberRegressor",
+    "MultiTaskLasso": "Lasso per target",
+    "MultiTaskElasticNet": "ElasticNet per target",
+    "PLSRegression": "Ridge", "CCA": "PCA + Ridge",
+    "ExtraTreeClassifier": "DecisionTreeClassifier", "ExtraTreeRegressor": "DecisionTreeRegressor",
+}
+
+
+def _refusal(est):
+    """The UnsupportedError of an estimator the exporter does not know."""
+    name = est_name(est)
+    alt = ALTERNATIVES.get(name)
+    if alt:
+        return UnsupportedError("%s is not supported by predictd-export; closest supported: "
+                                "%s" % (name, alt.strip()))
+    return UnsupportedError("%s is not supported by predictd-export; supported: %s"
+                            % (name, ", ".join(SUPPORTED)))
 
 
 def _is_sklearn(obj):
@@ -126,14 +234,15 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     kind = type(final).__name__
     conv = _ESTIMATORS.get(kind) if _is_sklearn(final) else None
     if conv is None:
-        raise UnsupportedError("%s is not supported by predictd-export; supported: %s"
-                               % (est_name(final), ", ".join(SUPPORTED)))
+        raise _refusal(final)
     _check_fitted(estimator)
     for s in scalers:
         _check_fitted(s)
-    steps = [_dense.scaler_step(s) for s in scalers]
-    convert, classifier = conv
-    steps.append(convert(final))
+    steps = [_dense.transformer_step(s) for s in scalers]
+    convert, task = conv
+    out = convert(final)  # one step, or a list (an estimator with its own transformer)
+    steps.extend(out if isinstance(out, list) else [out])
+    classifier = task is not False
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         n_features = getattr(scalers[0] if scalers else final, "n_features_in_")
@@ -141,7 +250,11 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
            "model_version": str(model_version), "source": "sklearn", "kind": kind,
            "task": "classification" if classifier else "regression",
            "features": _feature_names(estimator, final, int(n_features), feature_names)}
-    if classifier:
+    if task == "outlier":
+        doc["classes"] = [-1, 1]
+    elif task == "cluster":
+        doc["classes"] = list(range(int(final.cluster_centers_.shape[0])))
+    elif classifier:
         doc["classes"] = class_labels(final)
     doc["steps"] = steps
     return doc

@@ -1,5 +1,5 @@
-/* load_common.h - pieces shared by the two file loaders (predictd format, XGBoost JSON):
- * schema fields and the tree-ensemble step. Internal to src/model/. */
+/* load_common.h - pieces shared by the file loaders (predictd format, XGBoost JSON):
+ * schema fields and the pipeline of parts. Internal to src/model/. */
 #ifndef PD_MODEL_LOAD_COMMON_H
 #define PD_MODEL_LOAD_COMMON_H
 
@@ -20,7 +20,11 @@ int pd__set_names(pd__jctx_t *c, pd_model_t *m, const char *name, const char *ve
 /* Derives a model name from a file label: base name without ".json", restricted to
  * [A-Za-z0-9_.-] (others become '_'), at most PD_MODEL_MAX_NAME chars. dst: that + 1. */
 void pd__name_from_label(const char *label, char *dst);
-/* Loads a predictd "tree_ensemble" step at path into m (schema already set). */
-int pd__load_tree_ensemble(pd__jctx_t *c, const json_t *step, const char *path, pd_model_t *m);
+/* Loads the pipeline from the array `steps` at path (schema already set): each entry a
+ * part (part.h), transformers first, an estimator last. */
+int pd__pipeline_load(pd__jctx_t *c, pd_model_t *m, const json_t *steps, const char *path);
+/* Derives the model's width, schema.proba_ok, outputs and missing_ok default from its
+ * parts; every loader calls it once its pipeline is complete. */
+int pd__pipeline_finish(pd__jctx_t *c, pd_model_t *m);
 
 #endif

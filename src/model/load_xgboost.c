@@ -1,5 +1,6 @@
 /* load_xgboost.c - XGBoost's own JSON model (Booster.save_model("m.json"), 1.7 schema):
- * gbtree boosters with a numeric-split tree per (round, class). Reproduces XGBoost's
+ * gbtree boosters with a numeric-split tree per (round, class), built into a pipeline of
+ * one "tree_ensemble" part (tree.h). Reproduces XGBoost's
  * float32 prediction: margin = base_score (in margin space, float) + leaves in tree order
  * (float), then sigmoid/softmax in float. Refuses DART, gblinear, categorical splits and
  * objectives other than those listed in `objectives` with a message saying so. */
@@ -9,7 +10,7 @@
 
 #include "common.h"
 #include "model/load_common.h"
-#include "model/tree_build.h"
+#include "model/tree.h"
 
 #define GB "$.learner.gradient_booster"
 #define TREES GB ".model.trees"
@@ -45,7 +46,7 @@ typedef struct {
 } xbufs_t;
 
 static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model_t *m,
-                     xbufs_t *b, size_t n, int32_t output)
+                     pd__part_t *part, xbufs_t *b, size_t n, int32_t output)
 {
     json_t *v;
     char p[PD__PATH_MAX];
@@ -75,10 +76,11 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
     }
     for (size_t i = 0; i < n; i++)
         b->dl[i] = (uint8_t)b->dl32[i];
-    return pd__tree_add(c, m, &in);
+    return pd__tree_add(c, m, part->state, part->n_in, &in);
 }
 
-static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, size_t n_groups)
+static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, pd__part_t *part,
+                      size_t n_groups)
 {
     json_t *trees, *info, *v;
     char p[PD__PATH_MAX];
@@ -105,7 +107,7 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, size_t 
         maxn = n > maxn ? n : maxn;
     }
     if (rc == 0)
-        rc = pd__trees_alloc(m, nt, total);
+        rc = pd__trees_alloc(m, part->state, nt, total);
     xbufs_t b = {0};
     if (rc == 0) {
         b.feature = malloc(maxn * sizeof(int32_t)), b.left = malloc(maxn * sizeof(int32_t));
@@ -119,7 +121,7 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, size_t 
         const json_t *tj = json_array_get(trees, i);
         pd__jpath(p, sizeof p, TREES, "[%zu]", i);
         size_t n = json_array_size(json_object_get(tj, "left_children"));
-        rc = read_tree(c, tj, p, m, &b, n, groups[i]);
+        rc = read_tree(c, tj, p, m, part, &b, n, groups[i]);
     }
     free(b.feature), free(b.left), free(b.right), free(b.stype), free(b.dl32), free(b.dl);
     free(b.thr);
@@ -130,21 +132,20 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, size_t 
 }
 
 /* Objective -> task, classes, transform, base margin. */
-static int setup_objective(pd__jctx_t *c, pd_model_t *m, int obj, double base, size_t ncls)
+static int setup_objective(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, int obj, double base,
+                           size_t ncls)
 {
-    pd__trees_t *t = &m->trees;
     int logistic = obj == OBJ_REGLOG || obj == OBJ_BINLOG; /* logitraw: base is a margin */
     if (logistic && !(base > 0.0 && base < 1.0))
         return pd__jfail(c, "$.learner.learner_model_param.base_score",
                          "must be in (0, 1) for a logistic objective");
     t->n_outputs = obj >= OBJ_SOFTPROB ? ncls : 1;
-    t->post = obj == OBJ_SQERR || obj == OBJ_LOGITRAW ? PD__LINK_IDENTITY
-              : obj >= OBJ_SOFTPROB                   ? PD__LINK_SOFTMAX
-                                                      : PD__LINK_LOGISTIC;
+    t->post = obj == OBJ_SQERR || obj == OBJ_LOGITRAW ? PD__POST_IDENTITY
+              : obj >= OBJ_SOFTPROB                   ? PD__POST_SOFTMAX
+                                                      : PD__POST_LOGISTIC;
     t->label_by_margin = obj == OBJ_SOFTMAX;
     t->aggregate_sum = 1;
     t->f32acc = 1;
-    m->schema.missing_ok = 1; /* every split has its default direction for NaN */
     if (obj == OBJ_BINLOG || obj >= OBJ_SOFTPROB) {
         m->schema.task = PD_TASK_CLASSIFICATION;
         int rc = pd__gen_int_classes(c, m, obj == OBJ_BINLOG ? 2 : ncls);
@@ -203,18 +204,29 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
                          "num_class %g does not fit objective %s", ncls, oname);
     char name[PD_MODEL_MAX_NAME + 1];
     pd__name_from_label(c->label, name);
+    pd__trees_t tmp = {0}; /* objective fields, copied into the part below */
     if ((rc = pd__set_names(c, m, name, "1", "xgboost", "gbtree")) ||
         (rc = load_features(c, learner, m, (size_t)nf)) ||
-        (rc = setup_objective(c, m, obj, base, (size_t)ncls)) ||
+        (rc = setup_objective(c, m, &tmp, obj, base, (size_t)ncls)) ||
         (rc = pd__jget(c, gb, GB, "model", PD__J_OBJ, 1, &model, NULL)))
         return rc;
     float bm = (float)base;
     if (obj == OBJ_REGLOG || obj == OBJ_BINLOG)
         bm = -logf(1.0f / bm - 1.0f); /* XGBoost's ProbToMargin, in float */
-    m->est = PD__EST_TREES;
-    if ((rc = load_trees(c, model, m, m->trees.n_outputs)))
+    pd__part_t *part = &m->parts[0];
+    if ((rc = pd__part_init(m, &pd__trees_ops, (size_t)nf, m->schema.task,
+                            m->schema.n_classes, part))) {
+        pd__jfail(c, "$", "out of memory");
         return rc;
-    for (size_t k = 0; k < m->trees.n_outputs; k++)
-        m->trees.base[k] = (double)bm;
-    return 0;
+    }
+    m->n_parts = 1;
+    *(pd__trees_t *)part->state = tmp;
+    part->has_proba = m->schema.task == PD_TASK_CLASSIFICATION;
+    part->nan_default = 1; /* every split has its default direction for NaN */
+    pd__trees_t *t = part->state;
+    if ((rc = load_trees(c, model, m, part, t->n_outputs)))
+        return rc;
+    for (size_t k = 0; k < t->n_outputs; k++)
+        t->base[k] = (double)bm;
+    return pd__pipeline_finish(c, m);
 }

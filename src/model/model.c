@@ -1,9 +1,10 @@
-/* model.c - the public model API: reading a file (bounded), parsing it with jansson,
- * dispatching to the format's loader, freeing, and running a batch through the pipeline
- * (scalers, then the estimator's kernel) in blocks of PD_MODEL_BLOCK_ROWS rows.
+/* model.c - the public model API except prediction (pipeline.c): reading a file
+ * (bounded), parsing it with jansson, dispatching to the file format's loader, stats,
+ * description and freeing.
  *
- * Owns every allocation of a pd_model_t (all made through pd__model_calloc, which counts
- * them into m->bytes). A model is immutable after pd_model_load returns. */
+ * Owns every allocation of a pd_model_t: all are made through pd__model_calloc, which
+ * lists them (so pd_model_free releases whatever a failed load had built) and counts them
+ * into m->bytes. A model is immutable after pd_model_load returns. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +15,47 @@
 #include "model/json_util.h"
 #include "model/model_impl.h"
 
+/* Header of one model allocation: the list pd_model_free walks. Its size keeps the block
+ * after it aligned as malloc's. */
+struct pd__alloc_s {
+    struct pd__alloc_s *next;
+    size_t size;
+} __attribute__((aligned(16)));
+
 void *pd__model_calloc(pd_model_t *m, size_t n, size_t size)
 {
     if (n == 0)
         n = 1;
-    if (size && n > SIZE_MAX / size)
+    if (size && n > (SIZE_MAX - sizeof(struct pd__alloc_s)) / size)
         return NULL;
-    void *p = calloc(n, size);
-    if (p)
-        m->bytes += n * size;
-    return p;
+    struct pd__alloc_s *a = calloc(1, sizeof *a + n * size);
+    if (!a)
+        return NULL;
+    a->size = n * size;
+    a->next = m->allocs;
+    m->allocs = a;
+    m->bytes += a->size;
+    return a + 1;
+}
+
+void *pd__model_realloc(pd_model_t *m, void *p, size_t n, size_t size)
+{
+    if (n == 0)
+        n = 1;
+    if (size && n > (SIZE_MAX - sizeof(struct pd__alloc_s)) / size)
+        return NULL;
+    struct pd__alloc_s **link = &m->allocs;
+    while (*link && *link + 1 != p)
+        link = &(*link)->next;
+    if (!*link)
+        return NULL; /* not this model's: a bug of the caller, refused */
+    struct pd__alloc_s *old = *link, *a = realloc(old, sizeof *a + n * size);
+    if (!a)
+        return NULL;
+    m->bytes = m->bytes - a->size + n * size;
+    a->size = n * size;
+    *link = a;
+    return a + 1;
 }
 
 char *pd__model_strdup(pd_model_t *m, const char *s)
@@ -39,37 +71,12 @@ void pd_model_free(pd_model_t *m)
 {
     if (!m)
         return;
-    free(m->name);
-    free(m->version);
-    free(m->source);
-    free(m->kind);
-    if (m->feature_names)
-        for (size_t i = 0; i < m->schema.n_features; i++)
-            free(m->feature_names[i]);
-    free(m->feature_names);
-    if (m->class_str)
-        for (size_t i = 0; i < m->schema.n_classes; i++)
-            free(m->class_str[i]);
-    free(m->class_str);
-    free(m->class_int);
-    for (size_t i = 0; i < m->n_scalers; i++) {
-        free(m->scalers[i].a);
-        free(m->scalers[i].b);
+    for (size_t i = 0; i < m->n_parts; i++)
+        pd__part_free(&m->parts[i]);
+    for (struct pd__alloc_s *a = m->allocs, *next; a; a = next) {
+        next = a->next;
+        free(a);
     }
-    free(m->linear.coef);
-    free(m->linear.intercept);
-    if (m->mlp.layers)
-        for (size_t i = 0; i < m->mlp.n_layers; i++) {
-            free(m->mlp.layers[i].w);
-            free(m->mlp.layers[i].b);
-        }
-    free(m->mlp.layers);
-    free(m->trees.trees);
-    free(m->trees.nodes32);
-    free(m->trees.nodes64);
-    free(m->trees.values);
-    free(m->trees.value_off);
-    free(m->trees.base);
     free(m);
 }
 
@@ -193,71 +200,36 @@ const pd_model_schema_t *pd_model_schema(const pd_model_t *m)
 void pd_model_stats(const pd_model_t *m, pd_model_stats_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (m->est == PD__EST_TREES) {
-        out->n_trees = m->trees.n_trees;
-        out->n_nodes = m->trees.n_nodes;
-    }
-    if (m->est == PD__EST_MLP)
-        out->n_layers = m->mlp.n_layers;
+    for (size_t i = 0; i < m->n_parts; i++)
+        if (m->parts[i].ops->stats)
+            m->parts[i].ops->stats(&m->parts[i], out);
     out->n_params = m->n_params;
     out->bytes = m->bytes;
 }
 
-static size_t est_scratch(const pd_model_t *m)
+int pd_model_describe(const pd_model_t *m, char *buf, size_t n)
 {
-    switch (m->est) {
-    case PD__EST_TREES: return pd__trees_scratch(m);
-    case PD__EST_LINEAR: return pd__linear_scratch(m);
-    case PD__EST_MLP: return pd__mlp_scratch(m);
+    char tmp[1];
+    size_t used = 0; /* what the full text needs */
+    if (!buf || n == 0)
+        buf = tmp, n = sizeof tmp;
+    buf[0] = '\0';
+    for (size_t i = 0; i < m->n_parts; i++) {
+        const pd__part_t *p = &m->parts[i];
+        size_t at = PD_MIN(used, n - 1);
+        int k = snprintf(buf + at, n - at, "%s%s", i ? " > " : "", p->ops->type);
+        used += k > 0 ? (size_t)k : 0;
+        if (!p->ops->describe)
+            continue;
+        at = PD_MIN(used, n - 1);
+        k = snprintf(buf + at, n - at, "(");
+        used += k > 0 ? (size_t)k : 0;
+        at = PD_MIN(used, n - 1);
+        k = p->ops->describe(p, buf + at, n - at);
+        used += k > 0 ? (size_t)k : 0;
+        at = PD_MIN(used, n - 1);
+        k = snprintf(buf + at, n - at, ")");
+        used += k > 0 ? (size_t)k : 0;
     }
-    return 0;
-}
-
-static size_t align8(size_t n)
-{
-    return (n + 7) & ~(size_t)7;
-}
-
-size_t pd_model_scratch_size(const pd_model_t *m, size_t nrows)
-{
-    (void)nrows; /* batches run in blocks: the scratch does not grow with nrows */
-    size_t s = align8(est_scratch(m));
-    if (m->n_scalers)
-        s += PD_MODEL_BLOCK_ROWS * m->schema.n_features * sizeof(double);
-    return s;
-}
-
-int pd_model_predict(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
-                     const pd_predict_out_t *out)
-{
-    if (!m || !out || (nrows && (!x || !scratch)))
-        return PD_EINVAL;
-    size_t nf = m->schema.n_features, nc = m->schema.n_classes;
-    char *ws = scratch;
-    double *scaled = NULL;
-    if (m->n_scalers) {
-        scaled = (double *)(void *)ws;
-        ws += PD_MODEL_BLOCK_ROWS * nf * sizeof(double);
-    }
-    for (size_t r0 = 0; r0 < nrows; r0 += PD_MODEL_BLOCK_ROWS) {
-        size_t n = PD_MIN(PD_MODEL_BLOCK_ROWS, nrows - r0);
-        const double *xb = x + r0 * nf;
-        if (scaled) {
-            pd__scalers_apply(m, xb, n, scaled);
-            xb = scaled;
-        }
-        int32_t *cls = out->class_index ? out->class_index + r0 : NULL;
-        double *val = out->value ? out->value + r0 : NULL;
-        double *proba = out->proba ? out->proba + r0 * nc : NULL;
-        if (m->schema.task == PD_TASK_CLASSIFICATION)
-            val = NULL;
-        else
-            cls = NULL, proba = NULL;
-        switch (m->est) {
-        case PD__EST_TREES: pd__trees_predict(m, xb, n, ws, cls, val, proba); break;
-        case PD__EST_LINEAR: pd__linear_predict(m, xb, n, ws, cls, val, proba); break;
-        case PD__EST_MLP: pd__mlp_predict(m, xb, n, ws, cls, val, proba); break;
-        }
-    }
-    return 0;
+    return (int)used;
 }

@@ -31,7 +31,25 @@ typedef struct pd_model_schema_s {
     int missing_ok;      /* the model takes missing values (NaN): XGBoost, trees whose file
                             gives a missing-value direction (HistGradientBoosting), or a
                             file that says "missing_values": true */
+    /* Added with the model-type table (fields appended; older readers ignore them): */
+    int proba_ok;        /* classification: the model computes class probabilities (its
+                            library has predict_proba); when 0, pd_model_predict writes NaN
+                            into any proba buffer it is given (e.g. SVC without
+                            probability=True, LinearSVC, KMeans, IsolationForest) */
+    size_t n_outputs;    /* named outputs beyond label/value/proba, e.g. "decision_function",
+                            "score_samples", "transform" (cluster distances): see
+                            pd_model_predict_ex */
+    const struct pd_model_output_s *outputs; /* n_outputs entries, or NULL */
 } pd_model_schema_t;
+
+/* One named output of a model (schema.outputs): `width` doubles per row, in the order
+ * its library returns them (e.g. decision_function of a multiclass SVC with
+ * decision_function_shape="ovr": one column per class). */
+typedef struct pd_model_output_s {
+    const char *name;        /* the library's method name: "decision_function", ... */
+    size_t width;            /* values per row (>= 1) */
+    const char *description; /* one line for /models and `inspect` */
+} pd_model_output_t;
 
 typedef struct pd_model_stats_s {
     size_t n_trees;   /* tree ensembles: number of trees, else 0 */
@@ -81,5 +99,18 @@ size_t pd_model_scratch_size(const pd_model_t *m, size_t nrows);
  * PD_EINVAL (nrows == 0 is fine and does nothing). */
 int pd_model_predict(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
                      const pd_predict_out_t *out);
+
+/* pd_model_predict plus the model's named outputs: extra is NULL or an array of
+ * schema.n_outputs pointers, each NULL (not wanted) or a caller-owned buffer of
+ * nrows * outputs[k].width doubles (row-major). Same scratch, threads and errors as
+ * pd_model_predict (which is this call with extra == NULL). */
+int pd_model_predict_ex(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
+                        const pd_predict_out_t *out, double *const *extra);
+
+/* Writes a one-line description of the model's pipeline into buf (n bytes, always
+ * NUL-terminated, truncated if short), e.g. "standard_scaler > svm(rbf kernel, 3 classes,
+ * 41 support vectors, ovr)", for `inspect` and /models. Returns the length it needed
+ * (as snprintf). Reads only immutable model fields: any thread. */
+int pd_model_describe(const pd_model_t *m, char *buf, size_t n);
 
 #endif

@@ -17,17 +17,17 @@
 #include <string.h>
 
 #include "common.h"
-#include "model/model_impl.h"
+#include "model/tree.h"
 
 #define PD__GROUP 16
 #define PD__FEW_ROWS 4 /* below this many rows, trees are interleaved instead of rows */
 
-size_t pd__trees_scratch(const pd_model_t *m)
+size_t pd__trees_scratch(const pd__part_t *p)
 {
-    const pd__trees_t *t = &m->trees;
+    const pd__trees_t *t = p->state;
     size_t s = PD_MODEL_BLOCK_ROWS * t->n_outputs * sizeof(double);
     if (!t->input_f64)
-        s += PD_MODEL_BLOCK_ROWS * m->schema.n_features * sizeof(float);
+        s += PD_MODEL_BLOCK_ROWS * p->n_in * sizeof(float);
     return s;
 }
 
@@ -228,18 +228,18 @@ static int32_t argmax_f(const float *z, size_t n)
     return (int32_t)best;
 }
 
-static void finish_f32(const pd_model_t *m, const float *acc, size_t n, int32_t *cls,
+static void finish_f32(const pd__part_t *part, const float *acc, size_t n, int32_t *cls,
                        double *val, double *proba)
 {
-    const pd__trees_t *t = &m->trees;
-    size_t no = t->n_outputs, nc = m->schema.n_classes;
+    const pd__trees_t *t = part->state;
+    size_t no = t->n_outputs, nc = part->n_classes;
     double tmp[2];
     for (size_t r = 0; r < n; r++) {
         const float *z = acc + r * no;
-        if (m->schema.task == PD_TASK_REGRESSION) {
+        if (part->task == PD_TASK_REGRESSION) {
             if (val)
-                val[r] = t->post == PD__LINK_LOGISTIC ? (double)sigmoid_f(z[0]) : (double)z[0];
-        } else if (t->post == PD__LINK_LOGISTIC) {
+                val[r] = t->post == PD__POST_LOGISTIC ? (double)sigmoid_f(z[0]) : (double)z[0];
+        } else if (t->post == PD__POST_LOGISTIC) {
             float p = sigmoid_f(z[0]);
             tmp[0] = (double)(1.0f - p), tmp[1] = (double)p;
             if (proba)
@@ -260,22 +260,22 @@ static void finish_f32(const pd_model_t *m, const float *acc, size_t n, int32_t 
     }
 }
 
-static void finish_f64(const pd_model_t *m, double *acc, size_t n, int32_t *cls, double *val,
+static void finish_f64(const pd__part_t *part, double *acc, size_t n, int32_t *cls, double *val,
                        double *proba)
 {
-    const pd__trees_t *t = &m->trees;
-    size_t no = t->n_outputs, nc = m->schema.n_classes;
+    const pd__trees_t *t = part->state;
+    size_t no = t->n_outputs, nc = part->n_classes;
     for (size_t r = 0; r < n; r++) {
         double *z = acc + r * no;
         if (!t->aggregate_sum)
             for (size_t o = 0; o < no; o++)
                 z[o] = z[o] / (double)t->n_trees + t->base[o];
-        if (m->schema.task == PD_TASK_REGRESSION) {
+        if (part->task == PD_TASK_REGRESSION) {
             if (val)
-                val[r] = t->post == PD__LINK_LOGISTIC ? pd__sigmoid(z[0]) : z[0];
+                val[r] = t->post == PD__POST_LOGISTIC ? pd__sigmoid(z[0]) : z[0];
             continue;
         }
-        if (t->post == PD__LINK_LOGISTIC) {
+        if (t->post == PD__POST_LOGISTIC) {
             double p = pd__sigmoid(z[0]);
             if (proba)
                 proba[r * 2] = 1.0 - p, proba[r * 2 + 1] = p;
@@ -283,7 +283,7 @@ static void finish_f64(const pd_model_t *m, double *acc, size_t n, int32_t *cls,
                 cls[r] = p > 0.5;
             continue;
         }
-        if (t->post == PD__LINK_SOFTMAX)
+        if (t->post == PD__POST_SOFTMAX)
             pd__softmax(z, no);
         if (proba)
             memcpy(proba + r * nc, z, nc * sizeof *z);
@@ -292,11 +292,11 @@ static void finish_f64(const pd_model_t *m, double *acc, size_t n, int32_t *cls,
     }
 }
 
-void pd__trees_predict(const pd_model_t *m, const double *x, size_t n, void *ws, int32_t *cls,
-                       double *val, double *proba)
+void pd__trees_predict(const pd__part_t *part, const double *x, size_t n, void *ws,
+                       const pd__out_t *out)
 {
-    const pd__trees_t *t = &m->trees;
-    size_t nf = m->schema.n_features, no = t->n_outputs;
+    const pd__trees_t *t = part->state;
+    size_t nf = part->n_in, no = t->n_outputs;
     char *p = ws;
     void *acc = p;
     p += PD_MODEL_BLOCK_ROWS * no * sizeof(double);
@@ -320,7 +320,7 @@ void pd__trees_predict(const pd_model_t *m, const double *x, size_t n, void *ws,
     }
     accumulate(t, xin, nf, n, acc);
     if (t->f32acc)
-        finish_f32(m, acc, n, cls, val, proba);
+        finish_f32(part, acc, n, out->cls, out->val, out->proba);
     else
-        finish_f64(m, acc, n, cls, val, proba);
+        finish_f64(part, acc, n, out->cls, out->val, out->proba);
 }

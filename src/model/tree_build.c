@@ -6,7 +6,7 @@
  * cache lines), makes each leaf loop onto itself, and bounds the depth. A tree whose
  * nodes are not all reachable (orphans, cycles) is refused, except deleted nodes in
  * XGBoost files. Temporary arrays are freed before returning. */
-#include "model/tree_build.h"
+#include "model/tree.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,9 +14,8 @@
 
 #include "common.h"
 
-int pd__trees_alloc(pd_model_t *m, size_t n_trees, size_t total_nodes)
+int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_nodes)
 {
-    pd__trees_t *t = &m->trees;
     t->trees = pd__model_calloc(m, n_trees, sizeof *t->trees);
     t->value_off = pd__model_calloc(m, n_trees, sizeof *t->value_off);
     t->base = pd__model_calloc(m, t->n_outputs, sizeof *t->base);
@@ -39,14 +38,12 @@ int pd__trees_alloc(pd_model_t *m, size_t n_trees, size_t total_nodes)
     return 0;
 }
 
-void pd__trees_finish(pd_model_t *m)
+void pd__trees_finish(pd_model_t *m, pd__trees_t *t)
 {
-    pd__trees_t *t = &m->trees;
     if (!t->values || t->n_values == t->cap_values || t->n_values == 0)
         return;
-    double *v = realloc(t->values, t->n_values * sizeof *v);
+    double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
     if (v) {
-        m->bytes -= (t->cap_values - t->n_values) * sizeof *v;
         t->values = v;
         t->cap_values = t->n_values;
     }
@@ -66,7 +63,7 @@ float pd__thr32(double t, int cmp_le)
 }
 
 /* Structural checks that need no traversal. */
-static int check_nodes(pd__jctx_t *c, const pd_model_t *m, const pd__tree_in_t *in,
+static int check_nodes(pd__jctx_t *c, size_t n_features, const pd__tree_in_t *in,
                        uint8_t *has_parent)
 {
     char p[PD__PATH_MAX];
@@ -94,10 +91,10 @@ static int check_nodes(pd__jctx_t *c, const pd_model_t *m, const pd__tree_in_t *
                                  kids[k]);
             has_parent[kids[k]] = 1;
         }
-        if (in->feature[i] < 0 || (size_t)in->feature[i] >= m->schema.n_features) {
+        if (in->feature[i] < 0 || (size_t)in->feature[i] >= n_features) {
             pd__jpath(p, sizeof p, in->path, ".%s[%zu]", in->feature_key, i);
             return pd__jfail(c, p, "feature index %d out of range (%zu features)",
-                             in->feature[i], m->schema.n_features);
+                             in->feature[i], n_features);
         }
     }
     return 0;
@@ -105,10 +102,9 @@ static int check_nodes(pd__jctx_t *c, const pd_model_t *m, const pd__tree_in_t *
 
 /* Writes node `old` of `in` as node `nw` of the flat tree; children get new indexes
  * from map (already assigned). */
-static void emit(pd_model_t *m, const pd__tree_in_t *in, size_t base, size_t old, int32_t nw,
+static void emit(pd__trees_t *t, const pd__tree_in_t *in, size_t base, size_t old, int32_t nw,
                  const int32_t *map, uint32_t leaf_ord)
 {
-    pd__trees_t *t = &m->trees;
     int leaf = in->left[old] == -1;
     uint32_t fm = leaf ? 0u : (uint32_t)in->feature[old];
     if (!leaf && in->miss_left && in->miss_left[old])
@@ -145,10 +141,9 @@ typedef struct {
 } tmp_t;
 
 /* Breadth-first renumbering from the root; returns the tree depth or a negative code. */
-static int walk(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in, tmp_t *tp)
+static int walk(pd__jctx_t *c, pd__trees_t *t, const pd__tree_in_t *in, tmp_t *tp)
 {
     size_t n = in->n_nodes, head = 0, tail = 0;
-    pd__trees_t *t = &m->trees;
     size_t base = t->n_nodes, width = in->output >= 0 ? 1 : t->n_outputs;
     for (size_t i = 0; i < n; i++)
         tp->map[i] = -1;
@@ -185,7 +180,7 @@ static int walk(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in, tmp_t *tp
     for (size_t k = 0; k < tail; k++) {
         size_t o = (size_t)tp->queue[k];
         int leaf = in->left[o] == -1;
-        emit(m, in, base, o, (int32_t)k, tp->map, leaf ? leaves : 0);
+        emit(t, in, base, o, (int32_t)k, tp->map, leaf ? leaves : 0);
         leaves += leaf;
     }
     t->trees[t->n_trees].node_off = base;
@@ -199,7 +194,8 @@ static int walk(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in, tmp_t *tp
     return 0;
 }
 
-int pd__tree_add(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in)
+int pd__tree_add(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, size_t n_features,
+                 const pd__tree_in_t *in)
 {
     size_t n = in->n_nodes;
     tmp_t tp = {malloc(n * sizeof(int32_t)), malloc(n * sizeof(int32_t)),
@@ -209,9 +205,9 @@ int pd__tree_add(pd__jctx_t *c, pd_model_t *m, const pd__tree_in_t *in)
         pd__jfail(c, in->path, "out of memory");
         goto out;
     }
-    rc = check_nodes(c, m, in, tp.has_parent);
+    rc = check_nodes(c, n_features, in, tp.has_parent);
     if (rc == 0)
-        rc = walk(c, m, in, &tp);
+        rc = walk(c, t, in, &tp);
     if (rc == 0)
         m->n_params += n * 2;
 out:

@@ -1,5 +1,5 @@
-"""Helpers of the exporter and parity tests: the bundled datasets, the table of estimator
-cases, a pure-numpy reference evaluator of the predictd model format (used to test the
+"""Helpers of the exporter and parity tests: the bundled datasets, fitting the cases of
+parity_cases.py, a pure-numpy reference evaluator of the predictd model format (used to test the
 exporter without the C binary), CSV round trips and the comparison rule.
 
 Comparison rule (documented in docs/exporting.md): a predicted value or probability `a`
@@ -19,6 +19,8 @@ import subprocess
 import warnings
 
 import numpy as np
+
+from parity_cases import CASES, CASES_BY_ID, Case  # noqa: F401  (the table, parity_cases.py)
 
 RTOL = 1e-6
 FLOOR = 1e-6
@@ -67,132 +69,36 @@ def fit(case):
 def _fit(case_id):
     case = CASES_BY_ID[case_id]
     X, y, _ = dataset(case.data)
+    if case.holdout:
+        X, y = X[::2], y[::2]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning of small max_iter
         return case.make().fit(X, y)
 
 
-# ---- the cases -----------------------------------------------------------------------
-
-class Case:
-    """One estimator on one dataset. exact: library output must be matched bit for bit.
-    named: export with the dataset's feature names (else the default x0..xN-1)."""
-
-    def __init__(self, id, data, make, exact=False, named=True):
-        self.id, self.data, self.make, self.exact, self.named = id, data, make, exact, named
-
-    def __repr__(self):
-        return self.id
+def query_rows(case):
+    """The rows a case is predicted on: its whole dataset, or with holdout the odd rows
+    (the estimator was fitted on the even ones)."""
+    X = dataset(case.data)[0]
+    return X[1::2] if case.holdout else X
 
 
-def _dense_cases():
-    """Linear models and MLPs, with the scalers in pipelines."""
-    from sklearn import linear_model as lm
-    from sklearn import preprocessing as pp
-    from sklearn.pipeline import make_pipeline as pipe
-    return [
-        Case("linear_regression", "diabetes", lambda: lm.LinearRegression()),
-        Case("ridge", "diabetes", lambda: lm.Ridge(alpha=0.5), named=False),
-        Case("lasso", "diabetes", lambda: lm.Lasso(alpha=0.1)),
-        Case("elastic_net", "diabetes", lambda: lm.ElasticNet(alpha=0.01, l1_ratio=0.3)),
-        Case("minmax_linear", "diabetes",
-             lambda: pipe(pp.MinMaxScaler(), lm.LinearRegression())),
-        Case("robust_ridge", "diabetes", lambda: pipe(pp.RobustScaler(), lm.Ridge())),
-        Case("robust_nocenter_ridge", "diabetes",
-             lambda: pipe(pp.RobustScaler(with_centering=False), lm.Ridge())),
-        Case("logistic_binary", "breast_cancer",
-             lambda: pipe(pp.StandardScaler(), lm.LogisticRegression(max_iter=500))),
-        Case("logistic_binary_multinomial", "breast_cancer",
-             lambda: pipe(pp.StandardScaler(),
-                          lm.LogisticRegression(multi_class="multinomial", max_iter=500))),
-        Case("logistic_multinomial", "iris_str", lambda: lm.LogisticRegression(max_iter=500)),
-        Case("logistic_ovr", "wine",
-             lambda: pipe(pp.MaxAbsScaler(), lm.LogisticRegression(multi_class="ovr"))),
-        Case("logistic_liblinear", "iris", lambda: lm.LogisticRegression(solver="liblinear")),
-    ] + _more_dense_cases()
-
-
-def _tree_cases():
-    """Single trees, forests, gradient boosting, histogram gradient boosting."""
-    from sklearn import ensemble as en, tree
-    rs = 0
-    return [
-        Case("tree_classifier", "iris_str",
-             lambda: tree.DecisionTreeClassifier(random_state=rs), exact=True),
-        Case("tree_regressor", "diabetes",
-             lambda: tree.DecisionTreeRegressor(max_depth=8, random_state=rs), exact=True),
-        Case("forest_classifier", "digits",
-             lambda: en.RandomForestClassifier(n_estimators=15, max_depth=10,
-                                               random_state=rs), exact=True),
-        Case("forest_regressor", "diabetes",
-             lambda: en.RandomForestRegressor(n_estimators=15, max_depth=8,
-                                              random_state=rs), exact=True),
-        Case("extra_trees_classifier", "wine",
-             lambda: en.ExtraTreesClassifier(n_estimators=15, random_state=rs), exact=True),
-        Case("extra_trees_regressor", "diabetes",
-             lambda: en.ExtraTreesRegressor(n_estimators=10, max_depth=8, random_state=rs),
-             exact=True),
-        Case("gb_binary", "breast_cancer",
-             lambda: en.GradientBoostingClassifier(n_estimators=30, random_state=rs)),
-        Case("gb_exponential", "breast_cancer",
-             lambda: en.GradientBoostingClassifier(loss="exponential", n_estimators=20,
-                                                   learning_rate=0.3, random_state=rs)),
-        Case("gb_multiclass", "iris_str",
-             lambda: en.GradientBoostingClassifier(n_estimators=20, max_depth=2,
-                                                   random_state=rs)),
-        Case("gb_regressor", "diabetes",
-             lambda: en.GradientBoostingRegressor(n_estimators=40, learning_rate=0.07,
-                                                  subsample=0.8, random_state=rs)),
-        Case("gb_huber_zero_init", "diabetes",
-             lambda: en.GradientBoostingRegressor(loss="huber", init="zero",
-                                                  n_estimators=20, random_state=rs)),
-        Case("hgb_binary_nan", "breast_cancer_nan",
-             lambda: en.HistGradientBoostingClassifier(max_iter=30, random_state=rs)),
-        Case("hgb_multiclass_nan", "wine_nan",
-             lambda: en.HistGradientBoostingClassifier(max_iter=20, random_state=rs)),
-        Case("hgb_nan_split", "breast_cancer_nansplit",
-             lambda: en.HistGradientBoostingClassifier(max_iter=10, random_state=rs)),
-        Case("hgb_regressor_nan", "diabetes_nan",
-             lambda: en.HistGradientBoostingRegressor(max_iter=30, random_state=rs)),
-    ]
-
-
-def _more_dense_cases():
-    """The MLP cases."""
-    from sklearn import neural_network as nn
-    from sklearn import preprocessing as pp
-    from sklearn.pipeline import make_pipeline as pipe
-    rs = 0
-    return [
-        Case("mlp_binary", "breast_cancer",
-             lambda: pipe(pp.StandardScaler(), nn.MLPClassifier(
-                 hidden_layer_sizes=(16, 8), max_iter=200, random_state=rs))),
-        Case("mlp_multiclass_tanh", "digits",
-             lambda: pipe(pp.MinMaxScaler(), nn.MLPClassifier(
-                 hidden_layer_sizes=(32,), activation="tanh", max_iter=60, random_state=rs))),
-        Case("mlp_logistic_act", "iris_str",
-             lambda: pipe(pp.StandardScaler(), nn.MLPClassifier(
-                 hidden_layer_sizes=(8,), activation="logistic", max_iter=300,
-                 random_state=rs))),
-        Case("mlp_regressor", "diabetes",
-             lambda: pipe(pp.StandardScaler(), nn.MLPRegressor(
-                 hidden_layer_sizes=(16,), activation="identity", max_iter=200,
-                 random_state=rs))),
-        Case("mlp_regressor_relu", "diabetes",
-             lambda: pipe(pp.StandardScaler(with_mean=False), nn.MLPRegressor(
-                 hidden_layer_sizes=(16,), max_iter=200, random_state=rs))),
-    ]
-
-
-CASES = _dense_cases() + _tree_cases()
-CASES_BY_ID = {c.id: c for c in CASES}
-
+# ---- the library's answers ---------------------------------------------------------
 
 def library_outputs(est, X):
     """(labels or values, proba or None) as the library predicts them."""
     if hasattr(est, "predict_proba") and hasattr(est, "classes_"):
         return est.predict(X), est.predict_proba(X)
     return est.predict(X), None
+
+
+def library_method(est, name, X):
+    """est.<name>(X) as float64; a Pipeline that does not expose the method (e.g.
+    predict_joint_log_proba) runs its transformers, then the final estimator's method."""
+    if not hasattr(est, name) and hasattr(est, "steps"):
+        X = est[:-1].transform(X)
+        est = est[-1]
+    return np.asarray(getattr(est, name)(X), dtype=np.float64)
 
 
 # ---- reference evaluator of the format -----------------------------------------------
@@ -210,6 +116,8 @@ def _softmax(z):
 
 def _scale(step, x):
     t = step["type"]
+    if t == "binarizer":
+        return (x > step["threshold"]).astype(np.float64)
     if t in ("standard_scaler", "robust_scaler"):
         c = step.get("mean", step.get("center"))
         if c is not None:
@@ -271,9 +179,15 @@ def _mlp(step, x):
     return x
 
 
+# Step types the reference evaluator below computes; newer types are checked against the
+# library through the binary only (test_parity*.py).
+REFERENCE_TYPES = {"standard_scaler", "minmax_scaler", "maxabs_scaler", "robust_scaler",
+                   "binarizer", "linear", "tree_ensemble", "mlp"}
+
+
 def reference_predict(doc, X):
     """(class indexes or values, proba or None) of a model document on X (NaN = missing),
-    computed from the format's definition alone."""
+    computed from the format's definition alone (step types in REFERENCE_TYPES)."""
     x = np.array(X, dtype=np.float64)
     for step in doc["steps"][:-1]:
         x = _scale(step, x)
@@ -281,6 +195,9 @@ def reference_predict(doc, X):
     if est["type"] == "linear":
         z = x @ np.array(est["coef"]).T + np.array(est["intercept"])
         link = est["link"]
+        if link == "exp":
+            return np.exp(z[:, 0]), None
+        z = z * est.get("proba_scale", 1.0) if link == "logistic" else z
     elif est["type"] == "tree_ensemble":
         z = _ensemble(est, x)
         link = {"normalize": "identity"}.get(est["post_transform"], est["post_transform"])
@@ -295,6 +212,17 @@ def reference_predict(doc, X):
     if link == "ovr":
         s = _sigmoid(z)
         return z.argmax(axis=1), s / s.sum(axis=1, keepdims=True)
+    if link in ("decision", "modified_huber"):
+        idx = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
+        if link == "decision":
+            return idx, np.full((len(z), len(doc["classes"])), np.nan)
+        p = (np.clip(z, -1, 1) + 1) / 2
+        if z.shape[1] == 1:
+            return idx, np.column_stack([1 - p[:, 0], p[:, 0]])
+        s = p.sum(axis=1, keepdims=True)
+        p[s[:, 0] == 0] = 1
+        s[s == 0] = p.shape[1]
+        return idx, p / s
     proba = _softmax(z) if link == "softmax" else z
     return proba.argmax(axis=1), proba
 
@@ -347,6 +275,82 @@ def binary_outputs(doc, model_path, X, tmp_path, extra=()):
     labels = np.array([r[0] for r in rows])
     proba = np.array([[float(v) for v in r[1:]] for r in rows])
     return labels, proba
+
+
+# ---- named outputs through the C API (ctypes) ----------------------------------------
+
+_NATIVE = {}
+CC_TIMEOUT = 120            # seconds to compile src/model into a shared library
+
+
+def _native_lib():
+    """src/model (and src/util) compiled once per process into a shared library, for the
+    outputs `predictd predict` does not print (pd_model_predict_ex's named outputs)."""
+    import ctypes
+    import glob
+    import tempfile
+    if "lib" in _NATIVE:
+        return _NATIVE["lib"]
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    srcs = sorted(glob.glob(os.path.join(root, "src", "model", "*.c")) +
+                  glob.glob(os.path.join(root, "src", "util", "*.c")))
+    out = os.path.join(tempfile.mkdtemp(prefix="pd-native-"), "libpdmodel.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-D_GNU_SOURCE",
+                    "-I" + os.path.join(root, "src")] + srcs +
+                   ["-ljansson", "-lm", "-o", out], check=True, timeout=CC_TIMEOUT)
+    lib = ctypes.CDLL(out)
+
+    class Output(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_char_p), ("width", ctypes.c_size_t),
+                    ("description", ctypes.c_char_p)]
+
+    class Schema(ctypes.Structure):  # pd_model_schema_t, in model.h's order
+        P = ctypes.c_void_p
+        _fields_ = [("name", P), ("version", P), ("source", P), ("kind", P),
+                    ("task", ctypes.c_int), ("n_features", ctypes.c_size_t),
+                    ("feature_names", P), ("n_classes", ctypes.c_size_t),
+                    ("labels_are_strings", ctypes.c_int), ("class_labels_str", P),
+                    ("class_labels_int", P), ("missing_ok", ctypes.c_int),
+                    ("proba_ok", ctypes.c_int), ("n_outputs", ctypes.c_size_t),
+                    ("outputs", ctypes.POINTER(Output))]
+
+    lib.pd_model_schema.restype = ctypes.POINTER(Schema)
+    lib.pd_model_scratch_size.restype = ctypes.c_size_t
+    _NATIVE["lib"] = lib
+    return lib
+
+
+def native_outputs(model_path, X):
+    """{"label": class indexes or None, "value", "proba", and every named output} of a
+    model file on X, computed by pd_model_predict_ex in this process."""
+    import ctypes
+    lib = _native_lib()
+    m, err = ctypes.c_void_p(), ctypes.create_string_buffer(1024)
+    rc = lib.pd_model_load(model_path.encode(), ctypes.byref(m), err, ctypes.c_size_t(1024))
+    assert rc == 0, err.value.decode()
+    try:
+        s = lib.pd_model_schema(m).contents
+        n = X.shape[0]
+        x = np.ascontiguousarray(X, dtype=np.float64)
+        cls = np.zeros(n, dtype=np.int32)
+        val = np.zeros(n)
+        proba = np.zeros((n, max(s.n_classes, 1)))
+        outs = {s.outputs[k].name.decode(): np.zeros((n, s.outputs[k].width))
+                for k in range(s.n_outputs)}
+        names = [s.outputs[k].name.decode() for k in range(s.n_outputs)]
+        extra = (ctypes.c_void_p * max(len(names), 1))(
+            *[outs[k].ctypes.data for k in names])
+        scratch = ctypes.create_string_buffer(lib.pd_model_scratch_size(m, ctypes.c_size_t(n))
+                                              + 8)
+        ptrs = (ctypes.c_void_p * 3)(cls.ctypes.data, val.ctypes.data, proba.ctypes.data)
+        rc = lib.pd_model_predict_ex(m, x.ctypes.data_as(ctypes.c_void_p), ctypes.c_size_t(n),
+                                     scratch, ptrs, extra)
+        assert rc == 0, rc
+        res = {"label": cls if s.task == 0 else None, "value": val, "proba": proba}
+        res.update({k: v[:, 0] if v.shape[1] == 1 else v for k, v in outs.items()})
+        return res
+    finally:
+        lib.pd_model_free(m)
 
 
 # ---- comparison ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif("PREDICTD_BIN" not in os.environ,
 @pytest.mark.parametrize("case", pu.CASES, ids=lambda c: c.id)
 def test_binary_matches_library(case, tmp_path):
     est, doc, path = _export_case(case, tmp_path)
-    X, _, _ = pu.dataset(case.data)
+    X = pu.query_rows(case)
     labels, proba = pu.binary_outputs(doc, path, X, tmp_path)
     check_against_library(est, doc, labels, proba, X, case.exact, case.id)
 

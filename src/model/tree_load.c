@@ -1,13 +1,14 @@
-/* load_predictd_trees.c - the "tree_ensemble" step of the predictd format. Two passes over
- * the trees: the first checks each tree's shape and counts nodes (so the node arrays are
- * allocated once, exactly), the second reads each tree's parallel arrays into temporary
- * buffers (freed before returning) and hands them to tree_build.c. */
+/* tree_load.c - the "tree_ensemble" model type's step loader and its ops table. Two passes
+ * over the trees: the first checks each tree's shape and counts nodes (so the node arrays
+ * are allocated once, exactly), the second reads each tree's parallel arrays into
+ * temporary buffers (freed before returning) and hands them to tree_build.c. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
-#include "model/load_common.h"
-#include "model/tree_build.h"
+#include <stdio.h>
+
+#include "model/tree.h"
 
 typedef struct {
     int32_t *feature, *left, *right, *miss32;
@@ -36,9 +37,9 @@ static int bufs_alloc(bufs_t *b, size_t n, size_t width)
 }
 
 static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model_t *m,
-                     bufs_t *b, size_t n, int cmp_le)
+                     pd__part_t *part, bufs_t *b, size_t n, int cmp_le)
 {
-    const pd__trees_t *t = &m->trees;
+    pd__trees_t *t = part->state;
     json_t *v;
     char p[PD__PATH_MAX];
     int rc;
@@ -71,22 +72,22 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
         for (size_t i = 0; i < n; i++)
             b->miss[i] = (uint8_t)b->miss32[i];
         in.miss_left = b->miss;
-        m->missing_left_seen = 1;
+        part->nan_default = 1;
     }
-    return pd__tree_add(c, m, &in);
+    return pd__tree_add(c, m, t, part->n_in, &in);
 }
 
 /* Reads the scalar fields of the step and checks them against the task. */
-static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd_model_t *m,
+static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd__part_t *part,
                        int *cmp_le)
 {
     static const char *const aggs[] = {"average", "sum"};
     static const char *const inputs[] = {"float32", "float64"};
     static const char *const cmps[] = {"le", "lt"};
     static const char *const posts[] = {"identity", "logistic", "softmax", "normalize"};
-    static const pd__link_t post_of[] = {PD__LINK_IDENTITY, PD__LINK_LOGISTIC, PD__LINK_SOFTMAX,
-                                         PD__LINK_NORMALIZE};
-    pd__trees_t *t = &m->trees;
+    static const pd__post_t post_of[] = {PD__POST_IDENTITY, PD__POST_LOGISTIC, PD__POST_SOFTMAX,
+                                         PD__POST_NORMALIZE};
+    pd__trees_t *t = part->state;
     json_t *v;
     char p[PD__PATH_MAX];
     int rc, agg, inp, cmp, post;
@@ -109,8 +110,9 @@ static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd_mod
     t->input_f64 = inp == 1;
     *cmp_le = cmp == 0;
     t->post = post_of[post];
-    int cls = m->schema.task == PD_TASK_CLASSIFICATION;
-    size_t nc = m->schema.n_classes;
+    int cls = part->task == PD_TASK_CLASSIFICATION;
+    size_t nc = part->n_classes;
+    part->has_proba = cls;
     int ok = cls ? (post == 1 ? no == 1 && nc == 2 : (size_t)no == nc)
                  : (no == 1 && post <= 1);
     if (!ok)
@@ -120,13 +122,14 @@ static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd_mod
     return 0;
 }
 
-int pd__load_tree_ensemble(pd__jctx_t *c, const json_t *st, const char *path, pd_model_t *m)
+static int load(pd__jctx_t *c, pd_model_t *m, const json_t *st, const char *path,
+                pd__part_t *part)
 {
     int rc, cmp_le;
     json_t *trees, *v;
     char pt[PD__PATH_MAX], p[PD__PATH_MAX];
     size_t nt, total = 0, maxn = 0;
-    if ((rc = read_header(c, st, path, m, &cmp_le)) ||
+    if ((rc = read_header(c, st, path, part, &cmp_le)) ||
         (rc = pd__jget(c, st, path, "trees", PD__J_ARR, 1, &trees, pt)) ||
         (rc = pd__jlen(c, trees, pt, 1, PD_MODEL_MAX_TREES, &nt)))
         return rc;
@@ -143,10 +146,9 @@ int pd__load_tree_ensemble(pd__jctx_t *c, const json_t *st, const char *path, pd
         total += n;
         maxn = n > maxn ? n : maxn;
     }
-    m->est = PD__EST_TREES;
-    if ((rc = pd__trees_alloc(m, nt, total)))
+    pd__trees_t *t = part->state;
+    if ((rc = pd__trees_alloc(m, t, nt, total)))
         return rc;
-    pd__trees_t *t = &m->trees;
     json_t *bs;
     if ((rc = pd__jget(c, st, path, "base_score", PD__J_ARR, 0, &bs, p)) ||
         (bs && (rc = pd__jdoubles(c, bs, p, t->n_outputs, t->base))))
@@ -156,13 +158,40 @@ int pd__load_tree_ensemble(pd__jctx_t *c, const json_t *st, const char *path, pd
         for (size_t i = 0; i < nt && rc == 0; i++) {
             pd__jpath(p, sizeof p, pt, "[%zu]", i);
             size_t n = json_array_size(json_object_get(json_array_get(trees, i), "left"));
-            rc = read_tree(c, json_array_get(trees, i), p, m, &b, n, cmp_le);
+            rc = read_tree(c, json_array_get(trees, i), p, m, part, &b, n, cmp_le);
         }
     }
     bufs_free(&b);
     if (rc == PD_ENOMEM)
         pd__jfail(c, path, "out of memory");
     if (rc == 0)
-        pd__trees_finish(m);
+        pd__trees_finish(m, t);
     return rc;
 }
+
+static void stats(const pd__part_t *p, pd_model_stats_t *st)
+{
+    const pd__trees_t *t = p->state;
+    st->n_trees += t->n_trees;
+    st->n_nodes += t->n_nodes;
+}
+
+static int describe(const pd__part_t *p, char *buf, size_t n)
+{
+    static const char *const posts[] = {"identity", "logistic", "softmax", "normalize"};
+    const pd__trees_t *t = p->state;
+    return snprintf(buf, n, "%zu trees, %zu nodes, %s of %zu outputs, %s, %s", t->n_trees,
+                    t->n_nodes, t->aggregate_sum ? "sum" : "average", t->n_outputs,
+                    t->input_f64 ? "float64" : "float32", posts[t->post]);
+}
+
+const pd__part_ops_t pd__trees_ops = {
+    .type = "tree_ensemble",
+    .flags = PD__PART_NAN_OK,
+    .state_size = sizeof(pd__trees_t),
+    .load = load,
+    .scratch = pd__trees_scratch,
+    .predict = pd__trees_predict,
+    .stats = stats,
+    .describe = describe,
+};
