@@ -34,7 +34,7 @@ static json_t *routes_json(const pd_served_model_t *sm, int is_default)
     for (size_t i = 0; i < n; i++) {
         if (t[i].model == PD_PREDICT_MODEL_DEFAULT && !is_default)
             continue;
-        if ((t[i].outputs & PD_OUT_PROBA) && s->task != PD_TASK_CLASSIFICATION)
+        if ((t[i].outputs & PD_OUT_PROBA) && (s->task != PD_TASK_CLASSIFICATION || !s->proba_ok))
             continue;
         const char *at = strstr(t[i].path, "{name}");
         const char *ver = strstr(t[i].path, "{version}");

@@ -122,13 +122,14 @@ static int output_name(pd__v2dec_t *d, size_t i, int *which)
     if (v.kind != PD__JK_STRING)
         return pd__cj_fail(&d->c, 400, "outputs[%zu]: \"name\" must be a string, got %s", i,
                            pd__cj_kind(v.kind));
-    int classifier = d->c.schema->task == PD_TASK_CLASSIFICATION;
+    int classifier = d->c.schema->task == PD_TASK_CLASSIFICATION && d->c.schema->proba_ok;
     for (int k = 0; k < PD_V2_OUTPUTS; k++)
         if (pd__json_str_eq(&d->c.s, &v, pd__v2_output_names[k],
                             strlen(pd__v2_output_names[k]))) {
             if (k == PD__V2_PROBA && !classifier)
-                return pd__cj_fail(&d->c, 400, "outputs[%zu]: the model is a regressor, it has "
-                                   "no output 'predict_proba' (its output: predict)", i);
+                return pd__cj_fail(&d->c, 400, "outputs[%zu]: the model computes no "
+                                   "probabilities, it has no output 'predict_proba' (its "
+                                   "output: predict)", i);
             *which = k;
             return 0;
         }
@@ -526,7 +527,7 @@ static int make_state(const pd__v2dec_t *d, const pd_codec_in_t *in, pd_rows_t *
     if (d->n_out == 0) { /* none asked for: every output the model has */
         st->out_which[0] = PD__V2_PREDICT;
         st->out_which[1] = PD__V2_PROBA;
-        st->n_out = d->c.schema->task == PD_TASK_CLASSIFICATION ? 2 : 1;
+        st->n_out = d->c.schema->task == PD_TASK_CLASSIFICATION && d->c.schema->proba_ok ? 2 : 1;
     }
     rows->outputs = PD_OUT_LABEL;
     for (unsigned k = 0; k < st->n_out; k++) {

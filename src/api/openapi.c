@@ -212,7 +212,7 @@ static size_t select_models(pd__oa_t *c, const pd_predict_route_t *r, int any_ve
             continue;
         if (def && strcmp(m->name, def->name) != 0)
             continue;
-        if (r && (r->outputs & PD_OUT_PROBA) && m->schema->task != PD_TASK_CLASSIFICATION)
+        if (r && (r->outputs & PD_OUT_PROBA) && (m->schema->task != PD_TASK_CLASSIFICATION || !m->schema->proba_ok))
             continue;
         c->sel[n++] = m;
     }

@@ -484,6 +484,11 @@ static void handle(pd_http_request_t *req, void *arg)
         answer_error(p, 422, NULL, "this model is a regressor: it has no probabilities");
         return;
     }
+    if ((p->rows.outputs & PD_OUT_PROBA) && !p->v->schema->proba_ok) {
+        answer_error(p, 422, NULL, "this classifier computes no probabilities (e.g. "
+                                   "LinearSVC, or SVC without probability=True)");
+        return;
+    }
     if (rc->route->where != PD_PREDICT_LOOP && req->body_len > ctx->o.decode_on_worker_above) {
         p->on_worker = 1;
         submit_task(p, decode, decode_done);

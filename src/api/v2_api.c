@@ -113,7 +113,7 @@ static json_t *outputs_json(const pd_model_schema_t *s)
 {
     json_t *arr = json_array();
     json_array_append_new(arr, tensor("predict", pd__v2_predict_datatype(s), -1, 0, 1));
-    if (s->task == PD_TASK_CLASSIFICATION)
+    if (s->task == PD_TASK_CLASSIFICATION && s->proba_ok)
         json_array_append_new(arr, tensor("predict_proba", "FP64", -1,
                                           (json_int_t)s->n_classes, 2));
     return arr;

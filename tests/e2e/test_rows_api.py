@@ -474,3 +474,27 @@ def test_clients_that_leave_mid_request_leave_nothing_behind(zoo, spawn_server):
     assert sample(m, "predictd_http_requests_in_flight") <= 1
     r = post(s.port, "/predict", body)
     assert r.status == 200 and len(r.json()["predictions"]) == 5000
+
+
+def test_a_classifier_without_probabilities_refuses_proba_cleanly(spawn_server, tmp_path):
+    """LinearSVC has no predict_proba: its proba routes answer 422 (not a 500 from a NaN),
+    /models lists no proba route for it, and V2 offers it no predict_proba output."""
+    from sklearn.svm import LinearSVC
+    from predictd.export import export
+    X, y, names = pu.dataset("iris")
+    est = LinearSVC(random_state=0, max_iter=5000).fit(X, y)
+    export(est, str(tmp_path / "svc.json"), feature_names=names, name="svc")
+    s = spawn_server(str(tmp_path / "svc.json"))
+    row = json.dumps(dict(zip(names, map(float, X[0])))).encode()
+    r = post(s.port, "/models/svc/predict_proba", row)
+    assert r.status == 422 and "no probabilities" in r.json()["detail"], r
+    r = post(s.port, "/models/svc/predict", row)
+    assert r.status == 200 and r.json()["prediction"] == _labels(est.predict(X[:1]))[0]
+    model = http_get(s.port, "/models").json()["models"][0]
+    assert not any("proba" in route for route in model["routes"]), model["routes"]
+    meta = http_get(s.port, "/v2/models/svc").json()
+    assert [o["name"] for o in meta["outputs"]] == ["predict"]
+    body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64",
+                                   "data": list(map(float, X[0]))}]}).encode()
+    r = post(s.port, "/v2/models/svc/infer", body)
+    assert r.status == 200 and [o["name"] for o in r.json()["outputs"]] == ["predict"]

@@ -308,7 +308,7 @@ static void test_request_keys(void **state)
         {"\"outputs\":[\"predict\"]", "outputs[0]: expected an object {\"name\": ...}, got a "
                                       "string"},
         {"\"outputs\":[{}]", "outputs[0] has no \"name\""},
-        {"\"outputs\":[{\"name\":\"predict_proba\"}]", "outputs[0]: the model is a regressor, "
+        {"\"outputs\":[{\"name\":\"predict_proba\"}]", "outputs[0]: the model computes no probabilities, "
                                                         "it has no output 'predict_proba' (its "
                                                         "output: predict)"},
         {"\"outputs\":[{\"name\":\"predict\"},{\"name\":\"predict\"}]",

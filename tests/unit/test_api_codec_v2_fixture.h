@@ -30,12 +30,12 @@ static const char *const IRIS_STR[] = {"setosa", "versicolor", "virginica"};
 static const pd_model_schema_t iris = {
     .name = "iris", .version = "1", .source = "sklearn", .kind = "LogisticRegression",
     .task = PD_TASK_CLASSIFICATION, .n_features = 4, .feature_names = IRIS,
-    .n_classes = 3, .class_labels_int = IRIS_CLS,
+    .n_classes = 3, .class_labels_int = IRIS_CLS, .proba_ok = 1,
 };
 static const pd_model_schema_t iris_str = {
     .name = "iris_str", .version = "1", .source = "sklearn", .kind = "RandomForestClassifier",
     .task = PD_TASK_CLASSIFICATION, .n_features = 4, .feature_names = IRIS,
-    .n_classes = 3, .labels_are_strings = 1, .class_labels_str = IRIS_STR,
+    .n_classes = 3, .labels_are_strings = 1, .class_labels_str = IRIS_STR, .proba_ok = 1,
 };
 static const char *const AB[] = {"a", "b"};
 static const pd_model_schema_t reg2 = {
