@@ -13,27 +13,7 @@
 
 #include "common.h"
 #include "model/model.h"
-
-static pd_model_t *load(const char *json)
-{
-    char err[512];
-    pd_model_t *m = NULL;
-    if (pd_model_load_buffer(json, strlen(json), "t.json", &m, err, sizeof err))
-        fail_msg("load failed: %s", err);
-    return m;
-}
-
-static void expect_fail(const char *json, const char *path, const char *reason)
-{
-    char err[512] = "";
-    pd_model_t *m = NULL;
-    if (pd_model_load_buffer(json, strlen(json), "t.json", &m, err, sizeof err) >= 0 || m)
-        fail_msg("loaded, expected %s: %s", path, reason);
-    char want[300];
-    snprintf(want, sizeof want, "t.json: %s: ", path);
-    if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, reason))
-        fail_msg("message \"%s\" lacks \"%s\" + \"%s\"", err, want, reason);
-}
+#include "test_model_util.h"
 
 #define DOC(task, step) \
     "{\"format\":\"predictd-model\",\"version\":1,\"name\":\"t\",\"task\":\"" task \

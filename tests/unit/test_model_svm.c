@@ -16,36 +16,12 @@
 
 #include "common.h"
 #include "model/model.h"
-
-static pd_model_t *load(const char *json)
-{
-    char err[512];
-    pd_model_t *m = NULL;
-    if (pd_model_load_buffer(json, strlen(json), "t.json", &m, err, sizeof err))
-        fail_msg("load failed: %s", err);
-    return m;
-}
-
-static void expect_fail(const char *json, const char *path, const char *reason)
-{
-    char err[512] = "";
-    pd_model_t *m = NULL;
-    if (pd_model_load_buffer(json, strlen(json), "t.json", &m, err, sizeof err) >= 0 || m)
-        fail_msg("loaded, expected %s: %s", path, reason);
-    char want[300];
-    snprintf(want, sizeof want, "t.json: %s: ", path);
-    if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, reason))
-        fail_msg("message \"%s\" lacks \"%s\" + \"%s\"", err, want, reason);
-}
+#include "test_model_util.h"
 
 static void run(const pd_model_t *m, const double *x, size_t n, int32_t *cls, double *val,
                 double *proba, double *e0, double *e1)
 {
-    void *ws = malloc(pd_model_scratch_size(m, n) + 8);
-    pd_predict_out_t out = {cls, val, proba};
-    double *extra[4] = {e0, e1, NULL, NULL};
-    assert_int_equal(pd_model_predict_ex(m, x, n, ws, &out, extra), 0);
-    free(ws);
+    run_ex(m, x, n, cls, val, proba, e0, e1);
 }
 
 #define DOC(task, classes, step) \

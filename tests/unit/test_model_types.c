@@ -16,16 +16,8 @@
 
 #include "common.h"
 #include "model/model.h"
+#include "test_model_util.h"
 #include "model/part.h"
-
-static pd_model_t *load(const char *json)
-{
-    char err[512];
-    pd_model_t *m = NULL;
-    if (pd_model_load_buffer(json, strlen(json), "t.json", &m, err, sizeof err))
-        fail_msg("load failed: %s", err);
-    return m;
-}
 
 #define HDR(task, feats) \
     "{\"format\":\"predictd-model\",\"version\":1,\"name\":\"t\",\"task\":\"" task \
