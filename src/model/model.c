@@ -6,10 +6,12 @@
  * lists them (so pd_model_free releases whatever a failed load had built) and counts them
  * into m->bytes. A model is immutable after pd_model_load returns. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "model/json_util.h"
@@ -154,15 +156,23 @@ int pd_model_load(const char *path, pd_model_t **out, char *err, size_t errlen)
 {
     pd__jctx_t c = {path, err, errlen};
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below);
+     * a regular file ignores the flag. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         pd__jfail(&c, "$", "cannot open: %s", strerror(errno));
         return PD_EIO;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         pd__jfail(&c, "$", "not a regular file");
+        return PD_EIO;
+    }
+    if ((f = fdopen(fd, "rb")) == NULL) {
+        close(fd);
+        pd__jfail(&c, "$", "cannot open: %s", strerror(errno));
         return PD_EIO;
     }
     if ((uint64_t)st.st_size > PD_MODEL_MAX_FILE_BYTES) {

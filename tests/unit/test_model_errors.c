@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -246,6 +248,17 @@ static void test_file_errors(void **st)
     assert_non_null(strstr(err, "/nonexistent/m.json: $: cannot open"));
     assert_true(pd_model_load("/tmp", &m, err, sizeof err) < 0);
     assert_non_null(strstr(err, "not a regular file"));
+    /* a FIFO is refused at once, not waited on for a writer */
+    char fifo[] = "/tmp/pd-test-fifo-XXXXXX";
+    assert_non_null(mkdtemp(fifo));
+    char path[64];
+    snprintf(path, sizeof path, "%s/m.json", fifo);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_true(pd_model_load(path, &m, err, sizeof err) < 0);
+    assert_null(m);
+    assert_non_null(strstr(err, "not a regular file"));
+    unlink(path);
+    rmdir(fifo);
     /* a tiny error buffer is never overrun */
     char small[8];
     assert_true(pd_model_load_buffer("{", 1, "t.json", &m, small, sizeof small) < 0);
