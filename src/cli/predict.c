@@ -5,12 +5,17 @@
  * whatever the file size; each chunk is split among N threads, each with its own scratch
  * (the model is shared read-only). Output: header `prediction` (then `proba_<class>` with
  * --proba), numbers printed with %.17g so they read back exactly, class labels as labels.
+ * --output is written to a temporary file beside it and renamed over it only when every
+ * row was predicted, so a bad row (the error names its line) leaves no partial file; on
+ * stdout the rows before it are already written.
  * Exit codes: 0 ok, 1 runtime error, 2 usage error; one line on stderr for either. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common.h"
@@ -259,6 +264,42 @@ static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *
     return rc;
 }
 
+/* Opens a temporary file beside path (its name in tmp), so that a run that fails part
+ * way leaves no half-written output: close_output renames it over path on success. */
+static FILE *open_output(const char *path, char *tmp, size_t tmplen)
+{
+    if ((size_t)snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path) >= tmplen) {
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (f == NULL) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
+/* Closes the temporary output and renames it over path when rc is 0 (else removes it).
+ * Returns the exit code. */
+static int close_output(FILE *f, const char *tmp, const char *path, int rc)
+{
+    if (fclose(f) != 0 && rc == 0) {
+        fprintf(stderr, "predictd predict: %s: write failed: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        fprintf(stderr, "predictd predict: %s: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
 int pd_cli_predict(int argc, char **argv)
 {
     args_t a;
@@ -277,7 +318,8 @@ int pd_cli_predict(int argc, char **argv)
         a.proba = 0;
     }
     FILE *in = fopen(a.input, "rb");
-    FILE *out = a.output ? fopen(a.output, "wb") : stdout;
+    char tmp[PATH_MAX];
+    FILE *out = !in ? NULL : a.output ? open_output(a.output, tmp, sizeof tmp) : stdout;
     if (!in || !out) {
         fprintf(stderr, "predictd predict: %s: %s\n", !in ? a.input : a.output,
                 strerror(errno));
@@ -296,7 +338,7 @@ int pd_cli_predict(int argc, char **argv)
     if (in)
         fclose(in);
     if (out && out != stdout)
-        fclose(out);
+        rc = close_output(out, tmp, a.output, rc);
     pd_model_free(m);
     return rc;
 }

@@ -46,6 +46,10 @@ static int read_line(pd_csv_t *c, size_t *len, char *err, size_t errlen)
     size_t n = 0;
     int ch;
     while ((ch = getc(c->f)) != EOF && ch != '\n') {
+        if (ch == '\0') { /* "5.1\0junk" must not read as 5.1 */
+            c->lineno++;
+            return fail(c, err, errlen, PD_EFORMAT, "a NUL byte in the line");
+        }
         if (n >= PD_CSV_MAX_LINE) {
             c->lineno++;
             return fail(c, err, errlen, PD_ETOOBIG, "line longer than %zu bytes",
@@ -139,6 +143,10 @@ int pd_csv_open(FILE *f, const char *label, pd_csv_t **out, char *err, size_t er
         rc = fail(c, err, errlen, PD_EFORMAT, "empty file: expected a header of column names");
     if (rc < 0)
         goto fail;
+    if (len >= 3 && memcmp(c->line, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        memmove(c->line, c->line + 3, len - 3 + 1);
+        len -= 3;
+    }
     long nc = split(c, len, c->cells, PD_CSV_MAX_COLS, err, errlen);
     if (nc < 0) {
         rc = (int)nc;

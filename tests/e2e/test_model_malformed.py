@@ -161,3 +161,30 @@ def test_predict_help_exits_0():
     r = run("predict", "--help")
     assert r.returncode == 0 and r.stdout.startswith("usage: predictd predict MODEL")
     assert "--proba" in r.stdout and r.stderr == ""
+
+
+def test_csv_edge_cases(tmp_path):
+    """Issue 14, defect 10: a UTF-8 BOM before the header is skipped; a NUL byte in a cell
+    is an error naming its line (not "5.1"); a bad row mid-file with --output leaves the
+    output untouched (written to a temporary file, renamed only on success)."""
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps(GOOD))
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfa,b\n1,0.2\n1,0.9\n")
+    r = run("predict", str(model), "--input", str(bom))
+    assert r.returncode == 0 and r.stdout.splitlines() == ["prediction", "no", "yes"], r.stderr
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"a,b\n1,0.2\n1,5.1\x00junk\n")
+    r = run("predict", str(model), "--input", str(nul))
+    assert r.returncode == 1 and "line 3" in r.stderr and "NUL" in r.stderr, r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,0.2\n1,x\n")
+    out = tmp_path / "out.csv"
+    out.write_text("previous\n")
+    r = run("predict", str(model), "--input", str(bad), "--output", str(out))
+    assert r.returncode == 1 and "line 3" in r.stderr, r.stderr
+    assert out.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "bom.csv", "m.json",
+                                                           "nul.csv", "out.csv"]
+    r = run("predict", str(model), "--input", str(bom), "--output", str(out))
+    assert r.returncode == 0 and out.read_text().splitlines() == ["prediction", "no", "yes"]
