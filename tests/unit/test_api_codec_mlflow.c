@@ -21,7 +21,7 @@
 
 #include "api/codec.h"
 #include "common.h"
-#include "test_codec_mutate.h"
+#include "test_codec_util.h"
 
 static const char *const ABC[] = {"a", "b", "c"};
 static const char *const ABC_CLS[] = {"no", "yes"};
@@ -40,30 +40,13 @@ static const pd_model_schema_t one = {.name = "one", .task = PD_TASK_REGRESSION,
 static int run(const pd_model_schema_t *s, int missing_ok, const char *ct, const char *body,
                size_t max_rows, pd_rows_t *rows, pd_buf_t *err)
 {
-    size_t len = strlen(body);
-    char *copy = malloc(len ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, body, len);
-    pd_rows_init(rows, s->n_features, max_rows);
-    pd_buf_init(err, 0);
-    pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = ct,
-                        .query = "", .body = copy, .len = len};
-    int rc = pd_codec_mlflow.decode(&in, rows, err);
-    free(copy);
-    return rc;
+    return codec_run(&pd_codec_mlflow, s, missing_ok, ct, body, max_rows, rows, err);
 }
 
 static void expect_err_s(const pd_model_schema_t *s, const char *ct, const char *body,
                          int missing_ok, size_t max_rows, int status, const char *want)
 {
-    pd_rows_t rows;
-    pd_buf_t err;
-    int rc = run(s, missing_ok, ct, body, max_rows, &rows, &err);
-    if (rc != status || err.data == NULL || strcmp(err.data, want) != 0)
-        fail_msg("body %s\n got  %d %s\n want %d %s", body, rc, err.data ? err.data : "(none)",
-                 status, want);
-    pd_rows_free(&rows);
-    pd_buf_free(&err);
+    codec_expect_err(&pd_codec_mlflow, s, ct, body, missing_ok, max_rows, status, want);
 }
 
 /* A 400 from a JSON body of the abc model. */
@@ -81,25 +64,10 @@ static void csv_400(const char *body, int missing_ok, const char *message)
     expect_err_s(&abc, CSV, body, missing_ok, 0, 400, want);
 }
 
-/* Decodes and compares every value bit for bit (NaN: any NaN). */
 static void expect_rows_s(const pd_model_schema_t *s, const char *ct, const char *body,
                           int missing_ok, size_t n, const double *want)
 {
-    pd_rows_t rows;
-    pd_buf_t err;
-    int rc = run(s, missing_ok, ct, body, 0, &rows, &err);
-    if (rc != 0)
-        fail_msg("body %s\n got %d %s", body, rc, err.data ? err.data : "");
-    if (rows.n_rows != n)
-        fail_msg("body %s\n got %zu rows, want %zu", body, rows.n_rows, n);
-    assert_int_equal(rows.single, 0);
-    for (size_t i = 0; i < n * s->n_features; i++) {
-        double g = rows.x[i], w = want[i];
-        if (isnan(w) ? !isnan(g) : memcmp(&g, &w, sizeof g) != 0)
-            fail_msg("body %s\n value %zu: got %.17g want %.17g", body, i, g, w);
-    }
-    pd_rows_free(&rows);
-    pd_buf_free(&err);
+    codec_expect_rows(&pd_codec_mlflow, s, ct, body, missing_ok, n, want);
 }
 
 static void expect_rows(const char *ct, const char *body, int missing_ok, size_t n,
@@ -406,10 +374,7 @@ static void test_big(void **state)
 
 static void expect_encode(const pd_model_schema_t *s, const pd_rows_t *rows, const char *want)
 {
-    pd_buf_t out = PD_BUF_INIT;
-    assert_int_equal(pd_codec_mlflow.encode(s, rows, &out), 0);
-    assert_string_equal(out.data, want);
-    pd_buf_free(&out);
+    codec_expect_encode(&pd_codec_mlflow, s, rows, want);
 }
 
 static void test_encode(void **state)

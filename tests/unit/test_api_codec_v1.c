@@ -21,7 +21,7 @@
 
 #include "api/codec.h"
 #include "common.h"
-#include "test_codec_mutate.h"
+#include "test_codec_util.h"
 
 static const char *const IRIS[] = {"sepal_length", "sepal_width", "petal_length", "petal_width"};
 static const int64_t IRIS_CLS[] = {0, 1, 2};
@@ -35,30 +35,15 @@ static const pd_model_schema_t iris = {
 static int run(const pd_model_schema_t *s, int missing_ok, const char *body, size_t max_rows,
                pd_rows_t *rows, pd_buf_t *err)
 {
-    size_t len = strlen(body);
-    char *copy = malloc(len ? len : 1);
-    assert_non_null(copy);
-    memcpy(copy, body, len);
-    pd_rows_init(rows, s->n_features, max_rows);
-    pd_buf_init(err, 0);
-    pd_codec_in_t in = {.schema = s, .missing_ok = missing_ok, .content_type = "application/json",
-                        .query = "", .body = copy, .len = len};
-    int rc = pd_codec_v1.decode(&in, rows, err);
-    free(copy);
-    return rc;
+    return codec_run(&pd_codec_v1, s, missing_ok, "application/json", body, max_rows, rows,
+                     err);
 }
 
 static void expect_err_s(const pd_model_schema_t *s, const char *body, int missing_ok,
                          size_t max_rows, int status, const char *want)
 {
-    pd_rows_t rows;
-    pd_buf_t err;
-    int rc = run(s, missing_ok, body, max_rows, &rows, &err);
-    if (rc != status || err.data == NULL || strcmp(err.data, want) != 0)
-        fail_msg("body %s\n got  %d %s\n want %d %s", body, rc, err.data ? err.data : "(none)",
-                 status, want);
-    pd_rows_free(&rows);
-    pd_buf_free(&err);
+    codec_expect_err(&pd_codec_v1, s, "application/json", body, missing_ok, max_rows, status,
+                     want);
 }
 
 static void expect_err(const char *body, int missing_ok, int status, const char *want)
@@ -66,24 +51,10 @@ static void expect_err(const char *body, int missing_ok, int status, const char 
     expect_err_s(&iris, body, missing_ok, 0, status, want);
 }
 
-/* Decodes body and compares every value bit for bit (NaN: any NaN). */
 static void expect_rows_s(const pd_model_schema_t *s, const char *body, int missing_ok,
                           size_t n, const double *want)
 {
-    pd_rows_t rows;
-    pd_buf_t err;
-    int rc = run(s, missing_ok, body, 0, &rows, &err);
-    if (rc != 0)
-        fail_msg("body %s\n got %d %s", body, rc, err.data ? err.data : "");
-    assert_int_equal(rows.n_rows, n);
-    assert_int_equal(rows.single, 0);
-    for (size_t i = 0; i < n * s->n_features; i++) {
-        double g = rows.x[i], w = want[i];
-        if (isnan(w) ? !isnan(g) : memcmp(&g, &w, sizeof g) != 0)
-            fail_msg("body %s\n value %zu: got %.17g want %.17g", body, i, g, w);
-    }
-    pd_rows_free(&rows);
-    pd_buf_free(&err);
+    codec_expect_rows(&pd_codec_v1, s, "application/json", body, missing_ok, n, want);
 }
 
 static void expect_rows(const char *body, int missing_ok, size_t n, const double *want)
@@ -399,10 +370,7 @@ static void fill(pd_rows_t *rows, size_t n, unsigned outputs, size_t n_classes)
 
 static void expect_encode(const pd_model_schema_t *s, const pd_rows_t *rows, const char *want)
 {
-    pd_buf_t out = PD_BUF_INIT;
-    assert_int_equal(pd_codec_v1.encode(s, rows, &out), 0);
-    assert_string_equal(out.data, want);
-    pd_buf_free(&out);
+    codec_expect_encode(&pd_codec_v1, s, rows, want);
 }
 
 static void test_encode(void **state)
