@@ -5,10 +5,12 @@
  * - q->depth counts the jobs in q->jobs and q->rows their rows; a job is in at most one place (a queue, a
  *   worker's batch array, the completion list) at a time, listed through job->pd_link;
  * - once pool->stopping is set no job is accepted; workers exit when the ring is empty;
- * - the completion list is guarded by pool->cmu; a worker appends to it holding mu too
- *   (lock order mu -> cmu), after counting the jobs in the queue's stats, so the stats
- *   count every job whose done() ran; only the loop thread drains it, holding cmu alone;
- * - pool->inflight and pool->async_refd are touched on the loop thread only. */
+ * - each channel's completion list is guarded by its cmu, which is never held with mu; a
+ *   worker appends a batch's jobs to their channels after it counted them in the queue's
+ *   stats (under mu), so the stats count every job whose done() ran; only the channel's
+ *   loop thread drains it (pool_channel.c);
+ * - pool->channels[] changes under mu; a channel's inflight, wake_pending and async_refd
+ *   are touched on its loop thread only. */
 #include "pool/pool.h"
 
 #include <errno.h>
@@ -137,19 +139,14 @@ static void worker_run(pd_pool_worker_t *w, pd_pool_queue_t *q, size_t n, pd_lis
     }
 }
 
-/* Counts a finished batch in q's stats, then hands its jobs to the loop (pool->mu held,
- * cmu taken inside it: the loop thread never holds both). In this order a job is in the
- * stats before its done() can run. The caller wakes the loop once it released mu. */
-static void worker_finish(pd_pool_t *pool, pd_pool_queue_t *q, pd_list_t *chain,
-                          const batch_counts_t *c)
+/* Counts a finished batch in q's stats (pool->mu held). The caller then hands its jobs to
+ * their channels, so a job is in the stats before its done() can run. */
+static void worker_count(pd_pool_queue_t *q, const batch_counts_t *c)
 {
     q->stats.completed += c->ran;
     q->stats.canceled_dropped += c->canceled;
     q->stats.expired += c->expired;
     q->stats.batches += c->batches;
-    pthread_mutex_lock(&pool->cmu);
-    pd_list_concat(&pool->done, chain);
-    pthread_mutex_unlock(&pool->cmu);
 }
 
 /* Moves q's oldest jobs into w->batch (pool->mu held): a fair share of the rows waiting,
@@ -208,9 +205,9 @@ static void *worker_main(void *arg)
         worker_run(w, q, n, &chain, &c);
 
         pthread_mutex_lock(&pool->mu);
-        worker_finish(pool, q, &chain, &c);
-        pthread_mutex_unlock(&pool->mu); /* the loop may take mu to submit: wake it unlocked */
-        uv_async_send(pool->async);
+        worker_count(q, &c);
+        pthread_mutex_unlock(&pool->mu); /* a loop may take mu to submit: wake it unlocked */
+        pd__pool_channel_deliver(w, &chain);
         pthread_mutex_lock(&pool->mu);
     }
     pthread_mutex_unlock(&pool->mu);
@@ -243,67 +240,7 @@ unsigned pd_pool_worker_index(const pd_pool_worker_t *w)
     return w->index;
 }
 
-/* ---- loop side ---- */
-
-/* Calls done() for every finished job (loop thread). */
-static void drain_completions(pd_pool_t *pool)
-{
-    pd_list_t done;
-    pthread_mutex_lock(&pool->cmu);
-    pd_list_move(&pool->done, &done);
-    pthread_mutex_unlock(&pool->cmu);
-    while (!pd_list_empty(&done)) {
-        pd_list_t *node = pd_list_head(&done);
-        pd_list_remove(node); /* before done(), which may free the job */
-        pd_job_t *j = pd_list_entry(node, pd_job_t, pd_link);
-        pool->inflight--;
-        if (pool->metrics)
-            pd__pool_metrics_on_done(pool, j);
-        j->done(j, j->status);
-    }
-    if (pool->inflight == 0 && pool->async_refd) {
-        uv_unref((uv_handle_t *)pool->async);
-        pool->async_refd = 0;
-    }
-}
-
-static void on_async(uv_async_t *h)
-{
-    drain_completions(h->data);
-}
-
-static void on_async_closed(uv_handle_t *h)
-{
-    free(h);
-}
-
-/* Wakes as many workers as jobs were submitted since the last call (at most all of them).
- * pd_pool_submit only counts: this runs right after the I/O callbacks of each loop
- * iteration (check) and right before the loop blocks (prepare), so the requests read in
- * one iteration reach the workers together, batched, at one wake-up each, and no job is
- * left unsignaled while the loop sleeps. */
-static void wake_workers(pd_pool_t *pool)
-{
-    unsigned n = PD_MIN(pool->wake_pending, pool->n_workers);
-    pool->wake_pending = 0;
-    for (unsigned i = 0; i < n; i++)
-        pthread_cond_signal(&pool->cv);
-}
-
-void pd_pool_flush(pd_pool_t *pool)
-{
-    wake_workers(pool);
-}
-
-static void on_check(uv_check_t *h)
-{
-    wake_workers(h->data);
-}
-
-static void on_prepare(uv_prepare_t *h)
-{
-    wake_workers(h->data);
-}
+/* ---- loop side: pool_channel.c ---- */
 
 static int workers_start(pd_pool_t *pool)
 {
@@ -313,7 +250,9 @@ static int workers_start(pd_pool_t *pool)
         w->index = i;
         w->batch_cap = PD_MIN(pool->opt.max_batch, (size_t)PD_POOL_BATCH_JOBS_MAX);
         w->batch = calloc(w->batch_cap, sizeof *w->batch);
-        if (w->batch == NULL)
+        w->touched = calloc(PD_POOL_MAX_CHANNELS, sizeof *w->touched);
+        w->touched_jobs = calloc(PD_POOL_MAX_CHANNELS, sizeof *w->touched_jobs);
+        if (w->batch == NULL || w->touched == NULL || w->touched_jobs == NULL)
             return PD_ENOMEM;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
             return PD_EIO;
@@ -335,7 +274,11 @@ static void workers_stop(pd_pool_t *pool)
             pthread_join(w->thread, NULL);
         w->started = 0;
         free(w->batch);
+        free(w->touched);
+        free(w->touched_jobs);
         w->batch = NULL;
+        w->touched = NULL;
+        w->touched_jobs = NULL;
     }
 }
 
@@ -373,43 +316,18 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
     pool->loop = loop;
     pool->n_workers = pool->opt.n_workers;
     pd_list_init(&pool->ring);
-    pd_list_init(&pool->done);
     if (pthread_mutex_init(&pool->mu, NULL) != 0)
         goto fail_pool;
     if (pthread_cond_init(&pool->cv, NULL) != 0)
         goto fail_mu;
-    if (pthread_mutex_init(&pool->cmu, NULL) != 0)
-        goto fail_cv;
     pool->queues = calloc(pool->opt.max_queues, sizeof *pool->queues);
     if (pool->queues == NULL)
-        goto fail_cmu;
+        goto fail_cv;
     pool->workers = calloc(pool->n_workers, sizeof *pool->workers);
     if (pool->workers == NULL)
         goto fail_queues;
-    pool->async = malloc(sizeof *pool->async);
-    if (pool->async == NULL)
+    if ((rc = pd__pool_channel_open(pool, loop, &pool->main)) < 0)
         goto fail_workers;
-    if (uv_async_init(loop, pool->async, on_async) != 0) {
-        rc = PD_EIO;
-        free(pool->async);
-        goto fail_workers;
-    }
-    pool->async->data = pool;
-    uv_unref((uv_handle_t *)pool->async);
-    pool->check = malloc(sizeof *pool->check);
-    pool->prepare = malloc(sizeof *pool->prepare);
-    if (pool->check == NULL || pool->prepare == NULL) {
-        free(pool->check);
-        free(pool->prepare);
-        goto fail_async;
-    }
-    uv_check_init(loop, pool->check);
-    uv_prepare_init(loop, pool->prepare);
-    pool->check->data = pool->prepare->data = pool;
-    uv_check_start(pool->check, on_check);
-    uv_prepare_start(pool->prepare, on_prepare);
-    uv_unref((uv_handle_t *)pool->check);
-    uv_unref((uv_handle_t *)pool->prepare);
     if ((rc = workers_start(pool)) < 0)
         goto fail_threads;
     *out = pool;
@@ -417,16 +335,11 @@ int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt)
 
 fail_threads:
     workers_stop(pool);
-    uv_close((uv_handle_t *)pool->check, on_async_closed);
-    uv_close((uv_handle_t *)pool->prepare, on_async_closed);
-fail_async:
-    uv_close((uv_handle_t *)pool->async, on_async_closed);
+    pd__pool_channel_close(pool->main);
 fail_workers:
     free(pool->workers);
 fail_queues:
     free(pool->queues);
-fail_cmu:
-    pthread_mutex_destroy(&pool->cmu);
 fail_cv:
     pthread_cond_destroy(&pool->cv);
 fail_mu:
@@ -490,16 +403,20 @@ static void job_prepare(pd_pool_queue_t *q, pd_job_t *job)
     job->pd_batch_first = 0;
 }
 
-int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k)
+int pd_pool_submit_all_via(pd_pool_channel_t *ch, pd_pool_queue_t *q, pd_job_t *const *jobs,
+                           size_t k)
 {
     if (k == 0)
         return PD_EINVAL;
+    pd_pool_t *pool = q->pool;
+    if (ch == NULL)
+        ch = pool->main;
     for (size_t i = 0; i < k; i++) {
         if (jobs[i] == NULL || jobs[i]->done == NULL)
             return PD_EINVAL;
         job_prepare(q, jobs[i]);
+        jobs[i]->pd_channel = ch;
     }
-    pd_pool_t *pool = q->pool;
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
         pthread_mutex_unlock(&pool->mu);
@@ -519,18 +436,28 @@ int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k)
     if (!pd_list_linked(&q->ring_node))
         ring_push(pool, q);
     pthread_mutex_unlock(&pool->mu);
-    pool->wake_pending += (unsigned)k; /* signaled by wake_workers later in this iteration */
-    pool->inflight += k;
-    if (!pool->async_refd) {
-        uv_ref((uv_handle_t *)pool->async);
-        pool->async_refd = 1;
+    ch->wake_pending += (unsigned)k; /* signaled later in this loop iteration */
+    ch->inflight += k;
+    if (!ch->async_refd) {
+        uv_ref((uv_handle_t *)ch->async);
+        ch->async_refd = 1;
     }
     return 0;
 }
 
+int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k)
+{
+    return pd_pool_submit_all_via(NULL, q, jobs, k);
+}
+
+int pd_pool_submit_via(pd_pool_channel_t *ch, pd_pool_queue_t *q, pd_job_t *job)
+{
+    return pd_pool_submit_all_via(ch, q, &job, 1);
+}
+
 int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job)
 {
-    return pd_pool_submit_all(q, &job, 1);
+    return pd_pool_submit_all_via(NULL, q, &job, 1);
 }
 
 size_t pd_pool_queue_room(const pd_pool_queue_t *q)
@@ -554,7 +481,7 @@ unsigned pd_pool_n_workers(const pd_pool_t *pool)
 
 size_t pd_pool_inflight(const pd_pool_t *pool)
 {
-    return pool->inflight;
+    return pd_pool_channel_inflight(pool->main);
 }
 
 void pd_pool_shutdown(pd_pool_t *pool)
@@ -584,16 +511,13 @@ void pd_pool_destroy(pd_pool_t *pool)
     if (pool == NULL)
         return;
     workers_stop(pool); /* workers drain the queues before they exit */
-    drain_completions(pool);
+    pd__pool_channel_drain(pool->main);
     pd__pool_metrics_free(pool);
-    uv_close((uv_handle_t *)pool->check, on_async_closed);
-    uv_close((uv_handle_t *)pool->prepare, on_async_closed);
-    uv_close((uv_handle_t *)pool->async, on_async_closed);
+    pd__pool_channel_close(pool->main);
     for (size_t i = 0; i < pool->n_queues; i++)
         free(pool->queues[i]);
     free(pool->queues);
     free(pool->workers);
-    pthread_mutex_destroy(&pool->cmu);
     pthread_cond_destroy(&pool->cv);
     pthread_mutex_destroy(&pool->mu);
     free(pool);

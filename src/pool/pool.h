@@ -7,14 +7,20 @@
  *   calls with a batch of that one queue's jobs. A job carries `rows` rows (one request's
  *   matrix, or one chunk of a big one), and batches are measured in ROWS: one job of 64
  *   rows and 64 jobs of one row are the same batch size.
- * - pd_pool_init, pd_pool_queue_add, pd_pool_submit, pd_pool_queue_room, pd_pool_cancel,
- *   pd_pool_shutdown, pd_pool_destroy, pd_pool_inflight and pd_pool_metrics_attach are
- *   called on the loop thread only; pd_pool_queue_stats on any thread. done() is called on the loop thread
- *   only, exactly once for every job that pd_pool_submit accepted, in the order the
- *   workers finished them (a batch in its own order). done() may free its job and submit
- *   new jobs, but must not destroy the pool.
- * - Workers never touch the loop or sockets: they push finished jobs onto a locked list and
- *   wake the loop through one coalescing uv_async_t, whose callback drains the whole list.
+ * - Completion channels: every loop that submits jobs has one (pd_pool_init makes the one
+ *   of its own loop, the "main" channel; pd_pool_channel_create one per further loop, on
+ *   that loop's thread). A job completes on the channel it was submitted through: its
+ *   done() runs on that channel's loop thread, exactly once for every job accepted, in the
+ *   order the workers finished them (a batch in its own order). done() may free its job
+ *   and submit new jobs, but must not destroy the pool or the channel.
+ * - pd_pool_init, pd_pool_queue_add, pd_pool_shutdown, pd_pool_destroy, pd_pool_inflight
+ *   and pd_pool_metrics_attach are called on the main loop's thread; pd_pool_submit*,
+ *   pd_pool_flush, pd_pool_cancel on the thread of the channel's loop (the main one for
+ *   the variants without a channel); pd_pool_queue_room and pd_pool_queue_stats on any
+ *   thread. The queues are shared by every channel.
+ * - Workers never touch a loop or sockets: they push finished jobs onto their channel's
+ *   locked list and wake its loop through one coalescing uv_async_t per channel, whose
+ *   callback drains that list.
  * - Fairness: queues that have work form a ring; a worker takes the queue at the head,
  *   pops its oldest jobs - a fair share of the rows waiting in it, ceil(rows / n_workers),
  *   at most max_batch rows and PD_POOL_BATCH_JOBS_MAX jobs, always at least one job - and,
@@ -47,6 +53,7 @@
 #define PD_POOL_MAX_NICE 39            /* largest worker_nice accepted (the whole range) */
 #define PD_POOL_NICEST 19              /* the nicest priority Linux has: workers stop there */
 #define PD_POOL_SCRATCH_MAX ((size_t)1 << 30) /* largest worker scratch area */
+#define PD_POOL_MAX_CHANNELS 256       /* completion channels (event loops) per pool */
 
 typedef struct pd_pool_options_s {
     unsigned n_workers; /* worker threads; 0 = number of online CPUs */
@@ -66,12 +73,14 @@ typedef struct pd_pool_s pd_pool_t;
 typedef struct pd_pool_queue_s pd_pool_queue_t;
 typedef struct pd_pool_worker_s pd_pool_worker_t;
 typedef struct pd_job_s pd_job_t;
+typedef struct pd_pool_channel_s pd_pool_channel_t;
 
 /* One unit of work, embedded in the submitter's own struct. The memory must stay valid
  * and unmoved from pd_pool_submit until done() has been called for it. */
 struct pd_job_s {
     /* in: set before pd_pool_submit */
-    void (*done)(pd_job_t *job, int status); /* loop thread; status == job->status */
+    void (*done)(pd_job_t *job, int status); /* its channel's loop thread; status ==
+                                                job->status */
     uint32_t rows;        /* rows this job carries; 0 counts as 1. Read by the pool from
                              submit until a worker takes the job: do not change it then. */
     uint64_t deadline_ns; /* pd_pool_now_ns() clock; 0 = none. Checked when a worker
@@ -87,6 +96,7 @@ struct pd_job_s {
     /* private to the pool */
     pd_list_t pd_link;   /* in its queue, then in the completion list */
     pd_pool_queue_t *pd_queue;
+    pd_pool_channel_t *pd_channel; /* the channel it completes on */
     atomic_int pd_canceled;
     int pd_batch_first; /* first job of its run_batch call (per-batch metrics) */
 };
@@ -106,6 +116,25 @@ uint64_t pd_pool_now_ns(void);
  * and is copied. Returns 0, PD_EINVAL (options over their limits), PD_ENOMEM or PD_EIO
  * (a thread could not be started). */
 int pd_pool_init(pd_pool_t **out, uv_loop_t *loop, const pd_pool_options_t *opt);
+
+/* Opens a completion channel for `loop` (call on that loop's thread; the loop must outlive
+ * the channel). Jobs submitted through it with pd_pool_submit_via/pd_pool_submit_all_via
+ * complete on that loop. *out belongs to the caller, who closes it with
+ * pd_pool_channel_destroy, on the same thread, before pd_pool_destroy. Returns 0,
+ * PD_EFULL (PD_POOL_MAX_CHANNELS open), PD_ENOMEM or PD_EIO. */
+int pd_pool_channel_create(pd_pool_t *pool, uv_loop_t *loop, pd_pool_channel_t **out);
+
+/* Waits until every job submitted through ch has finished, calls their done() (on this
+ * thread, the channel's loop thread), then closes the channel. Its handles' memory is
+ * released by their close callbacks on the loop's next uv_run, which the caller runs
+ * before uv_loop_close. Accepts NULL. */
+void pd_pool_channel_destroy(pd_pool_channel_t *ch);
+
+/* The channel pd_pool_init opened on its own loop (owned by the pool). */
+pd_pool_channel_t *pd_pool_main_channel(pd_pool_t *pool);
+
+/* Jobs submitted through ch whose done() has not run yet (ch's loop thread). */
+size_t pd_pool_channel_inflight(const pd_pool_channel_t *ch);
 
 /* Adds a bounded FIFO queue (one per model). name is copied (at most
  * PD_POOL_QUEUE_NAME_MAX-1 bytes, else PD_EINVAL); max_queue 0 = PD_POOL_DEFAULT_MAX_QUEUE.
@@ -136,12 +165,20 @@ size_t pd_pool_queue_room(const pd_pool_queue_t *q);
  * array is read during the call only; the jobs themselves follow pd_pool_submit's rules. */
 int pd_pool_submit_all(pd_pool_queue_t *q, pd_job_t *const *jobs, size_t k);
 
+/* pd_pool_submit and pd_pool_submit_all through channel ch (NULL: the main channel): the
+ * jobs' done() run on ch's loop thread, which is the thread that calls these. */
+int pd_pool_submit_via(pd_pool_channel_t *ch, pd_pool_queue_t *q, pd_job_t *job);
+int pd_pool_submit_all_via(pd_pool_channel_t *ch, pd_pool_queue_t *q, pd_job_t *const *jobs,
+                           size_t k);
+
 /* Wakes the workers for the jobs submitted so far (loop thread). pd_pool_submit itself
  * only counts: the pool wakes workers once per loop iteration, right after the I/O
  * callbacks and right before the loop blocks, so that every job submitted in one
  * iteration reaches the workers together (one wake-up, one batch). Call this only when
  * you submit and then wait for a worker without running the loop. */
 void pd_pool_flush(pd_pool_t *pool);
+/* The same for the jobs submitted through ch (its loop thread). */
+void pd_pool_channel_flush(pd_pool_channel_t *ch);
 /* Marks a submitted job canceled (loop thread, before its done() ran). If no worker has
  * picked it yet it is never run and completes with PD_ECANCELED (when a worker reaches it
  * in the queue); if it is already running, it finishes normally with status 0. */
@@ -159,7 +196,8 @@ unsigned pd_pool_worker_index(const pd_pool_worker_t *w);
 /* Number of worker threads running. */
 unsigned pd_pool_n_workers(const pd_pool_t *pool);
 
-/* Jobs accepted by pd_pool_submit whose done() has not been called yet (loop thread). */
+/* Jobs accepted through the main channel whose done() has not been called yet (main loop
+ * thread). */
 size_t pd_pool_inflight(const pd_pool_t *pool);
 
 /* Refuses new jobs from now on (PD_ESHUTDOWN); queued jobs still run (drain). Loop
@@ -167,8 +205,8 @@ size_t pd_pool_inflight(const pd_pool_t *pool);
 void pd_pool_shutdown(pd_pool_t *pool);
 
 /* Shuts down if not done yet, waits for the workers to drain every queue and exit, calls
- * done() for every remaining completion (on the calling loop thread), and closes the
- * async handle. The handle's memory is released by its close callback, i.e. on the next
+ * done() for every remaining completion of the main channel (on the calling loop thread:
+ * every other channel must have been destroyed before), and closes the main channel. The handle's memory is released by its close callback, i.e. on the next
  * uv_run() of the loop, which the caller runs before uv_loop_close as for any handle.
  * Everything else, queues included, is freed before returning. Accepts NULL. */
 void pd_pool_destroy(pd_pool_t *pool);
