@@ -202,6 +202,18 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
  * address) or PD_EIO with a message in errbuf (e.g. "address already in use"). */
 int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
                           size_t errlen);
+/* pd_http_server_listen, and with reuseport set the socket also gets SO_REUSEPORT, so that
+ * the server of every event loop binds its own socket to the same port (serve --loops)
+ * and the kernel spreads connections over them. When the system refuses SO_REUSEPORT,
+ * returns PD_EIO with *unsupported (may be NULL) set to 1: share one socket instead. */
+int pd_http_server_listen_reuseport(pd_http_server_t *srv, const char *host, int port,
+                                    int reuseport, int *unsupported, char *errbuf,
+                                    size_t errlen);
+/* Accepts from a duplicate of first's listening socket (first must listen; both servers'
+ * loops then accept from the one socket). For loops where SO_REUSEPORT is unavailable.
+ * Returns 0, PD_EINVAL or PD_EIO with a message in errbuf. */
+int pd_http_server_listen_shared(pd_http_server_t *srv, const pd_http_server_t *first,
+                                 char *errbuf, size_t errlen);
 /* The port actually bound (useful with port 0), or -1. */
 int pd_http_server_port(const pd_http_server_t *srv);
 /* Starts a graceful shutdown: stop accepting, readiness false, finish every request in

@@ -209,4 +209,8 @@ void pd__srv_fd_freed(pd_http_server_t *srv);
 void pd__srv_accept_resume(pd_http_server_t *srv);
 void pd__srv_check_drained(pd_http_server_t *srv);
 
+/* Starts accepting on fd, a listening socket (listen.c); the server owns it from then on.
+ * Returns 0 or PD_ENOMEM (fd is then still the caller's). */
+int pd__srv_adopt_listener(pd_http_server_t *srv, int fd);
+
 #endif

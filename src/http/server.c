@@ -499,36 +499,10 @@ static void warn_fd_limit(const pd_http_server_t *srv)
                     "`ulimit -n`)", srv->opts.max_connections, lim, used, room);
 }
 
-int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
-                          size_t errlen)
+int pd__srv_adopt_listener(pd_http_server_t *srv, int fd)
 {
-    struct sockaddr_storage ss;
-    if (port < 0 || port > 65535 ||
-        (uv_ip4_addr(host, port, (struct sockaddr_in *)&ss) != 0 &&
-         uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss) != 0)) {
-        snprintf(errbuf, errlen, "invalid address %s:%d", host, port);
-        return PD_EINVAL;
-    }
-    if (srv->lfd >= 0 || srv->draining) {
-        snprintf(errbuf, errlen, "already listening");
-        return PD_EINVAL;
-    }
-    socklen_t alen = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                              : sizeof(struct sockaddr_in);
-    int one = 1, err = 0;
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, (const struct sockaddr *)&ss, alen) != 0 ||
-        listen(fd, (int)srv->opts.backlog) != 0)
-        err = errno;
-    if (err == 0 && uv_poll_init_socket(srv->loop, &srv->lpoll, fd) != 0)
-        err = ENOMEM;
-    if (err) {
-        if (fd >= 0)
-            close(fd);
-        snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, strerror(err));
-        return PD_EIO;
-    }
+    if (uv_poll_init_socket(srv->loop, &srv->lpoll, fd) != 0)
+        return PD_ENOMEM;
     srv->lfd = fd;
     srv->lpoll.data = srv;
     srv->handles_open++;

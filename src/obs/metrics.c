@@ -49,6 +49,7 @@ struct pd_metrics_s {
     pd_metrics_family_t *fams[PD_METRICS_MAX_FAMILIES];
     size_t n_fams;
     size_t max_series;
+    int shared; /* pd_metrics_share: an identical re-registration returns the family */
 };
 
 int pd_metrics_init(pd_metrics_t **out, size_t max_series)
@@ -119,6 +120,25 @@ static int valid_name(const char *s, int allow_colon)
     return 1;
 }
 
+/* 1 when f was registered with exactly this type, label names and bounds. */
+static int same_family(const pd_metrics_family_t *f, pd_metrics_type_t type,
+                       const char *const *labels, size_t n_labels, const double *bounds,
+                       size_t n_bounds)
+{
+    if (f->type != type || f->n_labels != n_labels || f->n_bounds != n_bounds ||
+        f->value_fn != NULL)
+        return 0;
+    for (size_t i = 0; i < n_labels; i++)
+        if (strcmp(f->labels[i], labels[i]) != 0)
+            return 0;
+    return n_bounds == 0 || memcmp(f->bounds, bounds, n_bounds * sizeof *bounds) == 0;
+}
+
+void pd_metrics_share(pd_metrics_t *reg)
+{
+    reg->shared = 1;
+}
+
 static int check_family(const pd_metrics_t *reg, const char *name, const char *help,
                         const char *const *labels, size_t n_labels, pd_metrics_type_t type)
 {
@@ -145,6 +165,13 @@ static int family_add(pd_metrics_t *reg, pd_metrics_type_t type, const char *nam
                       const char *help, const char *const *labels, size_t n_labels,
                       const double *bounds, size_t n_bounds, pd_metrics_family_t **out)
 {
+    for (size_t i = 0; reg->shared && i < reg->n_fams; i++)
+        if (strcmp(reg->fams[i]->name, name) == 0 &&
+            same_family(reg->fams[i], type, labels, n_labels, bounds, n_bounds)) {
+            if (out)
+                *out = reg->fams[i];
+            return 0;
+        }
     int rc = check_family(reg, name, help, labels, n_labels, type);
     if (rc < 0)
         return rc;
@@ -222,6 +249,8 @@ int pd_metrics_gauge_fn(pd_metrics_t *reg, const char *name, const char *help,
 void pd_metrics_on_collect(pd_metrics_family_t *f, void (*fn)(pd_metrics_family_t *f, void *ud),
                            void *ud)
 {
+    if (f->reg->shared && fn != NULL && f->collect != NULL)
+        return; /* shared: the first part that registered the family refreshes it */
     f->collect = fn;
     f->collect_ud = ud;
 }

@@ -1,7 +1,8 @@
 /* metrics.h - a small Prometheus registry: counters, gauges and histograms with label
  * sets, rendered in the text exposition format 0.0.4.
  *
- * Threads: everything here runs on the loop thread only (no atomics, no locks). Workers
+ * Threads: everything here runs on the loop thread only (no atomics, no locks), or, with
+ * several loops, under the app lock (util/applock.h). Workers
  * report through their job fields, and the loop records those when it calls done().
  *
  * Cost: pd_metrics_series allocates only the first time a label-value set is seen; later
@@ -50,6 +51,13 @@ int pd_metrics_init(pd_metrics_t **out, size_t max_series);
 
 /* Frees the registry, its families and series (every pointer it handed out). Accepts NULL. */
 void pd_metrics_destroy(pd_metrics_t *reg);
+
+/* Makes later registrations of a family identical to one already registered (same name,
+ * type, label names and bounds; not gauge_fn ones) return that family instead of PD_EINVAL,
+ * and keeps a family's first collect callback: used when every event loop of a server
+ * builds its own part of the app on one registry (serve --loops). The caller then
+ * serializes every use of the registry (util/applock.h). */
+void pd_metrics_share(pd_metrics_t *reg);
 
 /* Registers a family. name must match [a-zA-Z_:][a-zA-Z0-9_:]* and be unique; label names
  * must match [a-zA-Z_][a-zA-Z0-9_]*, not start with "__", and not be "le" for histograms.
