@@ -1,10 +1,11 @@
-/* app.c - wires models, pool, metrics and the loop monitor into routes (see app.h).
+/* app.c - the process-wide part of the app (see app.h): the model registry and the
+ * repository keeper that fills it, the control API (explicit mode), the pool and the
+ * metrics registry with the request and connection metrics, which sum every front's.
  *
- * Owns: the model registry and the repository keeper that fills it, the control API
- * (explicit mode), the live feature sources, the pool, the metrics registry, the loop
- * monitor and the prediction pipeline. Invariant: the loop thread is the only thread that touches any of it, except
- * model versions through the pipeline's jobs and model files through the repository's
- * loads. */
+ * Invariant: the main loop's thread is the only one that touches any of it, except model
+ * versions through the pipeline's jobs and model files through the repository's loads;
+ * with several loops, the loops' threads touch it too, always under the app lock
+ * (util/applock.h), which the main loop holds whenever it runs callbacks. */
 #include "api/app.h"
 
 #include <jansson.h>
@@ -12,48 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/catalog.h"
-#include "api/control.h"
-#include "api/docs.h"
-#include "api/fsource.h"
-#include "api/health.h"
+#include "api/app_internal.h"
 #include "api/http_errors.h"
-#include "api/openapi.h"
-#include "api/predict.h"
-#include "api/registry.h"
 #include "api/repository.h"
 #include "api/rows.h"
-#include "api/v2_api.h"
 #include "common.h"
 #include "obs/log.h"
-#include "obs/looplag.h"
-#include "obs/metrics.h"
-#include "pool/pool.h"
+#include "util/applock.h"
 
-#define PD_APP_METRICS_MAX (1u << 20) /* largest /metrics body */
-
-struct pd_app_s {
-    pd_router_t *router;
-    pd_http_server_t *srv;
-    pd_metrics_t *metrics;
-    pd_looplag_t *lag;
-    pd_pool_t *pool;
-    pd_registry_t reg;
-    pd_repository_t *repo;
-    pd_control_t *control; /* explicit mode only */
-    pd_predict_ctx_t *predict;
-    pd_openapi_t *openapi;
-    pd_docs_t *docs;
-    pd_fsources_t *fsources;
-    pd_health_t health;
-    pd_catalog_t catalog;
-    pd_buf_t scrape;     /* GET /metrics scratch */
-    char lag_label[PD_LOOPLAG_LABEL_MAX]; /* the open loop-monitor section's label: the
-                                           * monitor reads it until the matching leave */
-    pd_metrics_family_t *requests, *duration, *rejected;
-    void (*on_drained)(void *arg, unsigned cut_off); /* the caller's, see pd_app_hooks */
-    void *on_drained_arg;
-};
 
 void pd_app_options_default(pd_app_options_t *o)
 {
@@ -73,67 +40,100 @@ void pd_app_options_default(pd_app_options_t *o)
     o->feature_max_pending = PD_FSOURCE_DEFAULT_MAX_PENDING;
 }
 
-static void metrics_handler(pd_http_request_t *req, void *ctx)
+void pd__app_metrics_handler(pd_http_request_t *req, void *ctx)
 {
-    pd_app_t *app = ctx;
-    pd_buf_reset(&app->scrape);
-    if (pd_metrics_render(app->metrics, &app->scrape) < 0) {
+    pd_app_front_t *f = ctx;
+    if (f->srv != NULL) /* this loop's counters are exact now */
+        f->snap = *pd_http_server_stats(f->srv);
+    pd_buf_reset(&f->scrape);
+    if (pd_metrics_render(f->app->metrics, &f->scrape) < 0) {
         static const char e[] = "{\"detail\":\"metrics too large\"}";
         pd_http_respond_json(req, 500, e, sizeof e - 1);
         return;
     }
     pd_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
-                    app->scrape.data, app->scrape.len);
+                    f->scrape.data, f->scrape.len);
 }
+
+/* The counters of front i's server: live with one loop (its thread is the caller's),
+ * else its snapshot (several loops: read under the app lock); NULL without a server. */
+static const pd_http_stats_t *front_stats(const pd_app_t *app, unsigned i)
+{
+    const pd_app_front_t *f = app->fronts[i];
+    if (f->srv == NULL)
+        return NULL;
+    return app->loops > 1 ? &f->snap : pd_http_server_stats(f->srv);
+}
+
+/* The sum of one counter over every front's server. */
+#define SUM_STAT(app, field)                                                                 \
+    do {                                                                                     \
+        double sum_ = 0;                                                                     \
+        for (unsigned i_ = 0; i_ < (app)->n_fronts; i_++) {                                  \
+            const pd_http_stats_t *st_ = front_stats((app), i_);                             \
+            if (st_ != NULL)                                                                 \
+                sum_ += (double)st_->field;                                                  \
+        }                                                                                    \
+        return sum_;                                                                         \
+    } while (0)
 
 static double gauge_open_connections(void *ud)
 {
-    pd_app_t *app = ud;
-    return app->srv ? (double)pd_http_server_stats(app->srv)->open_connections : 0;
+    SUM_STAT((pd_app_t *)ud, open_connections);
 }
 
 static double gauge_in_flight(void *ud)
 {
-    pd_app_t *app = ud;
-    return app->srv ? (double)pd_http_server_stats(app->srv)->requests_in_flight : 0;
+    SUM_STAT((pd_app_t *)ud, requests_in_flight);
 }
 
 static double gauge_buffered(void *ud)
 {
-    pd_app_t *app = ud;
-    return app->srv ? (double)pd_http_server_stats(app->srv)->buffered_bytes : 0;
-}
-
-static double gauge_budget(void *ud)
-{
-    pd_app_t *app = ud;
-    return app->srv ? (double)pd_http_server_options(app->srv)->buffer_budget : 0;
+    SUM_STAT((pd_app_t *)ud, buffered_bytes);
 }
 
 static double gauge_budget_waiting(void *ud)
 {
+    SUM_STAT((pd_app_t *)ud, budget_waiting);
+}
+
+static double sum_budget_waits(pd_app_t *app)
+{
+    SUM_STAT(app, budget_waits);
+}
+
+static double sum_rejected(pd_app_t *app)
+{
+    SUM_STAT(app, rejected_connections);
+}
+
+static double sum_rejected_fd(pd_app_t *app)
+{
+    SUM_STAT(app, rejected_fd_limit);
+}
+
+/* The budget of every loop's server together (each loop has its share). */
+static double gauge_budget(void *ud)
+{
     pd_app_t *app = ud;
-    return app->srv ? (double)pd_http_server_stats(app->srv)->budget_waiting : 0;
+    double sum = 0;
+    for (unsigned i = 0; i < app->n_fronts; i++)
+        if (app->fronts[i]->srv != NULL)
+            sum += (double)pd_http_server_options(app->fronts[i]->srv)->buffer_budget;
+    return sum;
 }
 
 static void collect_budget_waits(pd_metrics_family_t *f, void *ud)
 {
-    pd_app_t *app = ud;
-    if (app->srv != NULL)
-        pd_metrics_set(pd_metrics_series(f, NULL),
-                       (double)pd_http_server_stats(app->srv)->budget_waits);
+    pd_metrics_set(pd_metrics_series(f, NULL), sum_budget_waits(ud));
 }
 
-/* Copies the server's counts of connections answered 503 at accept, by reason. */
+/* Copies the servers' counts of connections answered 503 at accept, by reason. */
 static void collect_rejected(pd_metrics_family_t *f, void *ud)
 {
-    pd_app_t *app = ud;
-    if (app->srv == NULL)
-        return;
-    const pd_http_stats_t *st = pd_http_server_stats(app->srv);
     const char *mc[1] = {"max_connections"}, *fd[1] = {"fd_limit"};
-    pd_metrics_set(pd_metrics_series(f, mc), (double)st->rejected_connections);
-    pd_metrics_set(pd_metrics_series(f, fd), (double)st->rejected_fd_limit);
+    pd_metrics_set(pd_metrics_series(f, mc), sum_rejected(ud));
+    pd_metrics_set(pd_metrics_series(f, fd), sum_rejected_fd(ud));
 }
 
 static int app_metrics(pd_app_t *app)
@@ -191,97 +191,44 @@ static int app_metrics(pd_app_t *app)
  * known path, else "unmatched", so that scanning clients cannot create one series per
  * random path (and models one series per name). Only 404/405 and the server's own 4xx
  * answers look the path up again. */
-static const char *route_label(const pd_app_t *app, const pd_http_request_t *req)
+static const char *route_label(const pd_app_front_t *f, const pd_http_request_t *req)
 {
     if (req->route != NULL) /* the pattern: /models/{name}/predict, not one series per name */
         return req->route;
     const pd_route_t *route = NULL;
-    if (req->path && pd_router_match(app->router, req->method ? req->method : "", req->path,
+    if (req->path && pd_router_match(f->router, req->method ? req->method : "", req->path,
                                      &route, NULL, 0) == PD_ROUTE_BAD_METHOD)
         return req->path;
     return "unmatched";
 }
 
-static void hook_before(void *ud, const pd_http_request_t *req)
+void pd__app_count_response(pd_app_front_t *f, const pd_http_request_t *req, int status,
+                            uint64_t duration_ns)
 {
-    pd_app_t *app = ud;
-    snprintf(app->lag_label, sizeof app->lag_label, "%s %s", req->method, req->path);
-    pd_looplag_enter(app->lag, app->lag_label);
-}
-
-static void hook_after(void *ud)
-{
-    pd_looplag_leave(((pd_app_t *)ud)->lag);
-}
-
-static void hook_response(void *ud, const pd_http_request_t *req, int status, size_t bytes,
-                          uint64_t duration_ns)
-{
-    pd_app_t *app = ud;
-    (void)bytes;
+    pd_app_t *app = f->app;
     char st[8];
     snprintf(st, sizeof st, "%d", status);
-    const char *route = route_label(app, req);
+    const char *route = route_label(f, req);
     const char *rv[3] = {route, req->method ? req->method : "-", st};
     pd_metrics_inc(pd_metrics_series(app->requests, rv), 1);
     const char *dv[1] = {route};
     pd_metrics_observe(pd_metrics_series(app->duration, dv), (double)duration_ns / 1e9);
 }
 
-static void hook_drain_start(void *ud)
+void pd_app_drain_start(pd_app_t *app)
 {
-    pd_repository_stop(((pd_app_t *)ud)->repo); /* no reload while draining */
-}
-
-static void hook_drained(void *ud, unsigned cut_off)
-{
-    pd_app_t *app = ud;
-    if (app->on_drained)
-        app->on_drained(app->on_drained_arg, cut_off);
-}
-
-void pd_app_hooks(pd_app_t *app, pd_http_hooks_t *hooks,
-                  void (*on_drained)(void *arg, unsigned cut_off), void *arg)
-{
-    app->on_drained = on_drained;
-    app->on_drained_arg = arg;
-    hooks->ud = app;
-    hooks->before_handler = hook_before;
-    hooks->after_handler = hook_after;
-    hooks->after_response = hook_response;
-    hooks->on_drain_start = hook_drain_start;
-    hooks->error_body = pd_api_error_body;
-    hooks->on_drained = hook_drained;
-}
-
-static int app_ready(void *ud)
-{
-    return pd_registry_ready(&((pd_app_t *)ud)->reg);
-}
-
-/* /v2/health/ready's body also names each feature source and its state. A source that is
- * down does not make the server unready: the models that need no lookup (and requests
- * that carry every feature) still work, and every replica shares that source, so an
- * unready answer would take them all out of the load balancer at once. */
-static int app_report(void *ud, pd_buf_t *out)
-{
-    return pd_fsources_report(((pd_app_t *)ud)->fsources, out);
-}
-
-void pd_app_attach_server(pd_app_t *app, pd_http_server_t *srv)
-{
-    app->srv = srv;
-    app->health.server = srv;
+    pd_applock_enter();
+    pd_repository_stop(app->repo); /* no reload while draining */
+    pd_applock_leave();
 }
 
 /* The repository: read it now (before the server listens), watch it as the mode says, and
- * in explicit mode the control API with its token. */
-static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
-                      const pd_app_options_t *o, char *err, size_t errlen)
+ * in explicit mode read the control API's token (the first front adds its routes). */
+static int app_models(pd_app_t *app, uv_loop_t *loop, const pd_app_options_t *o, char *err,
+                      size_t errlen)
 {
-    char *token = NULL;
     if (o->model_control == PD_CONTROL_EXPLICIT &&
-        (token = pd_control_read_token(o->admin_token_file, err, errlen)) == NULL)
+        (app->token = pd_control_read_token(o->admin_token_file, err, errlen)) == NULL)
         return PD_EINVAL;
     pd_repository_options_t ro = {o->model_paths, o->n_model_paths, o->model_control,
                                   o->poll_ms, 0, 0, o->strict};
@@ -292,10 +239,6 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
         snprintf(err, errlen, "--default-model: no loaded model is named '%s'", o->default_model);
         rc = PD_ENOTFOUND;
     }
-    if (rc == 0 && token != NULL &&
-        (rc = pd_control_create(&app->control, router, &app->reg, app->repo, token)) < 0)
-        snprintf(err, errlen, "control routes: %s", pd_strerror(rc));
-    free(token);
     if (rc == 0)
         pd_repository_report(app->repo);
     if (rc == 0 && app->reg.n > 1 && !o->default_model && pd_registry_default(&app->reg))
@@ -304,81 +247,50 @@ static int app_models(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
     return rc;
 }
 
-/* The loop-side routes: health, models, metrics, and the OpenAPI document with its
- * Swagger UI (which document every route of the router, whenever it was added). */
-static int app_routes(pd_app_t *app, uv_loop_t *loop, pd_router_t *router,
-                      const pd_app_options_t *o, char *err, size_t errlen)
-{
-    pd_router_set_fallback(router, pd_api_route_fallback, NULL); /* 404/405 bodies */
-    int rc = pd_health_register(router, &app->health);
-    app->catalog.reg = &app->reg;
-    app->catalog.fsources = app->fsources;
-    if (rc == 0)
-        rc = pd_catalog_register(router, &app->catalog);
-    if (rc == 0)
-        rc = pd_v2_register(router, &app->reg);
-    if (rc == 0)
-        rc = pd_router_add(router, "GET", "/metrics", metrics_handler, app);
-    if (rc == 0)
-        rc = pd_openapi_create(&app->openapi, router, &app->reg);
-    if (rc < 0) {
-        snprintf(err, errlen, "routes: %s", pd_strerror(rc));
-        return rc;
-    }
-    return pd_docs_create(&app->docs, loop, router, o->docs_dir, err, errlen);
-}
-
-int pd_app_create(pd_app_t **out, uv_loop_t *loop, pd_router_t *router,
-                  const pd_app_options_t *o, char *err, size_t errlen)
+int pd_app_create(pd_app_t **out, uv_loop_t *loop, const pd_app_options_t *o, char *err,
+                  size_t errlen)
 {
     pd_app_t *app = calloc(1, sizeof *app);
     if (app == NULL) {
         snprintf(err, errlen, "out of memory");
         return PD_ENOMEM;
     }
-    app->router = router;
-    pd_buf_init(&app->scrape, PD_APP_METRICS_MAX);
-    app->health.ready = app_ready;
-    app->health.report = app_report;
-    app->health.ud = app;
+    app->loop = loop;
+    app->o = *o;
+    app->loops = o->loops ? o->loops : 1;
     const char *what = "model registry";
-    int rc = pd_registry_init(&app->reg, o->max_models, o->default_model, o->inline_below_us,
-                              PD_ROWS_MAX_COLS);
+    int rc = PD_EINVAL;
+    if (app->loops > PD_APP_MAX_LOOPS) {
+        snprintf(err, errlen, "--loops: at most %u", (unsigned)PD_APP_MAX_LOOPS);
+        goto fail;
+    }
+    if (app->loops > 1 && o->model_control == PD_CONTROL_EXPLICIT) {
+        snprintf(err, errlen, "--model-control explicit works with one loop only (--loops 1): "
+                              "its answers come from the main loop");
+        goto fail;
+    }
+    rc = pd_registry_init(&app->reg, o->max_models, o->default_model, o->inline_below_us,
+                          PD_ROWS_MAX_COLS);
     if (rc < 0)
         goto fail_what;
     what = "metrics";
     if ((rc = app_metrics(app)) < 0)
         goto fail_what;
-    what = "feature sources";
-    pd_fsource_options_t fo = {o->feature_timeout_ms, o->feature_connections,
-                               o->feature_max_pending};
-    if ((rc = pd_fsources_create(&app->fsources, loop, &app->reg, app->metrics, &fo)) < 0)
-        goto fail_what;
-    if ((rc = app_models(app, loop, router, o, err, errlen)) < 0)
+    if (app->loops > 1)
+        pd_metrics_share(app->metrics); /* each loop's front registers its families */
+    if ((rc = app_models(app, loop, o, err, errlen)) < 0)
         goto fail; /* err says which file and why */
-    pd_fsources_sweep(app->fsources); /* connect now, before the server listens */
-    what = "event-loop monitor";
-    pd_looplag_options_t lo = {0, o->slow_callback_ms, 0};
-    if ((rc = pd_looplag_init(&app->lag, loop, app->metrics, &lo)) < 0)
-        goto fail_what;
     what = "worker pool";
     pd_pool_options_t po;
     pd_pool_options_default(&po);
     po.n_workers = o->workers;
     po.max_batch = o->max_batch;
     po.worker_nice = o->worker_nice;
-    po.max_queues = 2 * o->max_models + 1; /* two per model name, and the codec queue */
+    po.max_queues = 2 * o->max_models + app->loops; /* two per model name, a codec queue
+                                                       per loop */
     if ((rc = pd_pool_init(&app->pool, loop, &po)) < 0 ||
         (rc = pd_pool_metrics_attach(app->pool, app->metrics)) < 0)
         goto fail_what;
-    pd_predict_options_t pro = {o->max_queue, o->max_batch, o->max_rows, o->queue_timeout_ms,
-                                o->inline_below_us, o->decode_on_worker_above,
-                                app->fsources};
-    if ((rc = pd_predict_create(&app->predict, &app->reg, app->pool, router, app->metrics,
-                                &pro, err, errlen)) < 0)
-        goto fail;
-    if ((rc = app_routes(app, loop, router, o, err, errlen)) < 0)
-        goto fail;
     *out = app;
     return 0;
 fail_what:
@@ -392,16 +304,14 @@ void pd_app_destroy(pd_app_t *app)
 {
     if (app == NULL)
         return;
-    pd_pool_destroy(app->pool);
-    pd_predict_destroy(app->predict);
-    pd_openapi_destroy(app->openapi);
-    pd_docs_destroy(app->docs);
+    pd_pool_destroy(app->pool); /* after it, no job is in flight: the fronts may go */
+    app->pool = NULL;
+    while (app->n_fronts > 0)
+        pd_app_front_destroy(app->fronts[app->n_fronts - 1]);
     pd_control_destroy(app->control);
     pd_repository_destroy(app->repo);
-    pd_fsources_destroy(app->fsources); /* after every request: none waits on a lookup */
-    pd_looplag_destroy(app->lag);
     pd_metrics_destroy(app->metrics);
     pd_registry_free(&app->reg);
-    pd_buf_free(&app->scrape);
+    free(app->token);
     free(app);
 }

@@ -14,6 +14,7 @@
 #include "api/fsource_impl.h"
 #include "api/registry.h"
 #include "common.h"
+#include "util/applock.h"
 #include "obs/log.h"
 
 const char *const pd__ferr_names[PD__FERR_N] = {
@@ -148,9 +149,17 @@ void pd_fsources_sweep(pd_fsources_t *fs)
     }
 }
 
-static void sweep_cb(uv_timer_t *t)
+static void sweep_cb_locked(uv_timer_t *t)
 {
     pd_fsources_sweep(t->data);
+}
+
+/* sweep_cb_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void sweep_cb(uv_timer_t *t)
+{
+    pd_applock_enter();
+    sweep_cb_locked(t);
+    pd_applock_leave();
 }
 
 /* ---- metrics, health, catalog ---- */

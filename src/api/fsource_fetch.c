@@ -16,6 +16,7 @@
 
 #include "api/fsource_impl.h"
 #include "common.h"
+#include "util/applock.h"
 
 #define RETRY_AFTER "Retry-After: 1\r\n"
 
@@ -128,7 +129,7 @@ void pd__fsource_arm(pd_fsource_t *src)
                    f->deadline_ms > now ? f->deadline_ms - now : 0, 0);
 }
 
-void pd__fsource_expire(uv_timer_t *t)
+static void pd__fsource_expire_locked(uv_timer_t *t)
 {
     pd_fsource_t *src = t->data;
     uint64_t now = pd__fsource_now_ms();
@@ -143,6 +144,14 @@ void pd__fsource_expire(uv_timer_t *t)
     }
     uv_timer_stop(t);
     pd__fsource_arm(src);
+}
+
+/* pd__fsource_expire_locked under the app lock (util/applock.h): a loop callback into shared state. */
+void pd__fsource_expire(uv_timer_t *t)
+{
+    pd_applock_enter();
+    pd__fsource_expire_locked(t);
+    pd_applock_leave();
 }
 
 /* Parses a stored value as a finite number: decimal digits, sign, point, exponent only

@@ -35,6 +35,7 @@
 #include "api/fsource_impl.h"
 #include "api/fsource_redis_url.h"
 #include "common.h"
+#include "util/applock.h"
 #include "obs/log.h"
 
 #define PD_REDIS_CONNECT_TIMEOUT_MS 1000   /* a connect (and its AUTH/SELECT) must be done */
@@ -200,7 +201,7 @@ static void conn_drop(rconn_t *c, const char *why)
     conn_down(c, why);
 }
 
-static void timer_cb(uv_timer_t *t)
+static void timer_cb_locked(uv_timer_t *t)
 {
     rconn_t *c = t->data;
     if (c->state == C_CONNECTING)
@@ -209,7 +210,15 @@ static void timer_cb(uv_timer_t *t)
         conn_start(c);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+/* timer_cb_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void timer_cb(uv_timer_t *t)
+{
+    pd_applock_enter();
+    timer_cb_locked(t);
+    pd_applock_leave();
+}
+
+static void on_connect_locked(const redisAsyncContext *ac, int status)
 {
     rconn_t *c = ac->data;
     if (c == NULL || c->ac != ac)
@@ -227,7 +236,15 @@ static void on_connect(const redisAsyncContext *ac, int status)
     note_state(c->st, NULL);
 }
 
-static void on_disconnect(const redisAsyncContext *ac, int status)
+/* on_connect_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    pd_applock_enter();
+    on_connect_locked(ac, status);
+    pd_applock_leave();
+}
+
+static void on_disconnect_locked(const redisAsyncContext *ac, int status)
 {
     rconn_t *c = ac->data;
     if (c == NULL || c->ac != ac) /* we took it away ourselves */
@@ -235,8 +252,16 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     conn_down(c, status == REDIS_OK ? "closed by the server" : ac->errstr);
 }
 
+/* on_disconnect_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    pd_applock_enter();
+    on_disconnect_locked(ac, status);
+    pd_applock_leave();
+}
+
 /* AUTH / SELECT answered: an error drops the connection. */
-static void on_handshake(redisAsyncContext *ac, void *r, void *priv)
+static void on_handshake_locked(redisAsyncContext *ac, void *r, void *priv)
 {
     rconn_t *c = priv;
     redisReply *reply = r;
@@ -246,6 +271,14 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *priv)
         pd_log_error("feature source %s: %s", c->st->display, reply->str);
         conn_drop(c, "AUTH or SELECT refused");
     }
+}
+
+/* on_handshake_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_handshake(redisAsyncContext *ac, void *r, void *priv)
+{
+    pd_applock_enter();
+    on_handshake_locked(ac, r, priv);
+    pd_applock_leave();
 }
 
 static int handshake(rconn_t *c)
@@ -340,7 +373,7 @@ static void conn_start(rconn_t *c)
 
 /* ---- lookups ---- */
 
-static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+static void on_reply_locked(redisAsyncContext *ac, void *r, void *priv)
 {
     rconn_t *c = ac->data;
     pd_fetch_t *f = priv;
@@ -370,6 +403,14 @@ static void on_reply(redisAsyncContext *ac, void *r, void *priv)
             pd__fetch_cell(f, j, NULL, 0);
     }
     pd__fetch_reply_end(f, PD__FREPLY_OK, NULL);
+}
+
+/* on_reply_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+    pd_applock_enter();
+    on_reply_locked(ac, r, priv);
+    pd_applock_leave();
 }
 
 /* The up connection with the fewest replies pending, or NULL. */

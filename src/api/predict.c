@@ -162,7 +162,7 @@ static int submit_task(pd__preq_t *p, void (*fn)(pd__preq_t *),
     p->task.job.done = done;
     p->task.job.rows = 1;
     p->task.job.deadline_ns = deadline(p);
-    int rc = pd_pool_submit(ctx->codec_q, &p->task.job);
+    int rc = pd_pool_submit_via(ctx->o.channel, ctx->codec_q, &p->task.job);
     if (rc < 0) {
         answer_error(p, 503, "Retry-After: 1\r\n",
                      rc == PD_ESHUTDOWN ? "the server is shutting down"
@@ -295,7 +295,8 @@ static void submit_chunks(pd__preq_t *p)
         c->job.deadline_ns = until;
         jobs[i] = &c->job;
     }
-    int rc = pd_pool_submit_all(k == 1 ? sm->queue : sm->bulk_queue, jobs, k);
+    int rc = pd_pool_submit_all_via(ctx->o.channel, k == 1 ? sm->queue : sm->bulk_queue, jobs,
+                                    k);
     if (jobs != one)
         free(jobs);
     if (rc < 0) {

@@ -74,6 +74,8 @@ typedef struct pd_predict_options_s {
     size_t decode_on_worker_above; /* bytes; 0: PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE */
     struct pd_fsources_s *fsources; /* online feature lookup (api/fsource.h), borrowed and
                                        outliving the context; NULL: none */
+    pd_pool_channel_t *channel;   /* the completion channel of the context's loop (one
+                                     context per loop, pool.h); NULL: the pool's main one */
 } pd_predict_options_t;
 
 typedef struct pd_predict_ctx_s pd_predict_ctx_t;

@@ -1,6 +1,6 @@
 /* serve.c - `predictd serve`: builds the router, the app and the HTTP server on one libuv
  * loop from the configuration (serve_config.c), and runs until SIGTERM/SIGINT finished a
- * graceful drain. Exit codes: 0 after a drain, 1 runtime failure (e.g. the port is taken),
+ * graceful drain; with --loops N > 1, serve_loops.c runs N such loops instead. Exit codes: 0 after a drain, 1 runtime failure (e.g. the port is taken),
  * 2 usage error - always with one line on stderr. */
 #include <ctype.h>
 #include <errno.h>
@@ -47,6 +47,7 @@ typedef struct {
     uv_signal_t sigterm, sigint;
     pd_router_t router;
     pd_app_t *app;
+    pd_app_front_t *front;
     pd_http_hooks_t hooks;
     pd_http_server_t *server;
 } serve_t;
@@ -69,8 +70,7 @@ static void on_drained(void *ud, unsigned cut_off)
 /* A runtime failure: "predictd serve: MSG" on stderr, or an error line in JSON when the
  * log format is JSON (so that every line a container writes parses); never silenced by
  * the log level. */
-static void serve_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void serve_fail(const char *fmt, ...)
+void pd__serve_fail(const char *fmt, ...)
 {
     char msg[PD_LOG_MESSAGE_MAX];
     int n = snprintf(msg, sizeof msg, "predictd serve: ");
@@ -112,6 +112,14 @@ static void access_after_response(void *ud, const pd_http_request_t *req, int st
     pd_log_access(&a);
 }
 
+void pd__serve_access_log(const pd__serve_config_t *c, pd_http_hooks_t *hooks)
+{
+    if (!c->access_log)
+        return;
+    s_app_after_response = hooks->after_response; /* the same function for every front */
+    hooks->after_response = access_after_response;
+}
+
 /* Builds everything, serves until drained. Returns the exit code. */
 static int serve_run(const pd__serve_config_t *c, serve_t *sv)
 {
@@ -120,28 +128,27 @@ static int serve_run(const pd__serve_config_t *c, serve_t *sv)
     pd_http_options_t hopts;
     pd__serve_http_options(c, &hopts);
     if (uv_loop_init(&sv->loop) != 0) {
-        serve_fail("cannot create the event loop");
+        pd__serve_fail("cannot create the event loop");
         return 1;
     }
     pd_router_init(&sv->router);
     pd_app_options_t ao;
     pd__serve_app_options(c, &ao);
-    if ((rc = pd_app_create(&sv->app, &sv->loop, &sv->router, &ao, err, sizeof err)) < 0) {
-        serve_fail("%s", err);
+    if ((rc = pd_app_create(&sv->app, &sv->loop, &ao, err, sizeof err)) < 0 ||
+        (rc = pd_app_front_create(&sv->front, sv->app, &sv->loop, &sv->router, err,
+                                  sizeof err)) < 0) {
+        pd__serve_fail("%s", err);
         goto out_loop;
     }
-    pd_app_hooks(sv->app, &sv->hooks, on_drained, sv);
-    if (c->access_log) {
-        s_app_after_response = sv->hooks.after_response;
-        sv->hooks.after_response = access_after_response;
-    }
+    pd_app_front_hooks(sv->front, &sv->hooks, on_drained, sv);
+    pd__serve_access_log(c, &sv->hooks);
     if (pd_http_server_create(&sv->server, &sv->loop, &hopts, &sv->router, &sv->hooks) < 0) {
-        serve_fail("out of memory");
+        pd__serve_fail("out of memory");
         goto out_loop;
     }
-    pd_app_attach_server(sv->app, sv->server);
+    pd_app_front_attach_server(sv->front, sv->server);
     if (pd_http_server_listen(sv->server, c->host, (int)c->port, err, sizeof err) < 0) {
-        serve_fail("%s", err);
+        pd__serve_fail("%s", err);
         goto out_server;
     }
     uv_signal_init(&sv->loop, &sv->sigterm);
@@ -185,11 +192,11 @@ int pd_cli_serve(int argc, char **argv)
     raise_nofile();
     serve_t *sv = calloc(1, sizeof *sv);
     if (sv == NULL) {
-        serve_fail("out of memory");
+        pd__serve_fail("out of memory");
         pd__serve_config_free(&cfg);
         return 1;
     }
-    rc = serve_run(&cfg, sv);
+    rc = pd__serve_loops(&cfg) > 1 ? pd__serve_loops_run(&cfg) : serve_run(&cfg, sv);
     free(sv);
     pd__serve_config_free(&cfg);
     return rc;

@@ -28,6 +28,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/serve_config.h"
 #include "api/app.h"
@@ -47,7 +48,8 @@
 
 /* OPT_BOOL: a bare flag means on; it also takes a value: --access-log=off, or "on"/"off"
  * as the next argument; from the environment on/off, true/false, yes/no or 1/0. */
-typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_BOOL } opt_kind_t;
+/* OPT_COUNT: an integer, or "auto" for 0, which the option reads as "the online CPUs". */
+typedef enum { OPT_INT, OPT_SECONDS, OPT_STR, OPT_BOOL, OPT_COUNT } opt_kind_t;
 
 typedef struct {
     const char *name;
@@ -105,6 +107,9 @@ static const opt_t k_opts[] = {
      "explicit mode: the bearer token of the control API (else $PREDICTD_ADMIN_TOKEN)"},
     {"--workers", OPT_INT, F(workers), 0, 0, PD_POOL_MAX_WORKERS, "N",
      "inference worker threads, 0 = online CPUs"},
+    {"--loops", OPT_COUNT, F(loops), 0, 0, PD_APP_MAX_LOOPS, "N|auto",
+     "event-loop threads serving HTTP, each with its own listening socket (SO_REUSEPORT); "
+     "auto or 0 = online CPUs"},
     {"--max-queue", OPT_INT, F(max_queue), 0, 1, PD_POOL_MAX_QUEUE_LIMIT, "N",
      "jobs waiting per model; more are answered 503"},
     {"--max-batch", OPT_INT, F(max_batch), 0, 1, PD_POOL_MAX_BATCH_LIMIT, "ROWS",
@@ -185,7 +190,7 @@ static void serve_usage(FILE *f)
                  o->metavar ? o->metavar : "");
         if (o->kind == OPT_STR && field[0] != '\0')
             snprintf(dflt, sizeof dflt, " (default %s)", field);
-        else if (o->kind == OPT_INT)
+        else if (o->kind == OPT_INT || o->kind == OPT_COUNT)
             snprintf(dflt, sizeof dflt, " (default %lld)", v);
         else if (o->kind == OPT_SECONDS)
             snprintf(dflt, sizeof dflt, " (default %g)", (double)v / 1000.0);
@@ -237,6 +242,7 @@ void pd__serve_config_default(pd__serve_config_t *c)
     c->max_models = (long long)ao.max_models;
     snprintf(c->model_control, sizeof c->model_control, "none");
     c->poll_ms = ao.poll_ms;
+    c->loops = 1;
 }
 
 void pd__serve_config_free(pd__serve_config_t *c)
@@ -314,6 +320,8 @@ static int opt_set(pd__serve_config_t *c, const opt_t *o, const char *src, const
             return 2;
         }
         v = (long long)llround(d * 1000.0);
+    } else if (o->kind == OPT_COUNT && strcasecmp(val, "auto") == 0) {
+        v = 0;
     } else {
         v = strtoll(val, &end, 10);
         if (errno || end == val || *end || v < o->min || v > o->max) {
@@ -518,4 +526,13 @@ void pd__serve_app_options(const pd__serve_config_t *c, pd_app_options_t *o)
     o->feature_connections = (uint32_t)c->feature_connections;
     o->feature_max_pending = (size_t)c->feature_max_pending;
     o->docs_dir = c->docs_dir[0] ? c->docs_dir : NULL;
+    o->loops = pd__serve_loops(c);
+}
+
+unsigned pd__serve_loops(const pd__serve_config_t *c)
+{
+    if (c->loops > 0)
+        return (unsigned)c->loops;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)PD_MIN(n, (long)PD_APP_MAX_LOOPS) : 1;
 }

@@ -40,6 +40,7 @@ typedef struct {
     long long strict;           /* on/off */
     char admin_token_file[4096];
     long long workers;
+    long long loops;            /* 0: auto (online CPUs) */
     long long max_queue;
     long long max_batch;
     long long max_rows;
@@ -75,5 +76,20 @@ void pd__serve_warn_unknown_env(const pd__serve_config_t *c);
 void pd__serve_http_options(const pd__serve_config_t *c, pd_http_options_t *o);
 /* The app's options as c says; o's pointers point into c, which must outlive o. */
 void pd__serve_app_options(const pd__serve_config_t *c, pd_app_options_t *o);
+
+/* The number of event loops: --loops, with auto (0) resolved to the online CPUs. */
+unsigned pd__serve_loops(const pd__serve_config_t *c);
+
+/* A runtime failure: "predictd serve: MSG" on stderr, or an error line in JSON when the
+ * log format is JSON; never silenced by the log level (serve.c). */
+void pd__serve_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* With --access-log, wraps hooks->after_response (the app's) so that each answer is also
+ * logged with the client's address (serve.c). Same wrapper for every loop. */
+void pd__serve_access_log(const pd__serve_config_t *c, pd_http_hooks_t *hooks);
+
+/* Serves with pd__serve_loops(c) > 1 event loops until drained (serve_loops.c). Returns
+ * the exit code, as serve does. */
+int pd__serve_loops_run(const pd__serve_config_t *c);
 
 #endif

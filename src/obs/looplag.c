@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "util/applock.h"
 #include "obs/log.h"
 
 struct pd_looplag_s {
@@ -35,7 +36,7 @@ struct pd_looplag_s {
     pd_metrics_series_t *m_lag, *m_iter, *m_util, *m_slow;
 };
 
-static void on_timer(uv_timer_t *t)
+static void on_timer_locked(uv_timer_t *t)
 {
     pd_looplag_t *mon = t->data;
     uint64_t now = uv_hrtime();
@@ -61,7 +62,15 @@ static void on_timer(uv_timer_t *t)
     }
 }
 
-static void on_prepare(uv_prepare_t *h)
+/* on_timer_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_timer(uv_timer_t *t)
+{
+    pd_applock_enter();
+    on_timer_locked(t);
+    pd_applock_leave();
+}
+
+static void on_prepare_locked(uv_prepare_t *h)
 {
     pd_looplag_t *mon = h->data;
     uint64_t now = uv_hrtime();
@@ -83,6 +92,14 @@ static void on_prepare(uv_prepare_t *h)
     mon->last_prepare_idle = idle;
     mon->longest_ns = 0;
     mon->longest_label[0] = '\0';
+}
+
+/* on_prepare_locked under the app lock (util/applock.h): a loop callback into shared state. */
+static void on_prepare(uv_prepare_t *h)
+{
+    pd_applock_enter();
+    on_prepare_locked(h);
+    pd_applock_leave();
 }
 
 void pd_looplag_enter(pd_looplag_t *mon, const char *label)

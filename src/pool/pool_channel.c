@@ -12,12 +12,15 @@
  *   thread has seen (under cmu) no job left in flight, no worker touches the channel again
  *   and it may be freed;
  * - ch->inflight, wake_pending and async_refd are touched on the channel's thread only;
- * - pool->channels[] is changed under pool->mu (a slot per open channel). */
+ * - pool->channels[] is changed under pool->mu (a slot per open channel);
+ * - done() callbacks (and the metrics recorded before them) run holding the app lock
+ *   (util/applock.h), which is a no-op unless several loops serve. */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "common.h"
 #include "pool/pool_internal.h"
+#include "util/applock.h"
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -31,6 +34,7 @@ void pd__pool_channel_drain(pd_pool_channel_t *ch)
     pd_list_move(&ch->done, &done);
     pthread_mutex_unlock(&ch->cmu);
     pd_pool_t *pool = ch->pool;
+    pd_applock_enter(); /* done() is app code (util/applock.h; no-op with one loop) */
     while (!pd_list_empty(&done)) {
         pd_list_t *node = pd_list_head(&done);
         pd_list_remove(node); /* before done(), which may free the job */
@@ -40,6 +44,7 @@ void pd__pool_channel_drain(pd_pool_channel_t *ch)
             pd__pool_metrics_on_done(pool, j);
         j->done(j, j->status);
     }
+    pd_applock_leave();
     if (ch->inflight == 0 && ch->async_refd) {
         uv_unref((uv_handle_t *)ch->async);
         ch->async_refd = 0;
