@@ -110,8 +110,9 @@ static int loop_listen(serve_loops_t *sl, loop_t *lp, const pd__serve_config_t *
 {
     if (lp->index == 0) {
         int unsupported = 0;
-        int rc = pd_http_server_listen_reuseport(lp->server, c->host, (int)c->port, 1,
-                                                 &unsupported, err, errlen);
+        int rc = pd_http_server_listen_reuseport(lp->server, c->host, (int)c->port,
+                                                 PD_HTTP_REUSEPORT_FIRST, &unsupported, err,
+                                                 errlen);
         if (rc == 0 || !unsupported)
             return rc;
         pd_log_warn("SO_REUSEPORT is not available (%s): the %u loops share one listening "
@@ -121,8 +122,8 @@ static int loop_listen(serve_loops_t *sl, loop_t *lp, const pd__serve_config_t *
     }
     if (!sl->shared_socket) {
         int port = pd_http_server_port(sl->loops[0].server); /* the one bound for port 0 */
-        if (pd_http_server_listen_reuseport(lp->server, c->host, port, 1, NULL, err,
-                                            errlen) == 0)
+        if (pd_http_server_listen_reuseport(lp->server, c->host, port, PD_HTTP_REUSEPORT_JOIN,
+                                            NULL, err, errlen) == 0)
             return 0;
         pd_log_warn("loop %u: %s: it shares loop 0's listening socket", lp->index, err);
     }

@@ -202,10 +202,15 @@ int pd_http_server_create(pd_http_server_t **out, uv_loop_t *loop, const pd_http
  * address) or PD_EIO with a message in errbuf (e.g. "address already in use"). */
 int pd_http_server_listen(pd_http_server_t *srv, const char *host, int port, char *errbuf,
                           size_t errlen);
-/* pd_http_server_listen, and with reuseport set the socket also gets SO_REUSEPORT, so that
- * the server of every event loop binds its own socket to the same port (serve --loops)
- * and the kernel spreads connections over them. When the system refuses SO_REUSEPORT,
- * returns PD_EIO with *unsupported (may be NULL) set to 1: share one socket instead. */
+/* pd_http_server_listen, and with reuseport nonzero the socket also gets SO_REUSEPORT, so
+ * that the server of every event loop binds its own socket to the same port (serve
+ * --loops) and the kernel spreads connections over them: PD_HTTP_REUSEPORT_FIRST for the
+ * first loop (the port must be free: bound by no one, not even with SO_REUSEPORT, so that
+ * two servers never share a port by accident), PD_HTTP_REUSEPORT_JOIN for the others.
+ * When the system refuses SO_REUSEPORT, returns PD_EIO with *unsupported (may be NULL)
+ * set to 1: share one socket instead. */
+#define PD_HTTP_REUSEPORT_FIRST 1
+#define PD_HTTP_REUSEPORT_JOIN 2
 int pd_http_server_listen_reuseport(pd_http_server_t *srv, const char *host, int port,
                                     int reuseport, int *unsupported, char *errbuf,
                                     size_t errlen);

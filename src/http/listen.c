@@ -67,7 +67,18 @@ int pd_http_server_listen_reuseport(pd_http_server_t *srv, const char *host, int
         snprintf(errbuf, errlen, "already listening");
         return PD_EINVAL;
     }
-    int fd = open_socket(&ss, (int)srv->opts.backlog, reuseport);
+    if (reuseport == PD_HTTP_REUSEPORT_FIRST && port != 0) {
+        /* The kernel lets any socket of this user with SO_REUSEPORT join the group: make
+         * sure the port is free first, so that a second server fails as with one loop
+         * instead of quietly taking a share of this one's connections. */
+        int probe = open_socket(&ss, 1, 0);
+        if (probe < 0) {
+            snprintf(errbuf, errlen, "cannot listen on %s:%d: %s", host, port, strerror(-probe));
+            return PD_EIO;
+        }
+        close(probe);
+    }
+    int fd = open_socket(&ss, (int)srv->opts.backlog, reuseport != 0);
     if (fd < 0) {
         if (reuseport && unsupported &&
             (fd == -ENOPROTOOPT || fd == -EINVAL || fd == -EOPNOTSUPP)) {
