@@ -26,7 +26,9 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_features.py::test_single_and_batch_predictions_equal_sklearn \
             tests/e2e/test_features.py::test_big_batch_is_decoded_on_a_worker_and_looked_up \
             tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \
-            tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted
+            tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted \
+            tests/e2e/test_features.py::test_lookups_on_every_loop \
+            tests/e2e/test_loops.py
 PORT    ?= 8000
 IMAGE   ?= predictd:latest
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang + ASan/UBSan in $(FUZZ) and run by

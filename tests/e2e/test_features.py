@@ -476,3 +476,39 @@ def test_bad_settings_at_start_name_the_member(data, tmp_path):
         code = srv.wait(timeout=30)
         err = srv.stderr_text()
         assert code == 1 and want in err and f"m{i}.settings.json" in err, err
+
+
+# ---------------------------------------------------------------- several event loops
+
+def test_lookups_on_every_loop(data, redis_srv, tmp_path):
+    """serve --loops 2: each loop has its own connections to the store; lookups from many
+    client connections at once (spread over both loops) answer what scikit-learn says."""
+    write_repo(tmp_path, data, redis_srv.url)
+    load_features(redis_srv, data)
+    s = PredictdServer(("--loops", "2", "--workers", "2", "--default-model", "lr",
+                        "--feature-timeout-ms", str(SLOW_OK_MS), str(tmp_path))).start()
+    try:
+        wait_source(s.port, "up")
+        est, _, X = data["hgb"]
+        want = labels(est.predict(X))
+        errors = []
+
+        def client(c):
+            try:
+                for i in range(c, N_USERS, 16):
+                    st, body, _ = post(s.port, "/models/hgb/predict", {"user_id": i})
+                    if st != 200 or body != {"prediction": want[i]}:
+                        errors.append((i, st, body))
+            except Exception as e:  # noqa: BLE001 - reported with its client
+                errors.append((c, repr(e)))
+
+        threads = [threading.Thread(target=client, args=(c,)) for c in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(BOUND)
+        assert not errors, errors[:5]
+    finally:
+        assert s.stop() == 0
+        err = s.stderr_text()
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
