@@ -63,14 +63,16 @@ def server(argv, port, ready_path="/health", env=None, log=None):
 
 
 @contextlib.contextmanager
-def nginx_fixed_200(body='{"status":"ok"}'):
-    """nginx with one worker process answering every request with a fixed 200."""
+def nginx_fixed_200(body='{"status":"ok"}', workers=1):
+    """nginx with `workers` worker processes (one by default) answering every request with
+    a fixed 200; with several, each worker has its own listening socket (reuseport), as
+    predictd's loops have."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="pd-nginx-") as tmp:
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
             f.write(f"""
-worker_processes 1;
+worker_processes {workers};
 daemon off;
 pid {tmp}/nginx.pid;
 error_log {tmp}/error.log;
@@ -84,7 +86,7 @@ http {{
   scgi_temp_path {tmp};
   keepalive_requests 1000000;
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port}{" reuseport" if workers > 1 else ""};
     location / {{ default_type application/json; return 200 '{body}'; }}
   }}
 }}

@@ -7,8 +7,16 @@
    (each has sent one request and read its answer); prints KiB per connection
    (targets: <= 10 MiB idle, <= 4 KiB per idle connection). nginx's figure is printed too.
 
+3. Cores: for each N of --loops (default 1,2), predictd --loops N against nginx with N
+   worker processes (both one listening socket per loop/worker, SO_REUSEPORT), on
+   `GET /health` and on the tiny model's `POST /predict` (models/seed.json, run on the
+   loop) against nginx's fixed 200, wrk with N threads, alternating rounds; prints
+   requests/s and the ratio at equal core counts, and each side's scaling from 1 to N.
+   On a 2-core machine wrk shares the cores with the server: the figures at 2 are what
+   two loops give under a client that takes its part of the same CPUs.
+
 Usage: /usr/bin/python3 bench/server_core.py [--bin build/release/predictd] [--seconds 5]
-       [--rounds 3] [--conns 64] [--idle 10000]
+       [--rounds 3] [--conns 64] [--idle 10000] [--loops 1,2] [--only cores|core|memory]
 Every run is bounded in time; the servers are always stopped.
 """
 import argparse
@@ -74,9 +82,22 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--conns", type=int, default=64)
     ap.add_argument("--idle", type=int, default=10000)
+    ap.add_argument("--loops", default="1,2",
+                    help="loop/worker counts compared in part 3, comma-separated")
+    ap.add_argument("--only", choices=("core", "memory", "cores"),
+                    help="run one part: core (1), memory (2) or cores (3)")
     args = ap.parse_args()
     benchlib.raise_nofile()
+    if args.only in (None, "core"):
+        bench_core(args)
+    if args.only in (None, "memory"):
+        bench_memory(args)
+    if args.only in (None, "cores"):
+        bench_cores(args)
 
+
+def bench_core(args):
+    """Part 1: GET /health on one loop against nginx with one worker."""
     port = benchlib.free_port()
     argv = [args.bin, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
             "warning", "--keepalive-timeout", "300"]
@@ -97,9 +118,13 @@ def main():
         print(f"  nginx     {ng_med:12,.0f} req/s   rounds: {', '.join(f'{x:,.0f}' for x in ng_rps)}")
         print(f"  ratio predictd/nginx: {pd_med / ng_med:.2f}x (target >= 0.90x)")
 
-    # memory: one server at a time, so that both have the whole fd budget
+
+def bench_memory(args):
+    """Part 2: resident memory, idle and with args.idle keep-alive connections."""
+    # one server at a time, so that both have the whole fd budget
     port = benchlib.free_port()
-    argv[argv.index("--port") + 1] = str(port)
+    argv = [args.bin, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+            "warning", "--keepalive-timeout", "300"]
     with benchlib.server(argv, port) as pd_proc:
         idle, loaded, per, n = measure_memory(lambda: benchlib.rss_kib(pd_proc.pid), port,
                                               "/health", args.idle)
@@ -111,6 +136,52 @@ def main():
                                               args.idle)
         print(f"nginx RSS (master+worker): idle {idle / 1024:.1f} MiB; with {n} idle "
               f"connections {loaded / 1024:.1f} MiB = {per:.2f} KiB/connection")
+
+
+TINY_BODY = '{"feature1": 1.0, "feature2": 2.0}'
+SEED_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "models", "seed.json")
+
+
+def bench_cores(args):
+    """Part 3: predictd --loops N against nginx with N workers, N = each of args.loops."""
+    counts = [int(x) for x in args.loops.split(",") if x.strip()]
+    results = {}  # (n, what) -> (predictd median, nginx median)
+    for n in counts:
+        port = benchlib.free_port()
+        argv = [args.bin, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level",
+                "warning", "--keepalive-timeout", "300", "--loops", str(n), SEED_MODEL]
+        conns = args.conns * n
+        with benchlib.server(argv, port) as _pd, \
+                benchlib.nginx_fixed_200('{"prediction":1}', workers=n) as (ng_port, _ng):
+            for what, path, method, body in (("GET /health", "/health", "GET", None),
+                                             ("POST /predict (tiny)", "/predict", "POST",
+                                              TINY_BODY)):
+                pd_rps, ng_rps = [], []
+                for _ in range(args.rounds):
+                    r = benchlib.wrk(f"http://127.0.0.1:{port}{path}", method=method, body=body,
+                                     headers={"Content-Type": "application/json"} if body
+                                     else None, conns=conns, threads=n, seconds=args.seconds)
+                    assert r["errors"] == 0 and r["non2xx"] == 0, r["raw"]
+                    pd_rps.append(r["rps"])
+                    r = benchlib.wrk(f"http://127.0.0.1:{ng_port}/", conns=conns, threads=n,
+                                     seconds=args.seconds)
+                    ng_rps.append(r["rps"])
+                results[(n, what)] = (statistics.median(pd_rps), statistics.median(ng_rps))
+                print(f"{what}: predictd --loops {n} vs nginx worker_processes {n}, wrk -t{n} "
+                      f"-c{conns} -d{args.seconds}s, {args.rounds} rounds (median)")
+                print(f"  predictd  {results[(n, what)][0]:12,.0f} req/s   rounds: "
+                      f"{', '.join(f'{x:,.0f}' for x in pd_rps)}")
+                print(f"  nginx     {results[(n, what)][1]:12,.0f} req/s   rounds: "
+                      f"{', '.join(f'{x:,.0f}' for x in ng_rps)}")
+    print(f"\nratios at equal core counts (predictd / nginx), and scaling from {counts[0]} "
+          f"(machine: {os.cpu_count()} CPUs, wrk on the same CPUs)")
+    for what in ("GET /health", "POST /predict (tiny)"):
+        for n in counts:
+            pd_r, ng_r = results[(n, what)]
+            base_pd, base_ng = results[(counts[0], what)]
+            print(f"  {what:22s} {n} loop(s)/worker(s): {pd_r / ng_r:.2f}x   scaling "
+                  f"predictd {pd_r / base_pd:.2f}x, nginx {ng_r / base_ng:.2f}x")
 
 
 if __name__ == "__main__":
