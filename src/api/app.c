@@ -136,6 +136,21 @@ static void collect_rejected(pd_metrics_family_t *f, void *ud)
     pd_metrics_set(pd_metrics_series(f, fd), sum_rejected_fd(ud));
 }
 
+/* Several loops: the connections each loop's server accepted (how SO_REUSEPORT spread
+ * them), by the loop's index. */
+static void collect_loop_connections(pd_metrics_family_t *f, void *ud)
+{
+    pd_app_t *app = ud;
+    for (unsigned i = 0; i < app->n_fronts; i++) {
+        const pd_http_stats_t *st = front_stats(app, i);
+        char idx[16];
+        snprintf(idx, sizeof idx, "%u", app->fronts[i]->index);
+        const char *v[1] = {idx};
+        if (st != NULL)
+            pd_metrics_set(pd_metrics_series(f, v), (double)st->accepted_total);
+    }
+}
+
 static int app_metrics(pd_app_t *app)
 {
     static const char *const reason[] = {"reason"};
@@ -184,6 +199,15 @@ static int app_metrics(pd_app_t *app)
                                 "bytes reached the budget.", NULL, 0, &waits);
     if (rc == 0)
         pd_metrics_on_collect(waits, collect_budget_waits, app);
+    static const char *const loop_label[] = {"loop"};
+    pd_metrics_family_t *per_loop = NULL;
+    if (rc == 0 && app->loops > 1)
+        rc = pd_metrics_counter(app->metrics, "predictd_http_loop_connections_total",
+                                "Connections accepted by each event loop (--loops): how the "
+                                "kernel spread them over the loops' sockets.", loop_label, 1,
+                                &per_loop);
+    if (rc == 0 && per_loop != NULL)
+        pd_metrics_on_collect(per_loop, collect_loop_connections, app);
     return rc;
 }
 

@@ -216,6 +216,7 @@ int pd_app_front_create(pd_app_front_t **out, pd_app_t *app, uv_loop_t *loop,
     f->health.ready = front_ready;
     f->health.report = front_report;
     f->health.ud = f;
+    f->index = app->n_fronts;
     app->fronts[app->n_fronts++] = f; /* from here on pd_app_front_destroy unwinds it */
     if ((rc = front_control(f, err, errlen)) < 0 || (rc = front_pipeline(f, err, errlen)) < 0 ||
         (rc = front_routes(f, err, errlen)) < 0)

@@ -40,6 +40,7 @@ struct pd_app_s {
 
 struct pd_app_front_s {
     pd_app_t *app;
+    unsigned index;           /* 0.. in creation order (the metrics' loop label) */
     uv_loop_t *loop;
     pd_router_t *router;
     pd_http_server_t *srv;
