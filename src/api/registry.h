@@ -13,7 +13,9 @@
  *   unloaded is "retired": it stays alive until its last reference is released, then it
  *   is freed (on the loop thread, so never while a worker runs it: a worker runs a version
  *   only inside a job of a request that holds a reference).
- * Threads: loop thread only, except `unloaded`, which workers read (atomic). */
+ * Threads: loop thread only, except `unloaded`, which workers read (atomic). With several
+ * event loops (serve --loops), every loop's thread uses it too, always holding the app
+ * lock (util/applock.h); installs and retirements stay on the main loop. */
 #ifndef PD_API_REGISTRY_H
 #define PD_API_REGISTRY_H
 

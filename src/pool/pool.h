@@ -153,10 +153,12 @@ const char *pd_pool_queue_name(const pd_pool_queue_t *q);
  * (and the struct it is embedded in) belongs to the pool until its done() runs. */
 int pd_pool_submit(pd_pool_queue_t *q, pd_job_t *job);
 
-/* How many more jobs q accepts right now (loop thread): max_queue minus the jobs waiting,
- * 0 once the pool shuts down. Only workers change the number waiting between two calls
- * on the loop thread, and only downward, so the caller may submit this many jobs without
- * PD_EFULL: check the room for ALL chunks of one request first, then submit all or none. */
+/* How many more jobs q accepts right now: max_queue minus the jobs waiting, 0 once the
+ * pool shuts down. With one channel, only workers change the number waiting between two
+ * calls on the loop thread, and only downward, so the caller may submit this many jobs
+ * without PD_EFULL: check the room for ALL chunks of one request first, then submit all
+ * or none. With several, the loops must serialize the check and the submit (the app
+ * lock does) for the same promise; pd_pool_submit_all stays all-or-none regardless. */
 size_t pd_pool_queue_room(const pd_pool_queue_t *q);
 
 /* Enqueues the k jobs of jobs[] (k >= 1) as one unit, in order: all of them, or none.
