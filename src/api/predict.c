@@ -203,7 +203,7 @@ static void encode_done(pd_job_t *job, int status)
 static void finish(pd__preq_t *p, const char *where)
 {
     count(p, where);
-    size_t values = p->rows.n_rows * (1 + (p->rows.proba ? p->rows.n_classes : 0));
+    size_t values = p->rows.n_rows * pd_rows_values_per_row(&p->rows);
     if (p->route->where != PD_PREDICT_LOOP &&
         (p->on_worker || values > PD_PREDICT_ENCODE_ON_LOOP_MAX)) {
         submit_task(p, encode_task, encode_done);

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Named outputs one model may offer (decision_function, score_samples, ...): bounds
+ * schema.n_outputs, so callers may keep one slot per output on the stack. */
+#define PD_MODEL_MAX_OUTPUTS 4
+
 typedef enum { PD_TASK_CLASSIFICATION = 0, PD_TASK_REGRESSION = 1 } pd_task_t;
 
 typedef struct pd_model_schema_s {

@@ -21,8 +21,6 @@
 
 /* Rows a kernel processes together; a part's scratch is sized for at most this many. */
 #define PD_MODEL_BLOCK_ROWS 64
-/* Named outputs one estimator may offer (decision_function, score_samples, ...). */
-#define PD_MODEL_MAX_OUTPUTS 4
 
 /* Outputs of one block: every pointer is NULL (not wanted) or points at the block's first
  * row. cls and proba only for classification (proba only when the part has_proba), val
