@@ -320,6 +320,13 @@ static void after_decode(pd__preq_t *p)
         return;
     }
     const pd_model_schema_t *s = p->v->schema;
+    char why[PD_MODEL_CHECK_MSG], msg[PD_MODEL_CHECK_MSG + 32];
+    size_t bad; /* a value the model refuses (CategoricalNB: not a category) */
+    if (pd_model_check(p->v->model, p->rows.x, p->rows.n_rows, &bad, why, sizeof why) < 0) {
+        snprintf(msg, sizeof msg, "row %zu: %s", bad, why);
+        answer_error(p, 422, NULL, msg);
+        return;
+    }
     if (pd_rows_results(&p->rows, s->n_classes) < 0) {
         answer_error(p, 500, NULL, "out of memory");
         return;
