@@ -270,3 +270,38 @@ def test_unknown_output_names_are_refused_with_the_models_outputs(srv, models):
     r = post(srv.port, "/models/kmeans/predict?outputs=", records(models[1]["kmeans"][3],
                                                                   models[1]["kmeans"][2][:1]))
     assert r.status == 422 and "an empty output name" in r.json()["detail"][0]["msg"]
+
+
+# ---------------------------------------------------------------- gathered on workers
+
+def test_concurrent_small_requests_get_their_own_outputs(models, spawn_server):
+    """Small requests of one model, asking for different outputs, gathered into shared
+    kernel calls on the workers (every request on the pool: --inline-below-us 0): each
+    answer holds what it asked for, equal to the library's, whatever it was batched with."""
+    from concurrent.futures import ThreadPoolExecutor
+    est, doc, X, names = models[1]["svc_rbf_multi_proba"]
+    s = spawn_server("--workers", "2", "--inline-below-us", "0", "--max-batch", "64",
+                     str(models[0]))
+    asks = ["", "?outputs=decision_function", "?outputs=predict,predict_proba",
+            "?outputs=predict_proba,decision_function"]
+
+    def one(i):
+        rows = X[i % len(X):i % len(X) + 1 + i % 3]
+        return i, rows, post(s.port, "/models/svc_rbf_multi_proba/predict" + asks[i % 4],
+                             records(names, rows))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(64)))
+    for i, rows, r in results:
+        assert r.status == 200, r
+        body = r.json()
+        want_keys = [{"predictions"}, {"decision_function"}, {"predictions", "probabilities"},
+                     {"probabilities", "decision_function"}][i % 4]
+        assert set(body) == want_keys, (i, body.keys())
+        if "predictions" in body:
+            check_labels(body["predictions"], est, rows, "gathered labels")
+        if "decision_function" in body:
+            pu.assert_close(body["decision_function"], est.decision_function(rows), "gathered df")
+        if "probabilities" in body:
+            got = [[p[c] for c in est.classes_] for p in body["probabilities"]]
+            pu.assert_close(got, est.predict_proba(rows), "gathered proba")
