@@ -145,13 +145,13 @@ static int output_name(pd__v2dec_t *d, size_t i, int *which)
     long ignored;
     if ((rc = pd__cj_name(&d->c, &v, &ignored, &name, &len)) < 0)
         return rc;
-    unsigned bit = pd__outputs_lookup(d->c.schema, name, len);
-    for (int k = 0; bit != 0 && k < PD_V2_OUTPUTS; k++)
-        if (bit == (k == PD__V2_PREDICT ? PD_OUT_LABEL : k == PD__V2_PROBA ? PD_OUT_PROBA
-                                                                            : PD_OUT_NAMED(k - PD__V2_NAMED))) {
-            *which = k;
-            return 0;
-        }
+    unsigned bit = pd__outputs_lookup(d->c.schema, name, len); /* one bit, or 0 */
+    if (bit != 0) { /* PD_OUT_NAMED(k) is 4u << k */
+        *which = bit == PD_OUT_LABEL   ? PD__V2_PREDICT
+                 : bit == PD_OUT_PROBA ? PD__V2_PROBA
+                                       : PD__V2_NAMED + __builtin_ctz(bit) - 2;
+        return 0;
+    }
     if (len == 13 && memcmp(name, "predict_proba", 13) == 0)
         snprintf(what, sizeof what, "outputs[%zu]: the model computes no probabilities, it "
                  "has no output 'predict_proba'", i);
