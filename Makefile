@@ -23,6 +23,7 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
             tests/e2e/test_reload.py::test_explicit_load_unload_with_and_without_token \
             tests/e2e/test_v2.py::test_big_requests_decoded_and_encoded_on_workers \
+            tests/e2e/test_outputs.py::test_concurrent_small_requests_get_their_own_outputs \
             tests/e2e/test_features.py::test_single_and_batch_predictions_equal_sklearn \
             tests/e2e/test_features.py::test_big_batch_is_decoded_on_a_worker_and_looked_up \
             tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \

@@ -1,5 +1,5 @@
-"""Converters of scikit-learn 1.2's Gaussian class-conditional models: GaussianNB
-(`gaussian_nb` step) and QuadraticDiscriminantAnalysis (`qda`). The constants each
+"""Converters of scikit-learn 1.2's class-conditional models: GaussianNB (`gaussian_nb`
+step), QuadraticDiscriminantAnalysis (`qda`) and CategoricalNB (`categorical_nb`). The constants each
 predict adds per class are computed here with the very numpy expressions scikit-learn
 evaluates (so they are the same doubles); the per-row terms are left to the kernel."""
 
@@ -31,3 +31,23 @@ def qda(est):
     return {"type": "qda", "means": matrix(est.means_, name + ".means_"), "w": w,
             "u": floats(u, name + " log scalings"),
             "log_prior": floats(np.log(est.priors_), name + ".priors_")}
+
+
+def categorical_nb(est):
+    """CategoricalNB: feature_log_prob_[j] (n_classes x n_categories_[j]) per feature and
+    class_log_prior_, as fitted; the kernel indexes them by the category (sklearn's jll)."""
+    name = est_name(est)
+    flp = list(est.feature_log_prob_)
+    n_cat = np.asarray(est.n_categories_)
+    if len(flp) != est.n_features_in_ or len(n_cat) != len(flp):
+        raise UnsupportedError("%s: %d feature_log_prob_ blocks for %d features"
+                               % (name, len(flp), est.n_features_in_))
+    blocks = []
+    for j, block in enumerate(flp):
+        block = np.asarray(block, dtype=np.float64)
+        if block.ndim != 2 or block.shape != (len(est.classes_), int(n_cat[j])):
+            raise UnsupportedError("%s: feature_log_prob_[%d] has shape %s, expected (%d, %d)"
+                                   % (name, j, block.shape, len(est.classes_), int(n_cat[j])))
+        blocks.append(matrix(block, "%s.feature_log_prob_[%d]" % (name, j)))
+    return {"type": "categorical_nb", "feature_log_prob": blocks,
+            "class_log_prior": floats(est.class_log_prior_, name + ".class_log_prior_")}

@@ -93,6 +93,9 @@ def _member(est, classifier):
     conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
     if conv is None:
         raise _refusal(final)
+    if type(final).__name__ in _INPUTS_ONLY:
+        raise UnsupportedError("%s cannot be a member of a meta-estimator: it can only be "
+                               "exported on its own" % est_name(final))
     if (conv[1] is not False) != classifier:
         raise UnsupportedError("%s cannot be a member here: a %s is expected"
                                % (est_name(final), "classifier" if classifier else "regressor"))
@@ -116,7 +119,12 @@ _ESTIMATORS.update({
     "LogisticRegressionCV": (_dense.logistic_regression, True),
     "GaussianNB": (_bayes.gaussian_nb, True),
     "QuadraticDiscriminantAnalysis": (_bayes.qda, True),
+    "CategoricalNB": (_bayes.categorical_nb, True),
 })
+# Estimators that read the model's inputs as sent (category indexes) and whose values the
+# server checks before predicting: only the whole model, never a member or after a
+# transformer (the loader refuses both too).
+_INPUTS_ONLY = {"CategoricalNB"}
 
 SUPPORTED = tuple(sorted(_ESTIMATORS))
 
@@ -127,7 +135,6 @@ ALTERNATIVES = {
     "KernelRidge": "SVR(kernel='rbf')",
     "LabelPropagation": "KNeighborsClassifier",
     "LabelSpreading": "KNeighborsClassifier",
-    "CategoricalNB": "MultinomialNB on one-hot columns",
     "LocalOutlierFactor": "IsolationForest",
     "EllipticEnvelope": "IsolationForest or OneClassSVM",
     "SGDOneClassSVM": "OneClassSVM(kernel='linear')",
@@ -236,6 +243,9 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     if conv is None:
         raise _refusal(final)
     _check_fitted(estimator)
+    if kind in _INPUTS_ONLY and scalers:
+        raise UnsupportedError("%s reads category indexes as they are sent: it cannot follow "
+                               "a transformer (%s)" % (est_name(final), est_name(scalers[0])))
     for s in scalers:
         _check_fitted(s)
     steps = [_dense.transformer_step(s) for s in scalers]

@@ -23,6 +23,31 @@ static json_t *inputs_json(const pd_model_schema_t *s)
     return arr;
 }
 
+/* Every output a request may choose (`outputs`, codec_outputs.h): predict,
+ * predict_proba when the model computes probabilities, then its named outputs, each with
+ * its width (values per row) and what it is. */
+static json_t *outputs_json(const pd_model_schema_t *s)
+{
+    int cls = s->task == PD_TASK_CLASSIFICATION;
+    json_t *arr = json_array();
+    json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", "predict", "width",
+                                         (json_int_t)1, "description",
+                                         cls ? "the predicted class label"
+                                             : "the predicted value"));
+    if (cls && s->proba_ok)
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", "predict_proba", "width",
+                                             (json_int_t)s->n_classes, "description",
+                                             "the probability of each class, in the order of "
+                                             "\"classes\""));
+    for (size_t k = 0; k < s->n_outputs && k < PD_MODEL_MAX_OUTPUTS; k++) {
+        const pd_model_output_t *o = &s->outputs[k];
+        json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", o->name, "width",
+                                             (json_int_t)o->width, "description",
+                                             o->description ? o->description : ""));
+    }
+    return arr;
+}
+
 /* "POST /models/iris/predict", ... : every route of the table that serves this model (a
  * {version} route once per served version). */
 static json_t *routes_json(const pd_served_model_t *sm, int is_default)
@@ -119,6 +144,7 @@ static void primary_json(json_t *m, const pd_catalog_t *c, const pd_served_model
                                            : json_integer((json_int_t)s->class_labels_int[i]));
         json_object_set_new(m, "classes", cls);
     }
+    json_object_set_new(m, "outputs", outputs_json(s));
     json_object_set_new(m, "routes", routes_json(sm, is_default));
     size_t loop_rows = pd_registry_loop_max_rows(reg, v);
     json_object_set_new(m, "cost_us_per_row", json_real(v->cost_us));
@@ -175,7 +201,8 @@ static void v1_model_handler(pd_http_request_t *req, void *ctx)
         respond_json(req, 404, json_pack("{s:s+}", "error", "no model named ", name ? name : ""));
         return;
     }
-    respond_json(req, 200, json_pack("{s:s,s:b}", "name", sm->name, "ready", 1));
+    respond_json(req, 200, json_pack("{s:s,s:b,s:o}", "name", sm->name, "ready", 1, "outputs",
+                                     outputs_json(sm->primary->schema)));
 }
 
 int pd_catalog_register(pd_router_t *router, pd_catalog_t *c)

@@ -1,9 +1,11 @@
 /* catalog.h - what the server serves, answered on the loop from the live registry:
  *   GET /models              every model: state, last failure, versions, inputs, classes,
+ *                            the outputs a request may choose (name, width, description),
  *                            routes, cost per row and where /predict runs it, and the
  *                            feature source a model reads (key fields, stored fields,
  *                            the source's state)
- *   GET /v1/models/{name}    KServe V1 model metadata {"name": ..., "ready": ...}
+ *   GET /v1/models/{name}    KServe V1 model metadata {"name": ..., "ready": ...}, plus its
+ *                            "outputs" as /models lists them
  * Bodies are built per request (models come and go), bounded by the registry's limits. */
 #ifndef PD_API_CATALOG_H
 #define PD_API_CATALOG_H

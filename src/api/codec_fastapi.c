@@ -15,6 +15,13 @@
  * FastAPI's JSONResponse (json.dumps, separators (",", ":")) renders them; floats as
  * Python's repr. The single-row label answer is the article's {"prediction": ...}.
  *
+ * Outputs: the route's (label or probabilities), or those the `outputs` query parameter
+ * names (codec_outputs.h), which replaces them: "predict" -> "prediction(s)",
+ * "predict_proba" -> "probabilities", a named output -> a member of its own name holding
+ * its values (a number or a list per row, a list of those for a list body). An unknown
+ * name is a 422 in FastAPI's shape for a query parameter that fails validation, checked
+ * before the body. Without the parameter every answer is byte for byte what it was.
+ *
  * Invariants: no state outside the arguments (reentrant, any thread); on failure encode
  * leaves out as it found it. */
 #include <math.h>
@@ -22,6 +29,7 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/codec_outputs.h"
 #include "api/features_internal.h"
 #include "common.h"
 
@@ -38,12 +46,41 @@ static int fastapi_error(int status, const char *message, pd_buf_t *out)
     return rc < 0 ? rc : pd_buf_puts(out, "}");
 }
 
+/* The `outputs` query parameter, when given, replaces the route's outputs; a bad one is
+ * answered as FastAPI answers a query parameter its validator refuses (422). */
+static int choose_outputs(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
+{
+    unsigned bits;
+    int given;
+    pd_buf_t msg;
+    pd_buf_init(&msg, PD_CODEC_OUTPUTS_MSG_LIMIT);
+    int rc = pd__outputs_query(in->schema, in->query, &bits, &given, &msg);
+    if (rc == 0 && given) {
+        rows->outputs = bits & (PD_OUT_LABEL | PD_OUT_PROBA);
+        rc = pd__outputs_want(in->schema, bits, rows);
+    }
+    if (rc > 0) {
+        rc = pd_buf_puts(err, "{\"detail\":[{\"loc\":[\"query\",\"" PD_OUTPUTS_PARAM
+                              "\"],\"msg\":");
+        if (rc == 0)
+            rc = pd_buf_json_str(err, msg.data ? msg.data : "", msg.len);
+        if (rc == 0)
+            rc = pd_buf_puts(err, ",\"type\":\"value_error\"}]}");
+        rc = rc < 0 ? rc : 422;
+    }
+    pd_buf_free(&msg);
+    return rc;
+}
+
 static int fastapi_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
 {
     const pd_model_schema_t *s = in->schema;
     pd_buf_reset(err);
     if (s->n_features != rows->n_cols || s->n_features > PD_FEATURES_MAX)
         return PD_EINVAL; /* the caller's rows do not fit the model */
+    int orc = choose_outputs(in, rows, err);
+    if (orc != 0)
+        return orc;
     pd__fcall_t a = {.names = s->feature_names, .n = s->n_features,
                      .missing_ok = in->missing_ok, .content_type = in->content_type,
                      .body = in->body, .len = in->len};
@@ -122,10 +159,40 @@ static int put_member(pd_buf_t *out, const pd_model_schema_t *s, const pd_rows_t
     return rc < 0 ? rc : pd_buf_puts(out, "]");
 }
 
+/* ,"name":v (one row) or ,"name":[v,...] (a list) for each named output asked for,
+ * without the first comma when nothing comes before. */
+static int put_named(pd_buf_t *out, const pd_model_schema_t *s, const pd_rows_t *r, int first)
+{
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < s->n_outputs && k < PD_MODEL_MAX_OUTPUTS; k++) {
+        if (!(r->outputs & PD_OUT_NAMED(k)))
+            continue;
+        if (r->extra[k] == NULL)
+            return PD_EINVAL;
+        const char *name = s->outputs[k].name;
+        rc = first ? 0 : pd_buf_puts(out, ",");
+        first = 0;
+        if (rc == 0)
+            rc = pd_buf_json_str(out, name, strlen(name));
+        if (rc == 0)
+            rc = pd_buf_puts(out, r->single ? ":" : ":[");
+        for (size_t i = 0; rc == 0 && i < r->n_rows; i++) {
+            if (i > 0)
+                rc = pd_buf_puts(out, ",");
+            if (rc == 0)
+                rc = pd__outputs_put_row(out, r, k, i, ",");
+        }
+        if (rc == 0 && !r->single)
+            rc = pd_buf_puts(out, "]");
+    }
+    return rc;
+}
+
 static int encode_body(const pd_model_schema_t *s, const pd_rows_t *r, pd_buf_t *out)
 {
     int label = (r->outputs & PD_OUT_LABEL) != 0, proba = (r->outputs & PD_OUT_PROBA) != 0;
-    if (!label && !proba)
+    int named = (r->outputs & PD_OUT_NAMED_ALL) != 0;
+    if (!label && !proba && !named)
         return PD_EINVAL;
     if (r->single && r->n_rows != 1)
         return PD_EINVAL;
@@ -139,6 +206,8 @@ static int encode_body(const pd_model_schema_t *s, const pd_rows_t *r, pd_buf_t 
         rc = pd_buf_puts(out, ",");
     if (rc == 0 && proba)
         rc = put_member(out, s, r, "\"probabilities\":", "\"probabilities\":[", put_proba);
+    if (rc == 0 && named)
+        rc = put_named(out, s, r, !label && !proba);
     return rc < 0 ? rc : pd_buf_puts(out, "}");
 }
 

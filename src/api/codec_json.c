@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/codec_num.h"
+#include "api/codec_outputs.h"
 #include "api/json_pyfloat.h"
 #include "common.h"
 
@@ -448,32 +449,48 @@ static int put_label(const pd_model_schema_t *s, const pd_rows_t *rows, size_t i
     return pd_buf_printf(out, "%" PRId32, k);
 }
 
+/* The probabilities of row i as a list. */
+static int put_proba(const pd_rows_t *rows, size_t i, const char *sep, pd_buf_t *out)
+{
+    const double *p = rows->proba + i * rows->n_classes;
+    int rc = pd_buf_puts(out, "[");
+    for (size_t k = 0; rc == 0 && k < rows->n_classes; k++) {
+        if (!isfinite(p[k]))
+            return PD_EINVAL;
+        if (k)
+            rc = pd_buf_puts(out, sep);
+        if (rc == 0)
+            rc = pd_buf_json_double(out, p[k]);
+    }
+    return rc ? rc : pd_buf_puts(out, "]");
+}
+
 int pd__codec_predictions(const pd_model_schema_t *s, const pd_rows_t *rows, pd_buf_t *out,
                           int spaced)
 {
-    const char *sep = spaced ? ", " : ",";
+    const char *sep = spaced ? ", " : ",", *colon = spaced ? ": " : ":";
     int proba = (rows->outputs & PD_OUT_PROBA) && rows->proba && rows->n_classes;
+    int label = (rows->outputs & PD_OUT_LABEL) || !proba; /* labels in "predictions" */
     int rc = pd_buf_puts(out, spaced ? "{\"predictions\": [" : "{\"predictions\":[");
     for (size_t i = 0; rc == 0 && i < rows->n_rows; i++) {
         if (i)
             rc = pd_buf_puts(out, sep);
-        if (rc == 0 && !proba) {
-            rc = put_label(s, rows, i, out);
-            continue;
-        }
-        const double *p = rows->proba + i * rows->n_classes;
         if (rc == 0)
-            rc = pd_buf_puts(out, "[");
-        for (size_t k = 0; rc == 0 && k < rows->n_classes; k++) {
-            if (!isfinite(p[k]))
-                return PD_EINVAL;
-            if (k)
-                rc = pd_buf_puts(out, sep);
-            if (rc == 0)
-                rc = pd_buf_json_double(out, p[k]);
-        }
-        if (rc == 0)
-            rc = pd_buf_puts(out, "]");
+            rc = label ? put_label(s, rows, i, out) : put_proba(rows, i, sep, out);
     }
-    return rc ? rc : pd_buf_puts(out, "]}");
+    if (rc == 0)
+        rc = pd_buf_puts(out, "]");
+    if (rc == 0 && label && proba) /* asked for beside the labels: a member of its own */
+        rc = pd_buf_printf(out, "%s\"predict_proba\"%s[", sep, colon);
+    for (size_t i = 0; rc == 0 && label && proba && i < rows->n_rows; i++) {
+        if (i)
+            rc = pd_buf_puts(out, sep);
+        if (rc == 0)
+            rc = put_proba(rows, i, sep, out);
+    }
+    if (rc == 0 && label && proba)
+        rc = pd_buf_puts(out, "]");
+    if (rc == 0)
+        rc = pd__outputs_put_members(out, s, rows, sep, colon);
+    return rc ? rc : pd_buf_puts(out, "}");
 }

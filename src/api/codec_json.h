@@ -99,11 +99,12 @@ int pd__cj_rows(pd__cj_t *c, unsigned forms, const long *map, size_t width);
 int pd__cj_columns(pd__cj_t *c);
 
 /* Appends {"predictions": [...]} for rows' results to out: one label per row (the
- * model's class, an integer or a string), or value (regressors, shortest round trip), or
- * when rows->outputs has PD_OUT_PROBA and rows->proba is set, one list of probabilities
- * per row. spaced: ", " and ": " separators (Python's json.dumps) instead of compact ones.
- * Returns 0, PD_EINVAL (a non-finite value or a class index out of range),
- * PD_ENOMEM or PD_ETOOBIG. */
+ * model's class, an integer or a string), or value (regressors, shortest round trip); or,
+ * when rows->outputs has PD_OUT_PROBA but not PD_OUT_LABEL, one list of probabilities per
+ * row. With both, the probabilities follow as "predict_proba": [[...], ...]; then each
+ * named output asked for, as "<name>": [...] (codec_outputs.h). spaced: ", " and ": "
+ * separators (Python's json.dumps) instead of compact ones. Returns 0, PD_EINVAL (a
+ * non-finite value or a class index out of range), PD_ENOMEM or PD_ETOOBIG. */
 int pd__codec_predictions(const pd_model_schema_t *s, const pd_rows_t *rows, pd_buf_t *out,
                           int spaced);
 

@@ -12,7 +12,8 @@
  *   text/csv: a header of column names, then rows (api/codec_csv.h).
  * Columns are matched by name; columns the model does not know are ignored (MLflow drops
  * them with a warning); a feature with no column is refused unless the model takes
- * missing values. Answers {"predictions": [...]} spaced as Python's json.dumps writes it;
+ * missing values. Answers {"predictions": [...]} spaced as Python's json.dumps writes it,
+ * plus a member per output the `outputs` query parameter adds (codec_outputs.h);
  * errors {"error_code": "BAD_REQUEST", "message": "..."} (other codes by status).
  *
  * Reentrant: every call works on its own stack context (api/codec_json.h). */
@@ -23,6 +24,7 @@
 #include "api/codec.h"
 #include "api/codec_csv.h"
 #include "api/codec_json.h"
+#include "api/codec_outputs.h"
 #include "common.h"
 
 /* Columns a dataframe_split may list (the model's and others). */
@@ -404,7 +406,9 @@ static int mlflow_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err
 {
     pd_buf_t msg;
     pd_buf_init(&msg, PD_CODEC_MSG_LIMIT);
-    int rc = decode_body(in, rows, &msg);
+    int rc = pd__outputs_add(in, rows, &msg); /* ?outputs=..., before the body */
+    if (rc == 0)
+        rc = decode_body(in, rows, &msg);
     if (rc > 0) {
         int e = mlflow_error(rc, msg.data ? msg.data : "bad request", err);
         if (e < 0)

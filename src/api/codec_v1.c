@@ -9,13 +9,16 @@
  * Other top-level keys ("signature_name", ...) are ignored; a repeated key: the last wins.
  * Answers {"predictions":[label|value, ...]} or, with PD_OUT_PROBA, one list of
  * probabilities per row; errors {"error":"..."} (compact, as KServe's FastAPI server
- * writes them). rows->single is never set: V1 always answers a list.
+ * writes them). rows->single is never set: V1 always answers a list. The `outputs` query
+ * parameter (codec_outputs.h) adds outputs beside "predictions", each a member named
+ * after it ("predict_proba", "decision_function", ...): ?outputs=decision_function.
  *
  * Reentrant: every call works on its own stack context (api/codec_json.h). */
 #include <string.h>
 
 #include "api/codec.h"
 #include "api/codec_json.h"
+#include "api/codec_outputs.h"
 #include "common.h"
 
 enum { NONE = 0, INSTANCES = 1, INPUTS = 2 };
@@ -103,6 +106,8 @@ static int v1_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
     pd_buf_init(&msg, PD_CODEC_MSG_LIMIT);
     pd__cj_t c;
     int rc = pd__cj_init(&c, in, rows, &msg);
+    if (rc == 0)
+        rc = pd__outputs_add(in, rows, &msg); /* ?outputs=..., before the body */
     if (rc == 0) {
         c.unit = "instance";
         c.json_prefix = "body: invalid JSON: ";

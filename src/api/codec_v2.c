@@ -4,7 +4,8 @@
  *
  *   {"id": "...", "parameters": {"timeout": us, "binary_data_output": bool, ...},
  *    "inputs": [{"name", "shape", "datatype", "data" | "parameters": {"binary_data_size"}}],
- *    "outputs": [{"name": "predict" | "predict_proba", "parameters": {"binary_data": bool}}]}
+ *    "outputs": [{"name": "predict" | "predict_proba" | a named output ("decision_function",
+ *                 ...: codec_outputs.h), "parameters": {"binary_data": bool}}]}
  *
  * Inputs are one [N, n_features] tensor (any name), or one [N] / [N, 1] tensor per feature
  * named by the feature (MLServer's pandas-style request); codec_v2_data.c converts their
@@ -25,10 +26,16 @@
 #include <string.h>
 
 #include "api/codec.h"
+#include "api/codec_outputs.h"
 #include "api/codec_v2_internal.h"
 #include "common.h"
 
-const char *const pd__v2_output_names[PD_V2_OUTPUTS] = {"predict", "predict_proba"};
+const char *pd__v2_output_name(const pd_model_schema_t *s, int which)
+{
+    return which == PD__V2_PREDICT ? "predict"
+           : which == PD__V2_PROBA ? "predict_proba"
+                                   : s->outputs[which - PD__V2_NAMED].name;
+}
 
 /* ---- small values ---- */
 
@@ -112,7 +119,17 @@ static int parameters(pd__v2dec_t *d)
     return r < 0 ? pd__cj_scan_fail(&d->c) : 0;
 }
 
-/* The value of an output's "name" into *which. */
+/* Fails with "<what> (the model's outputs: predict, ...)" for outputs[i]. */
+static int no_such_output(pd__v2dec_t *d, const char *what)
+{
+    pd__cj_fail(&d->c, 400, "%s (the model's outputs: ", what);
+    if (pd__outputs_list(d->c.schema, d->c.msg) < 0 || pd_buf_puts(d->c.msg, ")") < 0)
+        return PD_ENOMEM;
+    return 400;
+}
+
+/* The value of an output's "name" into *which (PD__V2_*): predict, predict_proba or one
+ * of the model's named outputs (codec_outputs.h). */
 static int output_name(pd__v2dec_t *d, size_t i, int *which)
 {
     pd__jval_t v;
@@ -122,26 +139,26 @@ static int output_name(pd__v2dec_t *d, size_t i, int *which)
     if (v.kind != PD__JK_STRING)
         return pd__cj_fail(&d->c, 400, "outputs[%zu]: \"name\" must be a string, got %s", i,
                            pd__cj_kind(v.kind));
-    int classifier = d->c.schema->task == PD_TASK_CLASSIFICATION && d->c.schema->proba_ok;
-    for (int k = 0; k < PD_V2_OUTPUTS; k++)
-        if (pd__json_str_eq(&d->c.s, &v, pd__v2_output_names[k],
-                            strlen(pd__v2_output_names[k]))) {
-            if (k == PD__V2_PROBA && !classifier)
-                return pd__cj_fail(&d->c, 400, "outputs[%zu]: the model computes no "
-                                   "probabilities, it has no output 'predict_proba' (its "
-                                   "output: predict)", i);
-            *which = k;
-            return 0;
-        }
-    char b[PD_CODEC_SHOWN_BUF];
+    char b[PD_CODEC_SHOWN_BUF], what[PD_CODEC_SHOWN_BUF + 80];
     const char *name;
     size_t len;
     long ignored;
     if ((rc = pd__cj_name(&d->c, &v, &ignored, &name, &len)) < 0)
         return rc;
-    return pd__cj_fail(&d->c, 400, "outputs[%zu]: unknown output '%s' (the model's outputs: %s)",
-                       i, pd__codec_shown(b, name, len),
-                       classifier ? "predict, predict_proba" : "predict");
+    unsigned bit = pd__outputs_lookup(d->c.schema, name, len); /* one bit, or 0 */
+    if (bit != 0) { /* PD_OUT_NAMED(k) is 4u << k */
+        *which = bit == PD_OUT_LABEL   ? PD__V2_PREDICT
+                 : bit == PD_OUT_PROBA ? PD__V2_PROBA
+                                       : PD__V2_NAMED + __builtin_ctz(bit) - 2;
+        return 0;
+    }
+    if (len == 13 && memcmp(name, "predict_proba", 13) == 0)
+        snprintf(what, sizeof what, "outputs[%zu]: the model computes no probabilities, it "
+                 "has no output 'predict_proba'", i);
+    else
+        snprintf(what, sizeof what, "outputs[%zu]: unknown output '%s'", i,
+                 pd__codec_shown(b, name, len));
+    return no_such_output(d, what);
 }
 
 /* An output's "parameters": binary_data; others ignored. */
@@ -196,7 +213,7 @@ static int output(pd__v2dec_t *d, size_t i)
     for (unsigned k = 0; k < d->n_out; k++)
         if (d->out_which[k] == which)
             return pd__cj_fail(&d->c, 400, "outputs[%zu]: output '%s' is asked for twice", i,
-                               pd__v2_output_names[which]);
+                               pd__v2_output_name(d->c.schema, which));
     d->out_which[d->n_out] = (uint8_t)which;
     d->out_binary[d->n_out++] = (int8_t)binary;
     return 0;
@@ -531,10 +548,15 @@ static int make_state(const pd__v2dec_t *d, const pd_codec_in_t *in, pd_rows_t *
     }
     rows->outputs = PD_OUT_LABEL;
     for (unsigned k = 0; k < st->n_out; k++) {
-        int b = k < d->n_out ? d->out_binary[k] : -1;
+        int b = k < d->n_out ? d->out_binary[k] : -1, w = st->out_which[k];
         st->out_binary[k] = (uint8_t)(b < 0 ? d->binary_all : b);
-        if (st->out_which[k] == PD__V2_PROBA)
+        if (w == PD__V2_PROBA)
             rows->outputs |= PD_OUT_PROBA;
+        if (w >= PD__V2_NAMED && pd__outputs_want(d->c.schema, PD_OUT_NAMED(w - PD__V2_NAMED),
+                                                  rows) < 0) {
+            free(st);
+            return PD_EINVAL;
+        }
     }
     rows->codec_state = st;
     rows->codec_state_free = free;

@@ -3,7 +3,9 @@
  *   {"model_name": ..., "model_version": ..., "id": ... (when the request had one),
  *    "outputs": [{"name": "predict", "datatype": "INT64" | "BYTES" | "FP64", "shape": [N],
  *                 "data": [...]},
- *                {"name": "predict_proba", "datatype": "FP64", "shape": [N, n_classes], ...}]}
+ *                {"name": "predict_proba", "datatype": "FP64", "shape": [N, n_classes], ...},
+ *                {"name": "decision_function" (a named output), "datatype": "FP64",
+ *                 "shape": [N] (one value per row) or [N, width], ...}]}
  *
  * Outputs come in the order the request asked for them (all that apply when it named
  * none). An output asked for as binary (Triton's binary tensor data extension) carries
@@ -23,7 +25,9 @@
 
 /* What one output holds. */
 typedef struct {
-    int which;            /* PD__V2_PREDICT / PD__V2_PROBA */
+    int which;            /* PD__V2_PREDICT / PD__V2_PROBA / PD__V2_NAMED + k */
+    const double *fp;     /* its FP64 values (probabilities, a named output), row-major;
+                             NULL for predict */
     const char *datatype;
     size_t width;         /* values per row */
     uint64_t bytes;       /* of its binary data */
@@ -59,12 +63,22 @@ static int describe(const pd_model_schema_t *s, const pd_rows_t *rows, int which
 {
     size_t n = rows->n_rows;
     o->which = which;
+    o->fp = NULL;
     if (which == PD__V2_PROBA) {
         if (rows->proba == NULL || rows->n_classes == 0)
             return PD_EINVAL;
-        o->datatype = "FP64";
+        o->fp = rows->proba;
         o->width = rows->n_classes;
-        o->bytes = (uint64_t)n * rows->n_classes * 8;
+    } else if (which >= PD__V2_NAMED) {
+        size_t k = (size_t)(which - PD__V2_NAMED);
+        if (k >= PD_MODEL_MAX_OUTPUTS || rows->extra[k] == NULL)
+            return PD_EINVAL;
+        o->fp = rows->extra[k];
+        o->width = rows->extra_width[k];
+    }
+    if (o->fp != NULL) {
+        o->datatype = "FP64";
+        o->bytes = (uint64_t)n * o->width * 8;
         return 0;
     }
     o->width = 1;
@@ -90,10 +104,10 @@ static int json_data(const pd_model_schema_t *s, const pd_rows_t *rows, const ou
     for (size_t i = 0, k; rc == 0 && i < n; i++) {
         if (i && (rc = pd_buf_puts(out, ",")))
             break;
-        double v = o->which == PD__V2_PROBA                ? rows->proba[i]
+        double v = o->fp != NULL                           ? o->fp[i]
                    : s->task != PD_TASK_CLASSIFICATION ? rows->val[i]
-                                                           : 0;
-        if (o->which == PD__V2_PROBA || s->task != PD_TASK_CLASSIFICATION) {
+                                                       : 0;
+        if (o->fp != NULL || s->task != PD_TASK_CLASSIFICATION) {
             rc = isfinite(v) ? pd_buf_json_double(out, v) : PD_EINVAL;
         } else if ((rc = class_of(s, rows, i, &k)) == 0) {
             const char *l = string_labels(s) ? s->class_labels_str[k] : NULL;
@@ -121,8 +135,8 @@ static int binary_data(const pd_model_schema_t *s, const pd_rows_t *rows, const 
     size_t n = rows->n_rows * o->width;
     for (size_t i = 0, k; i < n; i++) {
         uint64_t u;
-        if (o->which == PD__V2_PROBA || s->task != PD_TASK_CLASSIFICATION) {
-            double v = o->which == PD__V2_PROBA ? rows->proba[i] : rows->val[i];
+        if (o->fp != NULL || s->task != PD_TASK_CLASSIFICATION) {
+            double v = o->fp != NULL ? o->fp[i] : rows->val[i];
             memcpy(&u, &v, sizeof u);
         } else if (class_of(s, rows, i, &k) < 0) {
             return PD_EINVAL;
@@ -148,9 +162,16 @@ static int binary_data(const pd_model_schema_t *s, const pd_rows_t *rows, const 
 static int output_json(const pd_model_schema_t *s, const pd_rows_t *rows, const out_desc_t *o,
                        int binary, pd_buf_t *out)
 {
-    int rc = pd_buf_printf(out, "{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":[%zu",
-                           pd__v2_output_names[o->which], o->datatype, rows->n_rows);
-    if (rc == 0 && o->which == PD__V2_PROBA)
+    const char *name = pd__v2_output_name(s, o->which);
+    int rc = pd_buf_puts(out, "{\"name\":");
+    if (rc == 0)
+        rc = pd_buf_json_str(out, name, strlen(name));
+    if (rc == 0)
+        rc = pd_buf_printf(out, ",\"datatype\":\"%s\",\"shape\":[%zu", o->datatype,
+                           rows->n_rows);
+    /* probabilities are always [N, n_classes]; a named output one value wide is [N], as
+     * its library's 1-D array */
+    if (rc == 0 && (o->which == PD__V2_PROBA || o->width > 1))
         rc = pd_buf_printf(out, ",%zu", o->width);
     if (rc == 0)
         rc = pd_buf_puts(out, "]");

@@ -26,8 +26,8 @@
 #define PD_V2_SHAPE_BUF (PD_V2_MAX_DIMS * 22 + 4)
 /* Bytes of "input 'name'" for messages. */
 #define PD_V2_WHO_BUF (PD_CODEC_SHOWN_BUF + 16)
-/* Outputs a model has: predict and predict_proba. */
-#define PD_V2_OUTPUTS 2
+/* Outputs a model may have: predict, predict_proba and its named outputs. */
+#define PD_V2_OUTPUTS (2 + PD_MODEL_MAX_OUTPUTS)
 /* The header naming the JSON part's length in a binary request or answer. */
 #define PD_V2_HEADER_LENGTH "Inference-Header-Content-Length"
 
@@ -49,9 +49,13 @@ typedef struct pd__v2type_s {
 /* The protocol's datatypes, indexed by PD__V2_*. */
 extern const pd__v2type_t pd__v2_types[PD__V2_NTYPES];
 
-/* Outputs (indexes into pd__v2_output_names). */
-enum { PD__V2_PREDICT = 0, PD__V2_PROBA = 1 };
-extern const char *const pd__v2_output_names[PD_V2_OUTPUTS];
+/* Outputs: predict, predict_proba, then the model's named output k as PD__V2_NAMED + k
+ * (schema.outputs[k]). */
+enum { PD__V2_PREDICT = 0, PD__V2_PROBA = 1, PD__V2_NAMED = 2 };
+
+/* The name of output `which` of a model with schema s (which < 2 + s->n_outputs):
+ * borrowed from static storage or the schema. */
+const char *pd__v2_output_name(const pd_model_schema_t *s, int which);
 
 /* Layout of the request's inputs, decided by the first one placed. */
 enum {

@@ -365,6 +365,8 @@ static int predict_op(pd__oa_t *c, pd_openapi_op_t *op, const pd_predict_route_t
     rc |= put(op->operation, "description", route_text(c, r));
     rc |= put(op->operation, "tags", json_pack("[s]", doc ? doc->tag : r->codec->name));
     rc |= add_params(op, 0);
+    if (rc == 0 && r->codec != &pd_codec_v2) /* V2 chooses outputs in its body */
+        rc = pd_openapi_outputs_param(op, r->codec == &pd_codec_fastapi);
     if (rc == 0 && doc)
         rc = doc->describe(op);
     if (rc == 0 && doc == NULL) {

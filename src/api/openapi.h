@@ -141,6 +141,12 @@ int pd_openapi_response(const pd_openapi_op_t *op, int status, const char *descr
  * PD_ENOMEM. */
 int pd_openapi_error_response(const pd_openapi_op_t *op, int status, const char *description,
                               const char *message);
+/* Adds the `outputs` query parameter (api/codec_outputs.h) to op->operation's
+ * parameters: a comma-separated list whose items are the output names of op->models
+ * (the union), described as `replace` says (1: it replaces the route's outputs, the
+ * FastAPI-style routes; 0: it adds members beside "predictions", V1 and MLflow). Returns
+ * 0 or PD_ENOMEM. */
+int pd_openapi_outputs_param(const pd_openapi_op_t *op, int replace);
 /* {"<key>": {"summary": summary, "value": value}} added to examples (value stolen).
  * Returns 0 or PD_ENOMEM. */
 int pd_openapi_example(json_t *examples, const char *key, const char *summary, json_t *value);

@@ -365,8 +365,10 @@ static int describe_v2(const pd_openapi_op_t *op)
         "Length the body is this JSON header followed by the binary tensors",
         "required", "inputs", "properties", "id", "type", "string", "parameters", "type",
         "object", "inputs", "type", "array", "items", v2_tensor_schema(), "outputs",
-        "type", "array", "description", "[{\"name\": \"predict\" | \"predict_proba\", "
-        "\"parameters\": {\"binary_data\": true}}]; none: every output");
+        "type", "array", "description", "[{\"name\": \"predict\" | \"predict_proba\" | a "
+        "named output of the model (decision_function, score_samples, transform, ...: "
+        "GET /v2/models/{name} lists them), \"parameters\": {\"binary_data\": true}}]; only "
+        "those are answered; none: predict and predict_proba");
     rc |= request_body(op, PD_OPENAPI_MEDIA_JSON, schema, rc ? (json_decref(examples), NULL)
                                                               : examples);
     json_t *ex = json_pack("{s:s,s:s,s:s,s:[{s:s,s:s,s:[i],s:[s]}]}", "model_name", "iris",

@@ -164,3 +164,48 @@ int pd_openapi_error_response(const pd_openapi_op_t *op, int status, const char 
     }
     return pd_openapi_response(op, status, description, codec->content_type, schema, examples);
 }
+
+/* Adds name to the array names unless it is there. */
+static int add_name(json_t *names, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+        if (strcmp(json_string_value(v), name) == 0)
+            return 0;
+    return json_array_append_new(names, json_string(name)) < 0 ? PD_ENOMEM : 0;
+}
+
+int pd_openapi_outputs_param(const pd_openapi_op_t *op, int replace)
+{
+    json_t *names = json_array();
+    int rc = names ? add_name(names, "predict") : PD_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < op->n_models; i++) {
+        const pd_model_schema_t *s = op->models[i]->schema;
+        if (s->task == PD_TASK_CLASSIFICATION && s->proba_ok)
+            rc = add_name(names, "predict_proba");
+        for (size_t k = 0; rc == 0 && k < s->n_outputs && k < PD_MODEL_MAX_OUTPUTS; k++)
+            rc = add_name(names, s->outputs[k].name);
+    }
+    const char *what = replace
+        ? "the outputs to answer, replacing the route's: predict -> \"prediction(s)\", "
+          "predict_proba -> \"probabilities\", a named output (decision_function, "
+          "score_samples, transform, ...) -> a member of its own name (a number per row when "
+          "it is one value wide, else a list); each model's outputs are listed by GET /models. "
+          "An unknown name answers 422"
+        : "outputs to answer beside \"predictions\" (which stays), each a member of its own "
+          "name (a number per row when one value wide, else a list); each model's outputs "
+          "are listed by GET /models. An unknown name answers 400";
+    json_t *prm = rc ? NULL : json_pack("{s:s,s:s,s:b,s:s,s:b,s:s,s:{s:s,s:{s:s,s:O}}}", "name",
+                                        "outputs", "in", "query", "required", 0, "style",
+                                        "form", "explode", 0, "description", what, "schema",
+                                        "type", "array", "items", "type", "string", "enum",
+                                        names);
+    json_decref(names);
+    json_t *params = json_object_get(op->operation, "parameters");
+    if (prm == NULL)
+        return PD_ENOMEM;
+    if (params == NULL)
+        return pd_openapi_put(op->operation, "parameters", json_pack("[o]", prm));
+    return json_array_append_new(params, prm) < 0 ? PD_ENOMEM : 0;
+}

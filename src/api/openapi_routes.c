@@ -41,6 +41,13 @@ static int describe_assets(const pd_openapi_op_t *op);
     {"GET", base "/stats", "KServe V2", "Statistics of " which " (statistics extension)",   \
      NULL, 0, {{200, JSON, "counts and cumulative nanoseconds", V2_STATS}, V2_NO_MODEL}, NULL}
 
+/* What /models and /v1/models/{name} list as a model's "outputs" (catalog.c). */
+#define OUTPUTS_EXAMPLE                                                                       \
+    "{\"name\":\"predict\",\"width\":1,\"description\":\"the predicted class label\"},"        \
+    "{\"name\":\"predict_proba\",\"width\":3,\"description\":\"the probability of each class, " \
+    "in the order of \\\"classes\\\"\"},{\"name\":\"decision_function\",\"width\":3,"           \
+    "\"description\":\"one score per class\"}"
+
 static const pd_openapi_route_doc_t k_docs[] = {
     /* health.c */
     {"GET", "/health", "health", "Liveness: the process answers", NULL, 0,
@@ -68,8 +75,9 @@ static const pd_openapi_route_doc_t k_docs[] = {
     /* catalog.c */
     {"GET", "/models", "models", "The models: inputs, classes, versions, routes, cost",
      "Every model the server knows, in any state, from the live registry: its inputs (optional "
-     "ones marked), classes, versions, the routes that serve it, its measured cost per row "
-     "and where /predict runs it; \"reason\" tells a failed load's error.", 0,
+     "ones marked), classes, the outputs a request may choose (?outputs=, V2 outputs: name, "
+     "values per row, description), versions, the routes that serve it, its measured cost "
+     "per row and where /predict runs it; \"reason\" tells a failed load's error.", 0,
      {{200, JSON, "the models",
        "{\"models\":[{\"name\":\"iris\",\"state\":\"ready\",\"default\":true,"
        "\"versions\":[{\"version\":\"1\",\"path\":\"models/iris.json\",\"cost_us_per_row\":0.4,"
@@ -78,11 +86,13 @@ static const pd_openapi_route_doc_t k_docs[] = {
        "\"features\":[\"sepal length (cm)\"],\"inputs\":[{\"name\":\"sepal length (cm)\","
        "\"type\":\"number\",\"optional\":false}],\"missing_values\":false,"
        "\"classes\":[\"setosa\",\"versicolor\",\"virginica\"],"
+       "\"outputs\":[" OUTPUTS_EXAMPLE "],"
        "\"routes\":[\"POST /models/iris/predict\"],\"cost_us_per_row\":0.4,"
        "\"predict_runs_on\":\"loop\",\"loop_max_rows\":25}]}"}},
      NULL},
     {"GET", "/v1/models/{name}", "KServe V1", "KServe V1 model metadata", NULL, 0,
-     {{200, JSON, "the model is loaded", "{\"name\":\"iris\",\"ready\":true}"},
+     {{200, JSON, "the model is loaded, with the outputs a request may choose (?outputs=)",
+       "{\"name\":\"iris\",\"ready\":true,\"outputs\":[" OUTPUTS_EXAMPLE "]}"},
       {404, JSON, "no such model is loaded", "{\"error\":\"no model named iris2\"}"}}, NULL},
     /* v2_api.c: the Open Inference Protocol's loop-side routes */
     {"GET", "/v2", "KServe V2", "Server metadata", NULL, 0,

@@ -203,7 +203,7 @@ static void encode_done(pd_job_t *job, int status)
 static void finish(pd__preq_t *p, const char *where)
 {
     count(p, where);
-    size_t values = p->rows.n_rows * (1 + (p->rows.proba ? p->rows.n_classes : 0));
+    size_t values = p->rows.n_rows * pd_rows_values_per_row(&p->rows);
     if (p->route->where != PD_PREDICT_LOOP &&
         (p->on_worker || values > PD_PREDICT_ENCODE_ON_LOOP_MAX)) {
         submit_task(p, encode_task, encode_done);
@@ -321,6 +321,13 @@ static void after_decode(pd__preq_t *p)
         return;
     }
     const pd_model_schema_t *s = p->v->schema;
+    char why[PD_MODEL_CHECK_MSG], msg[PD_MODEL_CHECK_MSG + 32];
+    size_t bad; /* a value the model refuses (CategoricalNB: not a category) */
+    if (pd_model_check(p->v->model, p->rows.x, p->rows.n_rows, &bad, why, sizeof why) < 0) {
+        snprintf(msg, sizeof msg, "row %zu: %s", bad, why);
+        answer_error(p, 422, NULL, msg);
+        return;
+    }
     if (pd_rows_results(&p->rows, s->n_classes) < 0) {
         answer_error(p, 500, NULL, "out of memory");
         return;

@@ -53,7 +53,7 @@
 #define PD_PREDICT_DEFAULT_QUEUE_TIMEOUT_MS 30000
 /* Bodies larger than this are decoded (and answered) on a worker, not on the loop. */
 #define PD_PREDICT_DEFAULT_DECODE_ON_WORKER_ABOVE (64u * 1024u)
-/* Answers of more values than this (rows x (1 + classes asked)) are encoded on a worker. */
+/* Answers of more values than this (rows x pd_rows_values_per_row) are encoded on a worker. */
 #define PD_PREDICT_ENCODE_ON_LOOP_MAX 4096u
 /* Most chunks one request is split into: more than the workers only serves fairness with
  * small requests queued in between, so a huge request gets bigger chunks instead (a chunk

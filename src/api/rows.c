@@ -69,15 +69,28 @@ int pd_rows_add(pd_rows_t *r, double **row)
     return 0;
 }
 
+int pd_rows_want_output(pd_rows_t *r, size_t k, size_t width)
+{
+    if (k >= PD_MODEL_MAX_OUTPUTS || width == 0 || width > PD_ROWS_MAX_COLS)
+        return PD_EINVAL;
+    r->extra_width[k] = width;
+    r->outputs |= PD_OUT_NAMED(k);
+    return 0;
+}
+
 int pd_rows_results(pd_rows_t *r, size_t n_classes)
 {
     size_t n = r->n_rows;
     size_t np = (r->outputs & PD_OUT_PROBA) && n_classes ? n_classes : 0;
-    /* cls (int32, rounded up to doubles), val, proba */
+    /* per row: cls (int32, the whole column rounded up to doubles), val, proba, extras */
     size_t cls_d = (n * sizeof(int32_t) + sizeof(double) - 1) / sizeof(double);
-    if (np && n > SIZE_MAX / sizeof(double) / np / 2)
+    size_t per_row = 1 + np; /* widths are bounded (PD_ROWS_MAX_COLS): no overflow here */
+    for (size_t k = 0; k < PD_MODEL_MAX_OUTPUTS; k++)
+        if (r->outputs & PD_OUT_NAMED(k))
+            per_row += r->extra_width[k];
+    if (n > (SIZE_MAX / sizeof(double) - cls_d) / per_row)
         return PD_ENOMEM;
-    size_t total = cls_d + n + n * np;
+    size_t total = cls_d + n * per_row;
     double *base = r->res_inline;
     free(r->res_heap);
     r->res_heap = NULL;
@@ -91,7 +104,23 @@ int pd_rows_results(pd_rows_t *r, size_t n_classes)
     r->cls = (int32_t *)(void *)base;
     r->val = base + cls_d;
     r->proba = np ? base + cls_d + n : NULL;
+    double *at = base + cls_d + n + n * np;
+    for (size_t k = 0; k < PD_MODEL_MAX_OUTPUTS; k++) {
+        r->extra[k] = NULL;
+        if (r->outputs & PD_OUT_NAMED(k)) {
+            r->extra[k] = at;
+            at += n * r->extra_width[k];
+        }
+    }
     return 0;
+}
+
+size_t pd_rows_values_per_row(const pd_rows_t *r)
+{
+    size_t n = 1 + (r->proba ? r->n_classes : 0);
+    for (size_t k = 0; k < PD_MODEL_MAX_OUTPUTS; k++)
+        n += r->extra[k] ? r->extra_width[k] : 0;
+    return n;
 }
 
 void pd_rows_free(pd_rows_t *r)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
+
 /* Rows per request unless --max-rows says otherwise. */
 #define PD_ROWS_DEFAULT_MAX 10000
 /* Largest --max-rows accepted. */
@@ -32,6 +34,11 @@ enum {
     PD_OUT_LABEL = 1u, /* the label (classifiers) or the value (regressors) */
     PD_OUT_PROBA = 2u  /* the probability of every class (classifiers only) */
 };
+/* The model's named output k (schema.outputs[k], k < PD_MODEL_MAX_OUTPUTS): set with
+ * pd_rows_want_output, which also records its width. */
+#define PD_OUT_NAMED(k) (4u << (k))
+/* Every named output's bit. */
+#define PD_OUT_NAMED_ALL (((1u << PD_MODEL_MAX_OUTPUTS) - 1u) << 2)
 
 /* What encode may say about the answer besides its body (a V2 binary answer: its own
  * Content-Type and an Inference-Header-Content-Length line). Owned by the caller of
@@ -56,6 +63,11 @@ typedef struct pd_rows_s {
     int32_t *cls;      /* classifiers: index into the model's classes */
     double *val;       /* regressors: the predicted value */
     double *proba;     /* classifiers asked for PD_OUT_PROBA: n_rows * n_classes, or NULL */
+    /* Named outputs asked for (PD_OUT_NAMED(k)): row i's values of schema.outputs[k] are
+     * extra[k][i * extra_width[k] ...]; extra[k] is NULL when output k is not asked for.
+     * The widths are set by pd_rows_want_output, the buffers by pd_rows_results. */
+    size_t extra_width[PD_MODEL_MAX_OUTPUTS];
+    double *extra[PD_MODEL_MAX_OUTPUTS];
     /* Per-request state of the codec that decoded these rows (V2: the outputs asked for
      * and how, the request's id), for its encode; NULL for codecs that keep none. Owned:
      * pd_rows_free calls codec_state_free(codec_state). Set by decode, read by encode
@@ -88,12 +100,25 @@ int pd_rows_add(pd_rows_t *r, double **row);
  * shape), all NaN; rows already added are kept. Returns 0, PD_ETOOBIG or PD_ENOMEM. */
 int pd_rows_resize(pd_rows_t *r, size_t n_rows);
 
+/* Asks for the model's named output k (k < PD_MODEL_MAX_OUTPUTS), `width` values per
+ * row (schema.outputs[k].width >= 1): sets PD_OUT_NAMED(k) in outputs. Decode (or the
+ * route) calls it before pd_rows_results. Returns 0 or PD_EINVAL (k or width out of
+ * range). */
+int pd_rows_want_output(pd_rows_t *r, size_t k, size_t width);
+
 /* Allocates the results for the n_rows rows decoded: cls and val always, proba when
- * outputs has PD_OUT_PROBA and n_classes > 0. Returns 0 or PD_ENOMEM. */
+ * outputs has PD_OUT_PROBA and n_classes > 0, extra[k] (n_rows * extra_width[k]) for
+ * each PD_OUT_NAMED(k) asked for; one allocation for all of them (none when they fit the
+ * inline storage). Returns 0 or PD_ENOMEM. */
 int pd_rows_results(pd_rows_t *r, size_t n_classes);
 
+/* Values of results per row the answer holds: the label, the probabilities asked for and
+ * the named outputs' widths (what an answer's size grows with). */
+size_t pd_rows_values_per_row(const pd_rows_t *r);
+
 /* Frees what r allocated, the codec's state included, and leaves it empty (as after
- * pd_rows_init with the same n_cols and max_rows). Accepts NULL. */
+ * pd_rows_init with the same n_cols and max_rows: no named output asked for). Accepts
+ * NULL. */
 void pd_rows_free(pd_rows_t *r);
 
 #endif

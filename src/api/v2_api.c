@@ -116,6 +116,13 @@ static json_t *outputs_json(const pd_model_schema_t *s)
     if (s->task == PD_TASK_CLASSIFICATION && s->proba_ok)
         json_array_append_new(arr, tensor("predict_proba", "FP64", -1,
                                           (json_int_t)s->n_classes, 2));
+    for (size_t k = 0; k < s->n_outputs && k < PD_MODEL_MAX_OUTPUTS; k++) {
+        const pd_model_output_t *o = &s->outputs[k]; /* [N] when one value wide */
+        json_t *t = tensor(o->name, "FP64", -1, (json_int_t)o->width, o->width > 1 ? 2 : 1);
+        json_object_set_new(t, "parameters", json_pack("{s:s}", "description",
+                                                       o->description ? o->description : ""));
+        json_array_append_new(arr, t);
+    }
     return arr;
 }
 

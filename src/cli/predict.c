@@ -249,12 +249,16 @@ static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *
         rc = pd_csv_map(csv, s->feature_names, s->n_features, err, PD_PREDICT_ERRLEN);
     if (rc == 0)
         write_header(out, s, a->proba);
-    while (rc == 0) {
-        size_t got;
+    size_t got = 0;
+    for (size_t done = 0; rc == 0; done += got) {
+        size_t bad;
+        char why[PD_MODEL_CHECK_MSG];
         rc = pd_csv_read(csv, w.x, PD_PREDICT_CHUNK_ROWS, &got, err, PD_PREDICT_ERRLEN);
         if (rc || got == 0)
             break;
-        if ((rc = predict_chunk(m, &w, got, a->threads)) == 0)
+        if ((rc = pd_model_check(m, w.x, got, &bad, why, sizeof why)) < 0) /* as the server */
+            snprintf(err, PD_PREDICT_ERRLEN, "%s: row %zu: %s", a->input, done + bad, why);
+        else if ((rc = predict_chunk(m, &w, got, a->threads)) == 0)
             write_rows(out, s, &w, got, a->proba);
     }
     if (rc == PD_ENOMEM && !err[0])

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Named outputs one model may offer (decision_function, score_samples, ...): bounds
+ * schema.n_outputs, so callers may keep one slot per output on the stack. */
+#define PD_MODEL_MAX_OUTPUTS 4
+
 typedef enum { PD_TASK_CLASSIFICATION = 0, PD_TASK_REGRESSION = 1 } pd_task_t;
 
 typedef struct pd_model_schema_s {
@@ -99,6 +103,19 @@ size_t pd_model_scratch_size(const pd_model_t *m, size_t nrows);
  * PD_EINVAL (nrows == 0 is fine and does nothing). */
 int pd_model_predict(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
                      const pd_predict_out_t *out);
+
+/* Bytes of the message pd_model_check writes at most. */
+#define PD_MODEL_CHECK_MSG 512
+
+/* Checks nrows rows of x (as pd_model_predict takes them) against the values the model
+ * accepts beyond "a number, or NaN when schema.missing_ok": e.g. CategoricalNB takes only
+ * the category indexes it was fitted on (where scikit-learn raises). Returns 0, or
+ * PD_EINVAL with the first bad row's index (0-based) in *row and its feature and why in
+ * msg (len bytes, NUL-terminated, at most PD_MODEL_CHECK_MSG), e.g. "feature 'color': 7
+ * is not one of its categories: ...". O(rows x features) for a model that checks, nothing
+ * for the others. Reads only the immutable model: any thread. */
+int pd_model_check(const pd_model_t *m, const double *x, size_t nrows, size_t *row, char *msg,
+                   size_t len);
 
 /* pd_model_predict plus the model's named outputs: extra is NULL or an array of
  * schema.n_outputs pointers, each NULL (not wanted) or a caller-owned buffer of

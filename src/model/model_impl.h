@@ -46,6 +46,9 @@ struct pd_model_s {
     size_t max_width;                     /* widest row between two parts */
     size_t n_params;
     size_t bytes;                /* heap bytes held (every pd__model_calloc) */
+    int load_depth;              /* loader only: parts being loaded (pd__part_load), so a
+                                    composite's members are loaded at depth > 0 */
+    const char *loading_type;    /* loader only: the type whose load is running, or NULL */
     struct pd__alloc_s *allocs;  /* every allocation, freed by pd_model_free */
 };
 

@@ -63,11 +63,19 @@ int pd__part_load(pd__jctx_t *c, pd_model_t *m, const json_t *step, const char *
         return pd__jfail(c, pt, want_transform ? "an estimator (\"%s\") must be the last step"
                                                : "the last step must be an estimator, not "
                                                  "the transformer \"%s\"", ts);
+    if ((ops->flags & PD__PART_INPUTS) && m->load_depth > 0)
+        return pd__jfail(c, pt, "\"%s\" must be the model's only step: it cannot be a member "
+                         "of \"%s\"", ts, m->loading_type ? m->loading_type : "a composite");
     if ((rc = pd__part_init(m, ops, n_in, task, n_classes, p))) {
         pd__jfail(c, path, "out of memory");
         return rc;
     }
+    const char *outer = m->loading_type; /* composites load their members inside load */
+    m->load_depth++;
+    m->loading_type = ops->type;
     rc = ops->load(c, m, step, path, p);
+    m->load_depth--;
+    m->loading_type = outer;
     if (rc == PD_ENOMEM)
         pd__jfail(c, path, "out of memory");
     return rc;

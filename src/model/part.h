@@ -21,8 +21,6 @@
 
 /* Rows a kernel processes together; a part's scratch is sized for at most this many. */
 #define PD_MODEL_BLOCK_ROWS 64
-/* Named outputs one estimator may offer (decision_function, score_samples, ...). */
-#define PD_MODEL_MAX_OUTPUTS 4
 
 /* Outputs of one block: every pointer is NULL (not wanted) or points at the block's first
  * row. cls and proba only for classification (proba only when the part has_proba), val
@@ -41,6 +39,11 @@ typedef struct pd__part_ops_s pd__part_ops_t;
 #define PD__PART_TRANSFORM 1u /* a transformer (ops->transform), else an estimator */
 #define PD__PART_NAN_OK 2u    /* takes NaN inputs: estimators route them (trees), or
                                  transformers pass them through as NaN (scalers) */
+#define PD__PART_INPUTS 4u    /* an estimator that accepts only some values of the model's
+                                 inputs (CategoricalNB: category indexes) and says which
+                                 with ops->check: it must be the model's only step (not a
+                                 member, not after a transformer), so that pd_model_check
+                                 sees the very values it reads */
 
 struct pd__part_ops_s {
     const char *type;  /* the step's "type" in the predictd format, e.g. "svm" */
@@ -53,6 +56,12 @@ struct pd__part_ops_s {
      * PD_EFORMAT with the message in c, or PD_ENOMEM. */
     int (*load)(pd__jctx_t *c, pd_model_t *m, const json_t *step, const char *path,
                 pd__part_t *p);
+    /* PD__PART_INPUTS estimators: checks nrows rows of n_in columns (any number of rows,
+     * any thread); 0, or -1 with the first bad value's row and column in *row / *col and
+     * why it is refused in why (n bytes, NUL-terminated), e.g. "7 is not one of its
+     * categories: ...". NULL: every value is accepted. */
+    int (*check)(const pd__part_t *p, const double *x, size_t nrows, size_t *row,
+                 size_t *col, char *why, size_t n);
     /* Bytes of 8-byte-aligned scratch for PD_MODEL_BLOCK_ROWS rows; NULL means 0. */
     size_t (*scratch)(const pd__part_t *p);
     /* Transformers: nrows (<= PD_MODEL_BLOCK_ROWS) rows of n_in columns in x into nrows

@@ -4,6 +4,7 @@
  * block of its own width into scratch, then the estimator). Predicting never allocates
  * and never writes the caller's input. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common.h"
@@ -25,6 +26,10 @@ int pd__pipeline_load(pd__jctx_t *c, pd_model_t *m, const json_t *steps, const c
                            m->schema.task, m->schema.n_classes, part);
         if (rc)
             return rc;
+        if ((part->ops->flags & PD__PART_INPUTS) && n != 1)
+            return pd__jfail(c, p, "\"%s\" must be the model's only step (it reads the "
+                             "model's inputs as they are sent, so no transformer may come "
+                             "before it)", part->ops->type);
         if (i + 1 < n) {
             if (part->n_out < 1 || part->n_out > PD_MODEL_MAX_FEATURES)
                 return pd__jfail(c, p, "transformer writes %zu columns (1..%d)", part->n_out,
@@ -70,6 +75,21 @@ size_t pd_model_scratch_size(const pd_model_t *m, size_t nrows)
     for (size_t i = 0; i < m->n_parts; i++)
         s = PD_MAX(s, pd__part_scratch(&m->parts[i]));
     return s + n_buffers(m) * align8(PD_MODEL_BLOCK_ROWS * m->max_width * sizeof(double));
+}
+
+int pd_model_check(const pd_model_t *m, const double *x, size_t nrows, size_t *row, char *msg,
+                   size_t len)
+{
+    const pd__part_t *p = &m->parts[0]; /* PD__PART_INPUTS parts are only steps */
+    size_t col;
+    char why[PD_MODEL_CHECK_MSG];
+    if (m->n_parts != 1 || p->ops->check == NULL || p->ops->check(p, x, nrows, row, &col,
+                                                                  why, sizeof why) == 0)
+        return 0;
+    if (msg && len)
+        snprintf(msg, len, "feature '%.*s': %s", PD_MODEL_MAX_NAME,
+                 m->schema.feature_names[col], why);
+    return PD_EINVAL;
 }
 
 int pd_model_predict(const pd_model_t *m, const double *x, size_t nrows, void *scratch,

@@ -8,7 +8,8 @@
 extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
     pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops, pd__projection_ops;
 extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops,
-    pd__knn_ops, pd__centroids_ops, pd__iforest_ops, pd__gaussian_nb_ops, pd__qda_ops;
+    pd__knn_ops, pd__centroids_ops, pd__iforest_ops, pd__gaussian_nb_ops, pd__qda_ops,
+    pd__categorical_nb_ops;
 /* composites (their members are parts too) */
 extern const pd__part_ops_t pd__pipeline_ops, pd__ensemble_ops, pd__calibrated_ops,
     pd__stacking_ops, pd__target_ops;
@@ -31,6 +32,7 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__iforest_ops,
     &pd__gaussian_nb_ops,
     &pd__qda_ops,
+    &pd__categorical_nb_ops,
     /* composites */
     &pd__pipeline_ops,
     &pd__ensemble_ops,

@@ -366,6 +366,14 @@ def _meta_cases():
              outputs=("decision_function",)),
         Case("logistic_cv", "breast_cancer",
              lambda: pipe(sc(), lm.LogisticRegressionCV(cv=3, max_iter=500)), outputs=df),
+        # category indexes: digits' pixels are 0..16; "_cat" datasets are floored to ints
+        Case("categorical_nb_digits", "digits", lambda: nb_.CategoricalNB(),
+             outputs=("predict_joint_log_proba",)),
+        Case("categorical_nb_str", "iris_str_cat", lambda: nb_.CategoricalNB(alpha=0.5),
+             outputs=("predict_joint_log_proba",)),
+        Case("categorical_nb_binary", "breast_cancer_cat",
+             lambda: nb_.CategoricalNB(alpha=2.0, min_categories=3000),
+             outputs=("predict_joint_log_proba",)),
     ]
 
 

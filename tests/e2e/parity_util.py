@@ -34,11 +34,14 @@ NAN_FRACTION = 0.1          # share of cells blanked in the missing-value cases
 @functools.lru_cache(maxsize=None)
 def dataset(name):
     """(X float64, y, feature names) of a bundled scikit-learn dataset; "iris_str" has
-    string labels, names ending in "_nan" have NAN_FRACTION of cells (and row 0) missing,
+    string labels, names ending in "_cat" are floored to integers (category indexes),
+    names ending in "_nan" have NAN_FRACTION of cells (and row 0) missing,
     "_nansplit" replaces the first feature by noise blanked on most rows of class 1, so that boosting
     learns "split on NaN" nodes (HistGradientBoosting's +inf thresholds)."""
     from sklearn import datasets
     base = name.rsplit("_nan", 1)[0]
+    cat = base.endswith("_cat")
+    base = base[:-4] if cat else base
     loader = {"iris": datasets.load_iris, "iris_str": datasets.load_iris,
               "wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer,
               "diabetes": datasets.load_diabetes, "digits": datasets.load_digits}[base]
@@ -49,6 +52,8 @@ def dataset(name):
         else list(d.feature_names)
     if base == "iris_str":
         y = np.asarray(d.target_names)[y]
+    if cat:  # category indexes (CategoricalNB): the values floored to integers
+        X = np.floor(X)
     if name.endswith("_nan"):
         rng = np.random.default_rng(0)
         X[rng.random(X.shape) < NAN_FRACTION] = np.nan
@@ -182,7 +187,20 @@ def _mlp(step, x):
 # Step types the reference evaluator below computes; newer types are checked against the
 # library through the binary only (test_parity*.py).
 REFERENCE_TYPES = {"standard_scaler", "minmax_scaler", "maxabs_scaler", "robust_scaler",
-                   "binarizer", "linear", "tree_ensemble", "mlp"}
+                   "binarizer", "linear", "tree_ensemble", "mlp", "categorical_nb"}
+
+
+def _categorical_nb(step, x):
+    """categorical_nb: jll = Σ_j feature_log_prob[j][:, x_j] + class_log_prior (x_j the
+    category index); proba = exp(jll - logsumexp(jll))."""
+    blocks = step["feature_log_prob"]
+    jll = np.zeros((len(x), len(step["class_log_prior"])))
+    for j, block in enumerate(blocks):
+        jll += np.asarray(block)[:, x[:, j].astype(np.int64)].T
+    jll = jll + np.asarray(step["class_log_prior"])
+    m = jll.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(jll - m).sum(axis=1, keepdims=True)) + m
+    return jll.argmax(axis=1), np.exp(jll - lse)
 
 
 def reference_predict(doc, X):
@@ -192,6 +210,8 @@ def reference_predict(doc, X):
     for step in doc["steps"][:-1]:
         x = _scale(step, x)
     est = doc["steps"][-1]
+    if est["type"] == "categorical_nb":
+        return _categorical_nb(est, x)
     if est["type"] == "linear":
         z = x @ np.array(est["coef"]).T + np.array(est["intercept"])
         link = est["link"]

@@ -89,8 +89,14 @@ def test_each_model_has_its_input_schema(srv):
         assert s.get("required", []) == [i["name"] for i in m["inputs"] if not i["optional"]]
         assert set(s["example"]) == set(m["features"])
     op = doc["paths"]["/models/{name}/predict"]["post"]
-    (name_param,) = op["parameters"]
+    name_param, outputs_param = op["parameters"]
     assert name_param["in"] == "path" and sorted(name_param["schema"]["enum"]) == sorted(models)
+    # ?outputs=: a comma list of the output names the route's models offer
+    assert outputs_param["in"] == "query" and outputs_param["explode"] is False
+    names = outputs_param["schema"]["items"]["enum"]
+    assert names[0] == "predict" and ("predict_proba" in names) == any(
+        any(o["name"] == "predict_proba" for o in m["outputs"]) for m in models.values())
+    assert set(names) == {o["name"] for m in models.values() for o in m["outputs"]}
     proba = doc["paths"]["/models/{name}/predict_proba"]["post"]["parameters"][0]
     assert proba["schema"]["enum"] == [n for n, m in models.items()
                                        if m["task"] == "classification"]

@@ -282,7 +282,8 @@ def test_v1_instances_as_arrays_and_objects(zoo, srv):
     r = post(srv.port, "/v1/models/iris:predict", json.dumps({"instances": objs}).encode())
     assert r.status == 200 and r.json()["predictions"] == library(models, "iris", X)
     r = http_get(srv.port, "/v1/models/iris")
-    assert r.status == 200 and r.json() == {"name": "iris", "ready": True}
+    assert r.status == 200 and r.json()["name"] == "iris" and r.json()["ready"] is True
+    assert [o["name"] for o in r.json()["outputs"]][:2] == ["predict", "predict_proba"]
 
 
 def test_v1_errors_are_400_with_error(srv):
@@ -493,7 +494,7 @@ def test_a_classifier_without_probabilities_refuses_proba_cleanly(spawn_server, 
     model = http_get(s.port, "/models").json()["models"][0]
     assert not any("proba" in route for route in model["routes"]), model["routes"]
     meta = http_get(s.port, "/v2/models/svc").json()
-    assert [o["name"] for o in meta["outputs"]] == ["predict"]
+    assert [o["name"] for o in meta["outputs"]] == ["predict", "decision_function"]
     body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64",
                                    "data": list(map(float, X[0]))}]}).encode()
     r = post(s.port, "/v2/models/svc/infer", body)

@@ -367,7 +367,8 @@ def test_bad_requests_say_what_was_expected(srv):
          "(send one [N] tensor per feature, or one [N, 2] tensor)"),
         ({"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}],
           "outputs": [{"name": "output-0"}]},
-         "outputs[0]: unknown output 'output-0' (the model's outputs: predict, predict_proba)"),
+         "outputs[0]: unknown output 'output-0' (the model's outputs: predict, predict_proba, "
+         "decision_function)"),
     ]
     for req, msg in cases:
         r = infer(srv.port, "seed", json.dumps(req).encode())

@@ -395,10 +395,14 @@ static void test_encode(void **state)
     pd_buf_free(&out);
     pd_rows_free(&rows);
 
-    fill(&rows, 2, PD_OUT_LABEL | PD_OUT_PROBA, 3);
+    fill(&rows, 2, PD_OUT_PROBA, 3);
     const double p[] = {0.1, 0.7, 0.2, 1.0, 0.0, 1e-7};
     memcpy(rows.proba, p, sizeof p);
     expect_encode(&iris, &rows, "{\"predictions\":[[0.1,0.7,0.2],[1.0,0.0,1e-07]]}");
+    rows.outputs = PD_OUT_LABEL | PD_OUT_PROBA; /* ?outputs=predict_proba: beside the labels */
+    rows.cls[0] = 2, rows.cls[1] = 0;
+    expect_encode(&iris, &rows, "{\"predictions\":[2,0],\"predict_proba\":[[0.1,0.7,0.2],"
+                                "[1.0,0.0,1e-07]]}");
     rows.proba[4] = NAN;
     assert_int_equal(pd_codec_v1.encode(&iris, &rows, &out), PD_EINVAL);
     pd_buf_free(&out);

@@ -309,8 +309,8 @@ static void test_request_keys(void **state)
                                       "string"},
         {"\"outputs\":[{}]", "outputs[0] has no \"name\""},
         {"\"outputs\":[{\"name\":\"predict_proba\"}]", "outputs[0]: the model computes no probabilities, "
-                                                        "it has no output 'predict_proba' (its "
-                                                        "output: predict)"},
+                                                        "it has no output 'predict_proba' (the "
+                                                        "model's outputs: predict)"},
         {"\"outputs\":[{\"name\":\"predict\"},{\"name\":\"predict\"}]",
          "outputs[1]: output 'predict' is asked for twice"},
         {"\"outputs\":[{\"name\":\"label\"}]", "outputs[0]: unknown output 'label' (the model's "
