@@ -54,6 +54,7 @@ class Columns:
         self.types = {}     # input -> "string" | "number" (once a step tells)
         self.strings = {}   # string input -> {string: None} in order met
         self.known = {}     # input -> set of accepted values (error-mode encoders)
+        self.read = set()   # inputs some step (or the estimator) reads
 
     def set_type(self, inp, t, who):
         if inp is None:
@@ -92,6 +93,10 @@ class Columns:
         each sorted), replaces every _Code in doc and returns the "inputs" object."""
         inputs, codes = {}, {}
         for inp in self.names:
+            if inp not in self.read and inp not in self.types:
+                # dropped by every ColumnTransformer: its type is unknown (a DataFrame's
+                # dtypes are not kept), so it takes a string or a number, never read
+                self.types[inp] = "string"
             if self.types.get(inp) == "string":
                 seen = set(self.strings.get(inp, {}))
                 known = self.known.get(inp)
@@ -279,6 +284,7 @@ def _column_transformer(t, cols, ctx):
         sub = [cols[i] for i in idx]
         if isinstance(trans, str) and trans == "passthrough":
             steps, oc = [], sub
+            ctx.read.update(c for c in sub if c is not None)
         else:
             steps, oc = chain(trans, sub, ctx)
         entries.append({"columns": idx, "steps": steps})
@@ -309,6 +315,8 @@ def chain(t, cols, ctx):
     """(steps, output columns' provenance) of fitted transformer t (or a Pipeline of
     transformers) reading columns `cols` (provenance: input name or None)."""
     kind = type(t).__name__
+    if kind != "ColumnTransformer" and kind != "Pipeline":
+        ctx.read.update(c for c in cols if c is not None)
     if type(t).__module__.split(".")[0] != "sklearn":
         return _numeric(t, cols, ctx)  # transformer_step refuses it with its reason
     if kind == "Pipeline":
@@ -327,6 +335,7 @@ def chain(t, cols, ctx):
 
 def check_numeric(cols, ctx, final):
     """Refuses a string column reaching the estimator."""
+    ctx.read.update(c for c in cols if c is not None)
     for inp in cols:
         if inp is not None and ctx.types.get(inp) == "string":
             raise UnsupportedError("input %r reaches %s as strings: encode it first (e.g. "

@@ -38,15 +38,6 @@ static int fastapi_error(int status, const char *message, pd_buf_t *out)
     return rc < 0 ? rc : pd_buf_puts(out, "}");
 }
 
-/* Whether some number input refuses values outside its known ones. */
-static int inputs_checked(const pd_model_schema_t *s)
-{
-    for (size_t i = 0; s->inputs && i < s->n_features; i++)
-        if (s->inputs[i].unknown_error)
-            return 1;
-    return 0;
-}
-
 static int fastapi_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *err)
 {
     const pd_model_schema_t *s = in->schema;
@@ -55,7 +46,7 @@ static int fastapi_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *er
         return PD_EINVAL; /* the caller's rows do not fit the model */
     pd__fcall_t a = {.names = s->feature_names, .n = s->n_features,
                      .missing_ok = in->missing_ok, .content_type = in->content_type,
-                     .inputs = s->has_strings || inputs_checked(s) ? s->inputs : NULL,
+                     .inputs = s->typed_inputs ? s->inputs : NULL,
                      .body = in->body, .len = in->len};
     int too_many_rows, rc = pd__features_run(&a, NULL, rows, err, &too_many_rows);
     if (rc == 0)
@@ -169,4 +160,5 @@ const pd_codec_t pd_codec_fastapi = {
     .decode = fastapi_decode,
     .encode = fastapi_encode,
     .error = fastapi_error,
+    .typed_inputs = 1,
 };

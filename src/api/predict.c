@@ -489,6 +489,10 @@ static void handle(pd_http_request_t *req, void *arg)
                                    "LinearSVC, or SVC without probability=True)");
         return;
     }
+    if (p->v->schema->typed_inputs && !p->route->codec->typed_inputs) {
+        answer_error(p, 400, NULL, PD_PREDICT_TYPED_MSG);
+        return;
+    }
     if (rc->route->where != PD_PREDICT_LOOP && req->body_len > ctx->o.decode_on_worker_above) {
         p->on_worker = 1;
         submit_task(p, decode, decode_done);

@@ -69,6 +69,7 @@ int pd__inputs_default(pd_model_t *m)
     m->inputs = in;
     m->schema.inputs = in;
     m->schema.has_strings = 0;
+    m->schema.typed_inputs = 0;
     return 0;
 }
 
@@ -197,6 +198,8 @@ int pd__inputs_load(pd__jctx_t *c, pd_model_t *m, const json_t *obj, const char 
             return rc;
         if (m->inputs[i].type == PD_INPUT_STRING)
             m->schema.has_strings = 1;
+        if (m->inputs[i].type == PD_INPUT_STRING || m->inputs[i].unknown_error)
+            m->schema.typed_inputs = 1;
     }
     return 0;
 }

@@ -70,6 +70,9 @@ typedef struct pd_model_schema_s {
     /* Added with typed inputs (issue 10): */
     const pd_model_input_t *inputs; /* n_features entries, in feature order */
     int has_strings;                /* some input is a string column */
+    int typed_inputs;               /* has_strings, or some number input refuses values
+                                       outside its known ones: a codec must decode
+                                       through schema.inputs (pd_codec_t.typed_inputs) */
 } pd_model_schema_t;
 
 /* One named output of a model (schema.outputs): `width` doubles per row, in the order
