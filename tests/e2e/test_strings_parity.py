@@ -1,0 +1,181 @@
+"""test_strings_parity.py - issue 10 end to end: scikit-learn pipelines fitted on a pandas
+DataFrame with string and numeric columns (strings_cases.py: ColumnTransformer, nested
+Pipelines, SimpleImputer, MissingIndicator, OneHotEncoder, OrdinalEncoder) are exported,
+served by `predictd serve` and run by `predictd predict`; their answers over HTTP (lists
+of JSON rows, strings as JSON strings, missing values as null) and from the CSV must be
+scikit-learn's own predict / predict_proba on the same DataFrame (labels identical,
+values by parity_util's rule), unseen categories and missing values included.
+
+Also: an unknown category for an encoder with handle_unknown='error' is a 422 naming the
+column and the value (HTTP) or an error naming the line (CSV); other protocols refuse a
+string-input model with 400; /models shows each input's type. Every wait is bounded
+(server start-up, socket timeouts, parity_util.RUN_TIMEOUT).
+"""
+import json
+import os
+import subprocess
+import urllib.request
+
+import numpy as np
+import pytest
+
+import strings_cases as sc
+from parity_util import RUN_TIMEOUT, assert_close, assert_labels
+
+HTTP_TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """{case id: model path}: every case exported into one directory."""
+    from predictd.export import export
+    d = tmp_path_factory.mktemp("strings_models")
+    out = {}
+    for c in sc.CASES:
+        path = str(d / (c.id + ".json"))
+        export(sc.fitted(c.id), path)
+        out[c.id] = path
+    return d, out
+
+
+@pytest.fixture(scope="module")
+def served(exported):
+    from conftest import PredictdServer
+    d, _ = exported
+    srv = PredictdServer([str(d)]).start()
+    yield srv
+    srv.stop()
+    err = srv.stderr_text()
+    assert "Sanitizer" not in err and "runtime error:" not in err, err
+
+
+def post(port, path, body, raw=False):
+    data = body if raw else json.dumps(body).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), data=data,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def get(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path),
+                                timeout=HTTP_TIMEOUT) as r:
+        return json.loads(r.read())
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in sc.CASES])
+def test_http_parity(served, case_id):
+    case = sc.CASES_BY_ID[case_id]
+    est, q = sc.fitted(case_id), sc.query(case_id)
+    rows = sc.json_rows(q)
+    st, body = post(served.port, "/models/%s/predict" % case_id, rows)
+    assert st == 200, body
+    got = json.loads(body)["predictions"]
+    if case.classifier:
+        assert_labels(got, est.predict(q), case_id + " labels")
+        st, body = post(served.port, "/models/%s/predict_proba" % case_id, rows)
+        assert st == 200, body
+        proba = json.loads(body)["probabilities"]
+        classes = [str(k) for k in est.classes_]
+        assert_close([[p[k] for k in classes] for p in proba], est.predict_proba(q),
+                     case_id + " proba")
+    else:
+        assert_close(got, est.predict(q), case_id + " values")
+    # one row at a time: the single-object body decodes the same way
+    for i in (0, len(rows) - 1):
+        st, body = post(served.port, "/models/%s/predict" % case_id, rows[i])
+        assert st == 200, body
+        one = json.loads(body)["prediction"]
+        want = est.predict(q.iloc[[i]])[0]
+        if case.classifier:
+            assert_labels([one], [want], case_id + " one row")
+        else:
+            assert_close([one], [want], case_id + " one row")
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in sc.CASES])
+def test_csv_parity(exported, tmp_path, case_id):
+    case = sc.CASES_BY_ID[case_id]
+    est, q = sc.fitted(case_id), sc.query(case_id)
+    csv_in, csv_out = str(tmp_path / "in.csv"), str(tmp_path / "out.csv")
+    assert not any(isinstance(v, str) and ("," in v or '"' in v)
+                   for v in q.to_numpy().ravel())
+    q.to_csv(csv_in, index=False, na_rep="")
+    cmd = [os.environ["PREDICTD_BIN"], "predict", exported[1][case_id], "--input", csv_in,
+           "--output", csv_out] + (["--proba"] if case.classifier else [])
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    with open(csv_out) as f:
+        lines = [ln.rstrip("\n").split(",") for ln in f][1:]
+    assert len(lines) == len(q)
+    if case.classifier:
+        assert_labels([ln[0] for ln in lines], est.predict(q), case_id + " csv labels")
+        assert_close([[float(v) for v in ln[1:]] for ln in lines], est.predict_proba(q),
+                     case_id + " csv proba")
+    else:
+        assert_close([float(ln[0]) for ln in lines], est.predict(q), case_id + " csv values")
+
+
+def test_unknown_category_is_a_422_naming_column_and_value(served):
+    row = sc.json_rows(sc.query("strict_ridge"))[0]
+    row["plan"] = "platinum"
+    st, body = post(served.port, "/models/strict_ridge/predict", row)
+    assert st == 422, body
+    assert json.loads(body) == {"detail": [{
+        "loc": ["body", "plan"], "type": "value_error.category",
+        "msg": "unknown category \"platinum\": the model's encoder was fitted with "
+               "handle_unknown='error'"}]}
+    # in a list: the row index; a field given twice keeps the last value (as Python)
+    ok = dict(row, plan="pro")
+    st, body = post(served.port, "/models/strict_ridge/predict",
+                    b'[%s, {"plan": "zz", "plan": "pro", %s}]' % (
+                        json.dumps(ok).encode(), json.dumps(ok).encode()[1:-1]), raw=True)
+    assert st == 200, body
+    st, body = post(served.port, "/models/strict_ridge/predict", [ok, dict(ok, device="tv")])
+    assert st == 422
+    assert json.loads(body)["detail"][0]["loc"] == ["body", 1, "device"]
+    # a Pydantic error anywhere wins (FastAPI never reaches the model)
+    st, body = post(served.port, "/models/strict_ridge/predict",
+                    [dict(ok, device="tv"), dict(ok, tenure="x")])
+    assert st == 422
+    assert json.loads(body)["detail"] == [{"loc": ["body", 1, "tenure"],
+                                           "msg": "value is not a valid float",
+                                           "type": "type_error.float"}]
+    # the model takes no missing values: null is Pydantic's none.not_allowed
+    st, body = post(served.port, "/models/strict_ridge/predict", dict(ok, plan=None))
+    assert st == 422
+    assert json.loads(body)["detail"][0]["type"] == "type_error.none.not_allowed"
+
+
+def test_unknown_category_in_csv_names_the_line(exported, tmp_path):
+    q = sc.query("strict_ridge").iloc[:3].copy()
+    q.iloc[2, q.columns.get_loc("device")] = "tv"
+    csv_in = str(tmp_path / "in.csv")
+    q.to_csv(csv_in, index=False)
+    r = subprocess.run([os.environ["PREDICTD_BIN"], "predict", exported[1]["strict_ridge"],
+                        "--input", csv_in], capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT)
+    assert r.returncode != 0
+    assert "line 4" in r.stderr and "'device'" in r.stderr and "'tv'" in r.stderr, r.stderr
+
+
+def test_other_protocols_refuse_string_inputs(served):
+    st, body = post(served.port, "/v1/models/churn_lr:predict",
+                    {"instances": [[1, 2, 3, 4, 5, 6]]})
+    assert st == 400, body
+    assert b"string inputs" in body
+
+
+def test_models_show_input_types(served):
+    models = get(served.port, "/models")
+    m = next(m for m in models["models"] if m["name"] == "churn_lr")
+    types = {i["name"]: i["type"] for i in m["inputs"]}
+    assert types == {"tenure": "number", "plan": "string", "charges": "number",
+                     "city": "string", "calls": "number", "device": "string"}
+    plan = next(i for i in m["inputs"] if i["name"] == "plan")
+    assert plan["categories"] == len(sc.PLANS)
+    strict = next(m for m in models["models"] if m["name"] == "strict_ridge")
+    assert next(i for i in strict["inputs"] if i["name"] == "plan")["unknown"] == "error"
