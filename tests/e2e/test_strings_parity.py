@@ -6,9 +6,11 @@ of JSON rows, strings as JSON strings, missing values as null) and from the CSV 
 scikit-learn's own predict / predict_proba on the same DataFrame (labels identical,
 values by parity_util's rule), unseen categories and missing values included.
 
-Also: an unknown category for an encoder with handle_unknown='error' is a 422 naming the
-column and the value (HTTP) or an error naming the line (CSV); other protocols refuse a
-string-input model with 400; /models shows each input's type. Every wait is bounded
+The V2 protocol carries the same rows as one tensor per column (BYTES for strings, JSON
+and Triton binary). Also: an unknown category for an encoder with handle_unknown='error'
+is a 422 naming the column and the value (FastAPI-style), a 400 naming the element (V2) or
+an error naming the line (CSV); V1 refuses a string-input model with 400; /models shows
+each input's type. Every wait is bounded
 (server start-up, socket timeouts, parity_util.RUN_TIMEOUT).
 """
 import json
@@ -160,6 +162,82 @@ def test_unknown_category_in_csv_names_the_line(exported, tmp_path):
                        timeout=RUN_TIMEOUT)
     assert r.returncode != 0
     assert "line 4" in r.stderr and "'device'" in r.stderr and "'tv'" in r.stderr, r.stderr
+
+
+def v2_body(q, binary=False):
+    """A V2 request of one [N] tensor per column: BYTES for the strings (null: missing),
+    FP64 for the numbers (JSON data, or Triton binary: (json part, binary part))."""
+    import struct
+    inputs, bins = [], []
+    for c in sc.COLUMNS:
+        col = q[c].tolist()
+        is_str = c in sc.STRINGS
+        t = {"name": c, "shape": [len(col)], "datatype": "BYTES" if is_str else "FP64"}
+        if not binary:
+            t["data"] = [None if (isinstance(v, float) and v != v) else v for v in col]
+        else:
+            b = b"".join(struct.pack("<I", len(v.encode())) + v.encode() for v in col) \
+                if is_str else struct.pack("<%dd" % len(col), *col)
+            t["parameters"] = {"binary_data_size": len(b)}
+            bins.append(b)
+        inputs.append(t)
+    doc = {"inputs": inputs, "outputs": [{"name": "predict"}, {"name": "predict_proba"}]}
+    return json.dumps(doc).encode(), b"".join(bins)
+
+
+@pytest.mark.parametrize("case_id", ["churn_lr", "strict_ridge", "onehot_hgb"])
+def test_v2_parity(served, case_id):
+    case = sc.CASES_BY_ID[case_id]
+    est, q = sc.fitted(case_id), sc.query(case_id)
+    head, _ = v2_body(q)
+    doc = json.loads(head)
+    if not case.classifier:
+        doc["outputs"] = [{"name": "predict"}]
+    st, body = post(served.port, "/v2/models/%s/infer" % case_id, doc)
+    assert st == 200, body
+    outs = {o["name"]: o["data"] for o in json.loads(body)["outputs"]}
+    if case.classifier:
+        assert_labels(outs["predict"], est.predict(q), case_id + " v2 labels")
+        assert_close(np.reshape(outs["predict_proba"], (len(q), -1)), est.predict_proba(q),
+                     case_id + " v2 proba")
+    else:
+        assert_close(outs["predict"], est.predict(q), case_id + " v2 values")
+    # Triton binary tensors: the same rows without missing strings
+    qb = q.dropna(subset=sc.STRINGS)
+    head, bins = v2_body(qb, binary=True)
+    doc = json.loads(head)
+    doc["outputs"] = [{"name": "predict", "parameters": {"binary_data": False}}]
+    req = urllib.request.Request(
+        "http://127.0.0.1:%d/v2/models/%s/infer" % (served.port, case_id),
+        data=json.dumps(doc).encode() + bins,
+        headers={"Inference-Header-Content-Length": str(len(json.dumps(doc).encode())),
+                 "Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as r:
+        got = json.loads(r.read())["outputs"][0]["data"]
+    if case.classifier:
+        assert_labels(got, est.predict(qb), case_id + " v2 binary labels")
+    else:
+        assert_close(got, est.predict(qb), case_id + " v2 binary values")
+
+
+def test_v2_refusals(served):
+    q = sc.query("strict_ridge").iloc[:2].copy()
+    head, _ = v2_body(q)
+    doc = json.loads(head)
+    doc["inputs"][1]["data"][1] = "platinum"
+    st, body = post(served.port, "/v2/models/strict_ridge/infer", doc)
+    assert st == 400
+    assert json.loads(body) == {"error": "input 'plan': element 1 (row 1, feature 'plan'): "
+                                         "unknown category \"platinum\" (the model's encoder "
+                                         "was fitted with handle_unknown='error')"}
+    doc = json.loads(head)
+    doc["inputs"][1]["datatype"] = "FP64"
+    doc["inputs"][1]["data"] = [1, 2]
+    st, body = post(served.port, "/v2/models/strict_ridge/infer", doc)
+    assert st == 400 and b"send it as a BYTES tensor" in body, body
+    st, body = post(served.port, "/v2/models/strict_ridge/infer", {"inputs": [
+        {"name": "x", "shape": [1, 6], "datatype": "FP64", "data": [1, 2, 3, 4, 5, 6]}]})
+    assert st == 400 and b"one [N] tensor per feature" in body, body
 
 
 def test_other_protocols_refuse_string_inputs(served):
