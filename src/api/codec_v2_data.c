@@ -88,9 +88,10 @@ int pd__v2_place(pd__v2dec_t *d, pd__v2in_t *in)
     int str_feature = in->feature >= 0 && s->inputs &&
                       s->inputs[in->feature].type == PD_INPUT_STRING;
     if (in->type == PD__V2_BYTES && !str_feature)
-        return pd__cj_fail(c, 400, "%s: datatype BYTES is accepted only for a string feature's "
-                           "own tensor; this input is numbers (BOOL, INT8..INT64, "
-                           "UINT8..UINT64, FP16, FP32, FP64)", in->who);
+        return pd__cj_fail(c, 400, "%s: datatype BYTES is not accepted, %s (BOOL, INT8..INT64, "
+                           "UINT8..UINT64, FP16, FP32, FP64)", in->who, s->has_strings
+                           ? "only for a string feature's own tensor; this input is numbers"
+                           : "the model's inputs are numbers");
     if (in->type != PD__V2_BYTES && str_feature)
         return pd__cj_fail(c, 400, "%s: the feature is a string: send it as a BYTES tensor",
                            in->who);
