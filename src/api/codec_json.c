@@ -363,7 +363,7 @@ static int column(pd__cj_t *c, size_t f, size_t *n, size_t *first)
         return pd__cj_fail(c, 400, "%s: feature '%s': expected a list of values, got an object",
                            c->what, feat(c, f, b));
     size_t i = 0;
-    double *cell, spare;
+    double *cell = NULL, spare;
     if (v.kind != PD__JK_ARRAY) {
         int rc = column_cell(c, f, 0, *n, &cell);
         if (rc == 0)

@@ -34,7 +34,7 @@ static int code_of(pd__v2dec_t *d, const pd__v2in_t *in, size_t k, const char *s
 int pd__v2_string_element(pd__v2dec_t *d, const pd__v2in_t *in, const pd__jval_t *v,
                           size_t k)
 {
-    double x;
+    double x = NAN;
     if (v->kind == PD__JK_NULL) {
         if (!d->c.missing_ok)
             return pd__v2_bad(d, in, k, "null, and the model takes no missing values");
@@ -75,7 +75,7 @@ int pd__v2_binary_strings(pd__v2dec_t *d, const pd__v2in_t *in)
         if (n > size - at)
             return pd__cj_fail(&d->c, 400, "%s: element %zu's %u bytes go past its "
                                "binary_data_size", in->who, k, n);
-        double x;
+        double x = NAN;
         int rc = code_of(d, in, k, (const char *)p + at, n, &x);
         if (rc)
             return rc;
