@@ -405,6 +405,8 @@ static void decode(pd__preq_t *p)
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
     if (p->rc == 0 && lookup) /* the keys, where the body is decoded (loop or worker) */
         p->rc = pd_fetch_prepare(p->v->features, req->body, req->body_len, &p->rows, &p->fetch);
+    if (p->fetch && p->v->schema->typed_inputs)
+        pd_fetch_set_inputs(p->fetch, p->v->schema->inputs);
     p->decode_ns = pd_pool_now_ns() - t;
     p->decoded = 1;
 }
