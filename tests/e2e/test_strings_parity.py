@@ -257,3 +257,43 @@ def test_models_show_input_types(served):
     assert plan["categories"] == len(sc.PLANS)
     strict = next(m for m in models["models"] if m["name"] == "strict_ridge")
     assert next(i for i in strict["inputs"] if i["name"] == "plan")["unknown"] == "error"
+
+
+def test_feature_source_holds_string_features(tmp_path):
+    """A model's string features read from a Redis hash (docs/features.md): the stored
+    category is decoded through the vocabulary, as a request's would be; an unknown one
+    where the encoder refuses it is a 422 naming the entity, the field and the value."""
+    import pdredis
+    from conftest import PredictdServer
+    from predictd.export import export
+    if not pdredis.available():
+        pytest.skip("redis-server is not installed")
+    q = sc.query("strict_ridge").iloc[:20].reset_index(drop=True)
+    est = sc.fitted("strict_ridge")
+    d = tmp_path / "repo"
+    os.makedirs(d / "strict")
+    export(est, str(d / "strict" / "model.json"), name="strict")
+    with pdredis.RedisServer() as r:
+        (d / "strict" / "settings.json").write_text(json.dumps(
+            {"feature_source": {"redis": r.url, "key": "c:{cid}"}}))
+        c = r.client()
+        for i, rec in enumerate(sc.json_rows(q)):
+            c.hset("c:%d" % i, mapping={k: (v if isinstance(v, str) else repr(v))
+                                        for k, v in rec.items() if k in sc.STRINGS})
+        c.hset("c:bad", mapping={"plan": "platinum", "city": "rome", "device": "ios"})
+        srv = PredictdServer([str(d)]).start()
+        try:
+            rows = [dict({k: v for k, v in rec.items() if k not in sc.STRINGS}, cid=i)
+                    for i, rec in enumerate(sc.json_rows(q))]
+            st, body = post(srv.port, "/models/strict/predict", rows)
+            assert st == 200, body
+            assert_close(json.loads(body)["predictions"], est.predict(q), "feature source")
+            st, body = post(srv.port, "/models/strict/predict", dict(rows[0], cid="bad"))
+            assert st == 422, body
+            detail = json.loads(body)["detail"]
+            assert "'c:bad'" in detail and "'plan'" in detail and "'platinum'" in detail, detail
+            assert "unknown category" in detail, detail
+        finally:
+            srv.stop()
+        err = srv.stderr_text()
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
