@@ -5,7 +5,8 @@
  * the output buffers and a scratch area of pd_model_scratch_size() bytes.
  *
  * Input is always a row-major batch of doubles, n_features columns in schema order; NaN
- * means "missing". Each estimator applies its library's rule to it (scikit-learn trees cast
+ * means "missing"; a string column holds its category's code (schema.inputs: the codecs
+ * map strings through the model's vocabulary with pd_model_input_code). Each estimator applies its library's rule to it (scikit-learn trees cast
  * to float32 and test x <= t; XGBoost casts to float32 and tests x < t, NaN follows
  * default_left; ...). */
 #ifndef PD_MODEL_H
