@@ -245,7 +245,7 @@ static int decode_doc(pd__fctx_t *c, const unsigned char *doc, size_t dlen, pd_r
     if (rc == 0 && !c->pydantic && c->nonfinite)
         rc = list ? pd__features_nonfinite_errors(c, err, rows->x, rows->n_rows, 1)
                   : pd__features_nonfinite_errors(c, err, c->out, 1, 0);
-    if (rc == 0 && !c->pydantic && c->unk && c->unk->len)
+    if (rc == 0 && !c->pydantic && c->unk && (c->unk->len || c->unk_full))
         rc = pd__features_unknown_errors(c, err, list);
     return rc < 0 ? rc : pd__features_errors_end(c, err);
 }

@@ -118,6 +118,10 @@ int pd__features_unknown_errors(pd__fctx_t *c, pd_buf_t *err, int list)
     const pd_buf_t *u = c->unk;
     size_t i = 0;
     int rc = 0;
+    if (c->unk_full) { /* the whole list would not fit: 413, as any oversized report */
+        c->err_full = 1;
+        return 0;
+    }
     pd_buf_t msg;
     pd_buf_init(&msg, 0);
     while (u && u->data && i < u->len && rc == 0 && !c->err_full) {

@@ -54,7 +54,7 @@ static int record(pd__fctx_t *c, long idx, const char *t, size_t tl)
     if (rc == 0)
         rc = pd_buf_puts(c->unk, "\n");
     if (rc == PD_ETOOBIG) { /* more than the error buffer could list anyway */
-        c->err_full = 1;
+        c->unk_full = 1;
         return 0;
     }
     return rc;
@@ -79,11 +79,13 @@ static int value_text(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *v)
         }
         break;
     }
-    case PD__JK_INT: /* str(int(text)): the literal, without the sign of -0 */
+    case PD__JK_INT: /* str(int(text)): the literal, without the sign of -0 (cut past
+                        PD_FEATURES_MAX_STRING: no category is that long) */
         if (v->end - v->start == 2 && memcmp(s->doc + v->start, "-0", 2) == 0)
             rc = pd_buf_puts(t, "0");
         else
-            rc = pd_buf_append(t, s->doc + v->start, v->end - v->start);
+            rc = pd_buf_append(t, s->doc + v->start,
+                               PD_MIN(v->end - v->start, PD_FEATURES_MAX_STRING + 1));
         break;
     case PD__JK_FLOAT:
         if ((rc = pd__pyfloat_number(s, v, &d)) < 0)

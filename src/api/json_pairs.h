@@ -54,6 +54,7 @@ typedef struct pd__fctx_s {
     pd_buf_t *unk;       /* with typed inputs: unknown categories recorded, or NULL */
     size_t row;          /* the row being decoded (PD__FEATURES_TOP: the body's one) */
     size_t unk_row_mark; /* unk's length when the row began */
+    int unk_full;        /* unk hit its cap: listing it would outgrow the error buffer */
     const uint32_t *tab; /* wide models: hash of names -> index + 1 (0: empty), or NULL */
     uint32_t tab_mask;   /* slots - 1 (a power of two minus one) */
     size_t max_name;     /* longest name in bytes: longer keys cannot match */
