@@ -297,3 +297,11 @@ def test_feature_source_holds_string_features(tmp_path):
             srv.stop()
         err = srv.stderr_text()
         assert "Sanitizer" not in err and "runtime error:" not in err, err
+
+
+def test_inspect_lists_string_inputs(exported):
+    r = subprocess.run([os.environ["PREDICTD_BIN"], "inspect", exported[1]["strict_ridge"]],
+                       capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert ("string_inputs (3): plan (4 categories, unknown refused), city (7 categories), "
+            "device (3 categories, unknown refused)\n") in r.stdout, r.stdout
