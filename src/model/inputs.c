@@ -1,65 +1,23 @@
 /* inputs.c - the type of each raw input column (model.h pd_model_input_t) and the
  * vocabulary of the string ones: the predictd format's optional top-level "inputs"
- * object (docs/model-format.md), a hash table from category to code built at load, and
- * the decode-time lookups the codecs call.
+ * object (docs/model-format.md) and the hash table from category to code built at load
+ * (the decode-time lookups are inputs_lookup.c's).
  *
  * Invariants: every input starts as a number column (pd__inputs_default, called by both
  * loaders once the feature names are set); a string input's categories are unique, each
  * 0..PD_MODEL_MAX_CATEGORY_BYTES bytes, at most PD_MODEL_MAX_CATEGORIES of them, and its
  * table has a power-of-two number of slots >= 2 * n_categories, so a lookup ends at an
  * empty slot; codes below n_known are the strings an encoder with handle_unknown=
- * "error" accepts ("n_known", default all); a number input's known values are finite, sorted and unique. Everything is
- * allocated with pd__model_calloc and immutable after load. */
+ * "error" accepts ("n_known", default all); a number input's known values are finite,
+ * sorted and unique. Everything is allocated with pd__model_calloc and immutable after
+ * load. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "model/inputs_lookup.h"
 #include "model/load_common.h"
-
-#define FNV_OFFSET 2166136261u
-#define FNV_PRIME 16777619u
-
-static uint32_t hash(const char *s, size_t n)
-{
-    uint32_t h = FNV_OFFSET;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
-    return h;
-}
-
-const char *pd_model_input_type_name(pd_input_type_t t)
-{
-    return t == PD_INPUT_STRING ? "string" : "number";
-}
-
-long pd_model_input_code(const pd_model_input_t *in, const char *s, size_t len)
-{
-    if (in->type != PD_INPUT_STRING || !in->tab)
-        return -1;
-    for (uint32_t j = hash(s, len) & in->tab_mask; in->tab[j]; j = (j + 1) & in->tab_mask) {
-        size_t k = in->tab[j] - 1;
-        const char *c = in->categories[k];
-        if (strncmp(c, s, len) == 0 && c[len] == '\0' && memchr(s, '\0', len) == NULL)
-            return (long)k;
-    }
-    return -1;
-}
-
-int pd_model_input_known(const pd_model_input_t *in, double v)
-{
-    if (in->type != PD_INPUT_NUMBER || !in->known)
-        return 1;
-    size_t lo = 0, hi = in->n_categories;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (in->known[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < in->n_categories && in->known[lo] == v;
-}
 
 int pd__inputs_default(pd_model_t *m)
 {
@@ -105,7 +63,7 @@ static int load_strings(pd__jctx_t *c, pd_model_t *m, const json_t *arr, const c
             return pd__jfail(c, p, "duplicate category \"%.64s\"", json_string_value(v));
         if (!(cats[i] = pd__model_strdup(m, json_string_value(v))))
             return PD_ENOMEM;
-        uint32_t j = hash(cats[i], len) & in->tab_mask;
+        uint32_t j = pd__input_hash(cats[i], len) & in->tab_mask;
         while (tab[j])
             j = (j + 1) & in->tab_mask;
         tab[j] = (uint32_t)i + 1;
