@@ -7,10 +7,11 @@ scikit-learn's own predict / predict_proba on the same DataFrame (labels identic
 values by parity_util's rule), unseen categories and missing values included.
 
 The V2 protocol carries the same rows as one tensor per column (BYTES for strings, JSON
-and Triton binary). Also: an unknown category for an encoder with handle_unknown='error'
-is a 422 naming the column and the value (FastAPI-style), a 400 naming the element (V2) or
-an error naming the line (CSV); V1 refuses a string-input model with 400; /models shows
-each input's type. Every wait is bounded
+and Triton binary), V1 and MLflow as JSON strings. Also: an unknown category for an
+encoder with handle_unknown='error' is a 422 naming the column and the value
+(FastAPI-style), a 400 naming the element (V2) or the row (V1, MLflow), or an error
+naming the line (CSV); MLflow's text/csv is refused for a string-input model; /models and
+`inspect` show each input's type. Every wait is bounded
 (server start-up, socket timeouts, parity_util.RUN_TIMEOUT).
 """
 import json
@@ -240,11 +241,50 @@ def test_v2_refusals(served):
     assert st == 400 and b"one [N] tensor per feature" in body, body
 
 
-def test_other_protocols_refuse_string_inputs(served):
-    st, body = post(served.port, "/v1/models/churn_lr:predict",
-                    {"instances": [[1, 2, 3, 4, 5, 6]]})
-    assert st == 400, body
-    assert b"string inputs" in body
+@pytest.mark.parametrize("case_id", ["churn_lr", "strict_ridge"])
+def test_v1_and_mlflow_parity(served, exported, case_id):
+    from conftest import PredictdServer
+    case = sc.CASES_BY_ID[case_id]
+    est, q = sc.fitted(case_id), sc.query(case_id)
+    rows = sc.json_rows(q)
+    want = est.predict(q)
+    st, body = post(served.port, "/v1/models/%s:predict" % case_id, {"instances": rows})
+    assert st == 200, body
+    got = json.loads(body)["predictions"]
+    srv = PredictdServer(["--default-model", case_id, str(exported[0])]).start()
+    try:  # /invocations serves the default model
+        st, body = post(srv.port, "/invocations", {"dataframe_split": {
+            "columns": sc.COLUMNS, "data": [[r[c] for c in sc.COLUMNS] for r in rows]}})
+    finally:
+        srv.stop()
+    assert st == 200, body
+    got_ml = json.loads(body)["predictions"]
+    for g, what in ((got, "v1"), (got_ml, "mlflow")):
+        if case.classifier:
+            assert_labels(g, want, case_id + " " + what)
+        else:
+            assert_close(g, want, case_id + " " + what)
+
+
+def test_v1_and_mlflow_refusals(served):
+    row = sc.json_rows(sc.query("strict_ridge"))[0]
+    st, body = post(served.port, "/v1/models/strict_ridge:predict",
+                    {"instances": [dict(row, plan=5)]})
+    assert st == 400
+    assert json.loads(body) == {"error": "instance 0: feature 'plan' is a string feature, "
+                                         "got a number"}
+    st, body = post(served.port, "/v1/models/strict_ridge:predict",
+                    {"instances": [row, dict(row, device="tv")]})
+    assert st == 400
+    assert json.loads(body) == {"error": "instance 1: feature 'device': unknown category "
+                                         "\"tv\" (the model's encoder was fitted with "
+                                         "handle_unknown='error')"}
+    req = urllib.request.Request("http://127.0.0.1:%d/invocations" % served.port,
+                                 data=b"tenure,plan\n1,pro\n",
+                                 headers={"Content-Type": "text/csv"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=HTTP_TIMEOUT)
+    assert e.value.code == 400 and b"string features" in e.value.read()
 
 
 def test_models_show_input_types(served):
