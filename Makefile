@@ -91,7 +91,7 @@ fuzz: fuzz-build
 fuzz-quick: fuzz-build
 	$(PY) tests/fuzz/run_fuzzers.py $(FUZZ) --total $(FUZZ_TOTAL)
 
-# Six side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Seven side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
@@ -102,6 +102,7 @@ bench: build
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/v2.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/reload.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/features.py
+	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/pipeline.py
 
 # The container image (podman or docker; the base is made with mmdebstrap when missing).
 image: bootstrap

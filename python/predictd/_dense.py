@@ -73,6 +73,11 @@ TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
                 "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd}
 
 
+# Steps converted column by column with the model's string vocabulary (_columns.py), named
+# in refusals beside TRANSFORMERS.
+COLUMN_STEPS = ("ColumnTransformer", "MissingIndicator", "OneHotEncoder", "OrdinalEncoder",
+                "SimpleImputer")
+
 # Unsupported transformer -> the closest supported one (named in the refusal).
 TRANSFORMER_ALTERNATIVES = {
     "Normalizer": "StandardScaler (Normalizer scales rows, not columns)",
@@ -83,9 +88,7 @@ TRANSFORMER_ALTERNATIVES = {
     "KBinsDiscretizer": "a tree model on the raw column",
     "PolynomialFeatures": "an MLP or a tree model on the raw columns",
     "SplineTransformer": "an MLP or a tree model on the raw columns",
-    "SimpleImputer": "HistGradientBoosting or XGBoost, which take missing values",
     "KNNImputer": "HistGradientBoosting or XGBoost, which take missing values",
-    "OneHotEncoder": "HistGradientBoosting on ordinal-encoded columns",
 }
 
 
@@ -97,7 +100,7 @@ def transformer_step(s):
         raise UnsupportedError(
             "%s is not supported as a pipeline step; %s" % (est_name(s), (
                 "closest supported: " + alt) if alt else "supported transformers: " +
-                ", ".join(sorted(TRANSFORMERS))))
+                ", ".join(sorted(set(TRANSFORMERS) | set(COLUMN_STEPS)))))
     return fn(s)
 
 

@@ -1,4 +1,5 @@
-"""The scikit-learn exporter: a fitted estimator (or a Pipeline of scalers ending in one)
+"""The scikit-learn exporter: a fitted estimator (or a Pipeline of transformers ending in one,
+ColumnTransformer, imputers and encoders over string columns included)
 becomes a predictd model file (docs/model-format.md).
 
     from predictd.export import export
@@ -20,7 +21,7 @@ import sys
 import tempfile
 
 from ._common import ExportError, UnsupportedError, class_labels, est_name
-from . import _bayes, _dense, _ensemble, _linear, _neighbors, _svm, _trees
+from . import _bayes, _columns, _dense, _ensemble, _linear, _neighbors, _svm, _trees
 
 FORMAT_VERSION = 1
 MAX_FEATURES = 100000      # the loader's limit on len(features)
@@ -248,18 +249,24 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
                                "a transformer (%s)" % (est_name(final), est_name(scalers[0])))
     for s in scalers:
         _check_fitted(s)
-    steps = [_dense.transformer_step(s) for s in scalers]
     convert, task = conv
-    out = convert(final)  # one step, or a list (an estimator with its own transformer)
-    steps.extend(out if isinstance(out, list) else [out])
     classifier = task is not False
     n_features = getattr(estimator, "n_features_in_", None)
     if n_features is None:
         n_features = getattr(scalers[0] if scalers else final, "n_features_in_")
+    names = _feature_names(estimator, final, int(n_features), feature_names)
+    # the transformers, column by column (string inputs become codes: _columns.py)
+    ctx, cols, steps = _columns.Columns(names), list(names), []
+    for s in scalers:
+        st, cols = _columns.chain(s, cols, ctx)
+        steps.extend(st)
+    _columns.check_numeric(cols, ctx, final)
+    out = convert(final)  # one step, or a list (an estimator with its own transformer)
+    steps.extend(out if isinstance(out, list) else [out])
     doc = {"format": "predictd-model", "version": FORMAT_VERSION, "name": name,
            "model_version": str(model_version), "source": "sklearn", "kind": kind,
            "task": "classification" if classifier else "regression",
-           "features": _feature_names(estimator, final, int(n_features), feature_names)}
+           "features": names}
     if task == "outlier":
         doc["classes"] = [-1, 1]
     elif task == "cluster":
@@ -267,6 +274,9 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     elif classifier:
         doc["classes"] = class_labels(final)
     doc["steps"] = steps
+    inputs = ctx.finish(doc)
+    if inputs:
+        doc["inputs"] = inputs
     return doc
 
 

@@ -13,13 +13,23 @@
 
 static const char *const k_states[] = {"loading", "ready", "failed", "unloaded"};
 
-/* Each input with its type and whether it may be missing (null or omitted). */
+/* Each input with its type ("number" or "string"; a string input's vocabulary size, and
+ * "unknown": "error" when an unknown category is refused) and whether it may be missing
+ * (null or omitted). */
 static json_t *inputs_json(const pd_model_schema_t *s)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < s->n_features; i++)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "name", s->feature_names[i],
-                                             "type", "number", "optional", s->missing_ok));
+    for (size_t i = 0; i < s->n_features; i++) {
+        const pd_model_input_t *in = s->inputs ? &s->inputs[i] : NULL;
+        json_t *o = json_pack("{s:s,s:s,s:b}", "name", s->feature_names[i], "type",
+                              pd_model_input_type_name(in ? in->type : PD_INPUT_NUMBER),
+                              "optional", s->missing_ok);
+        if (o && in && in->type == PD_INPUT_STRING)
+            json_object_set_new(o, "categories", json_integer((json_int_t)in->n_categories));
+        if (o && in && in->unknown_error)
+            json_object_set_new(o, "unknown", json_string("error"));
+        json_array_append_new(arr, o);
+    }
     return arr;
 }
 

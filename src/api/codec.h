@@ -62,6 +62,10 @@ typedef struct pd_codec_s {
      * or NULL. The pipeline looks it up on the loop thread and passes its value in
      * pd_codec_in_t.header, so that decode may run on a worker. */
     const char *request_header;
+    /* decode maps string inputs through the model's vocabulary and refuses unknown
+     * categories (model.h schema.inputs); 0: the pipeline refuses a model whose
+     * schema.typed_inputs is set with 400 before decode, naming its string inputs. */
+    int typed_inputs;
 } pd_codec_t;
 
 /* FastAPI-style routes (/predict*, /models/{name}/predict[_proba]): an object is one row

@@ -83,6 +83,7 @@ static int fastapi_decode(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *er
         return orc;
     pd__fcall_t a = {.names = s->feature_names, .n = s->n_features,
                      .missing_ok = in->missing_ok, .content_type = in->content_type,
+                     .inputs = s->typed_inputs ? s->inputs : NULL,
                      .body = in->body, .len = in->len};
     int too_many_rows, rc = pd__features_run(&a, NULL, rows, err, &too_many_rows);
     if (rc == 0)
@@ -228,4 +229,5 @@ const pd_codec_t pd_codec_fastapi = {
     .decode = fastapi_decode,
     .encode = fastapi_encode,
     .error = fastapi_error,
+    .typed_inputs = 1,
 };

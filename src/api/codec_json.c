@@ -170,9 +170,57 @@ static const char *feat(const pd__cj_t *c, size_t f, char *buf)
     return pd__codec_shown(buf, n, strlen(n));
 }
 
-/* Converts the scanned value v of row i, feature f into *out. A container is refused
- * without being entered (the scanner is left inside it: the caller stops). */
+static int convert_number(pd__cj_t *c, const pd__jval_t *v, size_t i, size_t f, double *out);
+
+/* A string feature's value (issue 10): a string is its category's code (-1: unknown; a
+ * 400 naming it where the model's encoder refuses unknown categories), null or NaN a
+ * missing value as for numbers; anything else is refused (a pandas column of mixed
+ * strings and numbers is refused by scikit-learn's encoders too). */
+static int convert_string(pd__cj_t *c, const pd_model_input_t *in, const pd__jval_t *v,
+                          size_t i, size_t f, double *out)
+{
+    char b[PD_CODEC_SHOWN_BUF], s[PD_CJ_MAX_STRING + 4];
+    if (v->kind == PD__JK_NULL || v->kind == PD__JK_NAN)
+        return convert_number(c, v, i, f, out);
+    if (v->kind != PD__JK_STRING)
+        return pd__cj_fail(c, 400, "%s %zu: feature '%s' is a string feature, got %s",
+                           c->unit, i, feat(c, f, b), pd__cj_kind(v->kind));
+    size_t n = 0, k = v->start;
+    uint32_t cp;
+    while (n <= PD_CJ_MAX_STRING && pd__json_str_next(c->s.doc, &k, v->end, &cp))
+        n += pd__utf8_put(cp, (unsigned char *)s + n);
+    long code = n > PD_CJ_MAX_STRING ? -1 : pd_model_input_code(in, s, n);
+    if (in->unknown_error && (code < 0 || (size_t)code >= in->n_known)) {
+        char q[PD_CODEC_SHOWN_BUF];
+        return pd__cj_fail(c, 400, "%s %zu: feature '%s': unknown category \"%s\" (the "
+                           "model's encoder was fitted with handle_unknown='error')", c->unit,
+                           i, feat(c, f, b), pd__codec_shown(q, s, n));
+    }
+    *out = code < 0 ? PD_MODEL_CODE_UNKNOWN : (double)code;
+    return 0;
+}
+
+/* Converts the scanned value v of row i, feature f into *out: a string feature's through
+ * its vocabulary, a number checked against its known values when the model's encoder
+ * refuses unknown ones (typed inputs, model.h). */
 static int convert(pd__cj_t *c, const pd__jval_t *v, size_t i, size_t f, double *out)
+{
+    const pd_model_input_t *in = c->schema->typed_inputs ? &c->schema->inputs[f] : NULL;
+    if (in && in->type == PD_INPUT_STRING)
+        return convert_string(c, in, v, i, f, out);
+    int rc = convert_number(c, v, i, f, out);
+    if (rc == 0 && in && !isnan(*out) && !pd_model_input_known(in, *out)) {
+        char b[PD_CODEC_SHOWN_BUF];
+        return pd__cj_fail(c, 400, "%s %zu: feature '%s': unknown category %.17g (the model's "
+                           "encoder was fitted with handle_unknown='error')", c->unit, i,
+                           feat(c, f, b), *out);
+    }
+    return rc;
+}
+
+/* Converts the scanned number v of row i, feature f into *out. A container is refused
+ * without being entered (the scanner is left inside it: the caller stops). */
+static int convert_number(pd__cj_t *c, const pd__jval_t *v, size_t i, size_t f, double *out)
 {
     char b[PD_CODEC_SHOWN_BUF];
     switch (v->kind) {
@@ -364,7 +412,7 @@ static int column(pd__cj_t *c, size_t f, size_t *n, size_t *first)
         return pd__cj_fail(c, 400, "%s: feature '%s': expected a list of values, got an object",
                            c->what, feat(c, f, b));
     size_t i = 0;
-    double *cell, spare;
+    double *cell = NULL, spare;
     if (v.kind != PD__JK_ARRAY) {
         int rc = column_cell(c, f, 0, *n, &cell);
         if (rc == 0)

@@ -26,6 +26,8 @@
 
 /* Largest message a decode failure writes (longer ones are cut). */
 #define PD_CODEC_MSG_LIMIT (16u * 1024u)
+/* Bytes of a string feature's value decoded (a longer one is no category, model.h). */
+#define PD_CJ_MAX_STRING 1024
 
 /* Row forms a list element may take (bits). */
 enum {

@@ -387,6 +387,12 @@ static int decode_body(const pd_codec_in_t *in, pd_rows_t *rows, pd_buf_t *msg)
             pd_buf_puts(msg, CONTENT_TYPES " Got no Content-Type.");
         return 415;
     }
+    if (m == MEDIA_CSV && in->schema->typed_inputs) {
+        pd_buf_puts(msg, "This model has string features: send its rows as JSON "
+                         "(dataframe_split, dataframe_records, instances or inputs), not "
+                         "text/csv.");
+        return 400;
+    }
     if (m == MEDIA_CSV)
         return pd__codec_csv(in, rows, msg);
     pd__cj_t c;
@@ -429,4 +435,5 @@ const pd_codec_t pd_codec_mlflow = {
     .decode = mlflow_decode,
     .encode = mlflow_encode,
     .error = mlflow_error,
+    .typed_inputs = 1,
 };

@@ -134,4 +134,5 @@ const pd_codec_t pd_codec_v1 = {
     .decode = v1_decode,
     .encode = v1_encode,
     .error = v1_error,
+    .typed_inputs = 1,
 };

@@ -611,4 +611,5 @@ const pd_codec_t pd_codec_v2 = {
     .encode = pd__v2_encode,
     .error = v2_error,
     .request_header = PD_V2_HEADER_LENGTH,
+    .typed_inputs = 1,
 };

@@ -84,9 +84,21 @@ int pd__v2_place(pd__v2dec_t *d, pd__v2in_t *in)
     size_t nf = c->rows->n_cols;
     char sh[PD_V2_SHAPE_BUF];
     pd__v2_shape_str(sh, in->dims, in->ndim);
-    if (in->type == PD__V2_BYTES)
-        return pd__cj_fail(c, 400, "%s: datatype BYTES is not accepted, the model's inputs are "
-                           "numbers (BOOL, INT8..INT64, UINT8..UINT64, FP16, FP32, FP64)", in->who);
+    const pd_model_schema_t *s = c->schema;
+    int str_feature = in->feature >= 0 && s->inputs &&
+                      s->inputs[in->feature].type == PD_INPUT_STRING;
+    if (in->type == PD__V2_BYTES && !str_feature)
+        return pd__cj_fail(c, 400, "%s: datatype BYTES is not accepted, %s (BOOL, INT8..INT64, "
+                           "UINT8..UINT64, FP16, FP32, FP64)", in->who, s->has_strings
+                           ? "only for a string feature's own tensor; this input is numbers"
+                           : "the model's inputs are numbers");
+    if (in->type != PD__V2_BYTES && str_feature)
+        return pd__cj_fail(c, 400, "%s: the feature is a string: send it as a BYTES tensor",
+                           in->who);
+    if (in->feature < 0 && s->has_strings)
+        return pd__cj_fail(c, 400, "%s: the model has string features: send one [N] tensor "
+                           "per feature named by the feature (BYTES for the strings)",
+                           in->who);
     if (in->feature < 0) { /* the matrix */
         if (d->layout == PD__V2_COLUMNS)
             return pd__cj_fail(c, 400, "%s: no feature of the model has this name; send one "
@@ -135,9 +147,9 @@ int pd__v2_place(pd__v2dec_t *d, pd__v2in_t *in)
 
 /* ---- one value ---- */
 
-/* A refused value: "<input>: element k (row i, feature 'f'): <why>". Returns 400. */
-__attribute__((format(printf, 4, 5)))
-static int bad(pd__v2dec_t *d, const pd__v2in_t *in, size_t k, const char *fmt, ...)
+#define bad pd__v2_bad
+
+int pd__v2_bad(pd__v2dec_t *d, const pd__v2in_t *in, size_t k, const char *fmt, ...)
 {
     size_t cell = in->off + k * in->stride, nf = d->c.rows->n_cols;
     const char *name = d->c.schema->feature_names[cell % nf];
@@ -213,6 +225,8 @@ static int element(pd__v2dec_t *d, const pd__v2in_t *in, const pd__jval_t *v, si
     char b[PD_CODEC_SHOWN_BUF];
     double x = 0;
     int rc = 0;
+    if (in->type == PD__V2_BYTES)
+        return pd__v2_string_element(d, in, v, k);
     switch (v->kind) {
     case PD__JK_INT:
         rc = t->kind == 'f' ? number(d, in, v, k, &x)
@@ -248,7 +262,7 @@ static int element(pd__v2dec_t *d, const pd__v2in_t *in, const pd__jval_t *v, si
     default:
         return bad(d, in, k, "expected a number for %s, got %s", t->name, pd__cj_kind(v->kind));
     }
-    if (rc)
+    if (rc || (d->c.schema->typed_inputs && (rc = pd__v2_check_known(d, in, k, x))))
         return rc;
     d->c.rows->x[in->off + k * in->stride] = x;
     return 0;
@@ -429,6 +443,8 @@ static int convert_binary(pd__v2dec_t *d, const pd__v2in_t *in, const unsigned c
 
 int pd__v2_binary_data(pd__v2dec_t *d, const pd__v2in_t *in)
 {
+    if (in->type == PD__V2_BYTES)
+        return pd__v2_binary_strings(d, in);
     char sh[PD_V2_SHAPE_BUF];
     const pd__v2type_t *t = &pd__v2_types[in->type];
     uint64_t need = (uint64_t)in->total * t->size;
@@ -447,5 +463,8 @@ int pd__v2_binary_data(pd__v2dec_t *d, const pd__v2in_t *in)
         return 0; /* no rows (and maybe no binary part at all) */
     const unsigned char *p = d->bin + d->bin_used;
     d->bin_used += (size_t)need;
-    return convert_binary(d, in, p);
+    int rc = convert_binary(d, in, p);
+    for (size_t k = 0; rc == 0 && d->c.schema->typed_inputs && k < in->total; k++)
+        rc = pd__v2_check_known(d, in, k, d->c.rows->x[in->off + k * in->stride]);
+    return rc;
 }

@@ -28,6 +28,8 @@
 #define PD_V2_WHO_BUF (PD_CODEC_SHOWN_BUF + 16)
 /* Outputs a model may have: predict, predict_proba and its named outputs. */
 #define PD_V2_OUTPUTS (2 + PD_MODEL_MAX_OUTPUTS)
+/* Bytes of one BYTES element decoded for a string feature (a longer one is no category). */
+#define PD_V2_MAX_STRING 1024
 /* The header naming the JSON part's length in a binary request or answer. */
 #define PD_V2_HEADER_LENGTH "Inference-Header-Content-Length"
 
@@ -121,6 +123,24 @@ int pd__v2_json_data(pd__v2dec_t *d, const pd__v2in_t *in);
 /* Converts the input's in->bin_size bytes of the binary part (little-endian, from
  * d->bin_used on) into its cells. Returns 0 or 400. */
 int pd__v2_binary_data(pd__v2dec_t *d, const pd__v2in_t *in);
+
+/* A refused value: writes "<input>: element k (row i, feature 'f'): <why>" as the
+ * message and returns 400. */
+int pd__v2_bad(pd__v2dec_t *d, const pd__v2in_t *in, size_t k, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- codec_v2_strings.c: typed inputs ---- */
+
+/* Element k of a BYTES tensor of a string feature, the scanned JSON value v: its code
+ * (null: missing). Returns 0 or 400. */
+int pd__v2_string_element(pd__v2dec_t *d, const pd__v2in_t *in, const pd__jval_t *v,
+                          size_t k);
+/* A string feature's BYTES tensor in binary (4-byte little-endian length, then the bytes,
+ * per element; in->bin_size bytes from d->bin_used). Returns 0 or 400. */
+int pd__v2_binary_strings(pd__v2dec_t *d, const pd__v2in_t *in);
+/* Element k's value x of a number feature whose encoder refuses unknown categories:
+ * 0 when known (or NaN), else 400. */
+int pd__v2_check_known(pd__v2dec_t *d, const pd__v2in_t *in, size_t k, double x);
 
 /* IEEE 754 binary16 bits -> the double of the same value (exact). */
 double pd__v2_half_to_double(uint16_t h);

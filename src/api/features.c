@@ -226,6 +226,7 @@ static int decode_doc(pd__fctx_t *c, const unsigned char *doc, size_t dlen, pd_r
             rc = pd_rows_add(rows, &out);
         if (rc == 0) {
             pd__features_reset(c, out);
+            pd__features_row_begin(c, PD__FEATURES_TOP);
             rc = pd__features_element(c, &s, &v);
         }
     }
@@ -244,6 +245,8 @@ static int decode_doc(pd__fctx_t *c, const unsigned char *doc, size_t dlen, pd_r
     if (rc == 0 && !c->pydantic && c->nonfinite)
         rc = list ? pd__features_nonfinite_errors(c, err, rows->x, rows->n_rows, 1)
                   : pd__features_nonfinite_errors(c, err, c->out, 1, 0);
+    if (rc == 0 && !c->pydantic && c->unk && (c->unk->len || c->unk_full))
+        rc = pd__features_unknown_errors(c, err, list);
     return rc < 0 ? rc : pd__features_errors_end(c, err);
 }
 
@@ -278,7 +281,15 @@ int pd__features_run(const pd__fcall_t *a, double *out, pd_rows_t *rows, pd_buf_
     }
     if (rc < 0)
         return rc;
-    pd__fctx_t c = {.names = a->names, .n = n, .missing_ok = a->missing_ok};
+    pd__fctx_t c = {.names = a->names, .n = n, .missing_ok = a->missing_ok,
+                    .inputs = a->inputs};
+    pd_buf_t txt, unk; /* typed inputs only: a value's text, unknown categories */
+    pd_buf_init(&txt, PD_FEATURES_MAX_STRING * 4 + 64);
+    pd_buf_init(&unk, err->cap_limit);
+    if (a->inputs) {
+        c.txt = &txt;
+        c.unk = &unk;
+    }
     uint32_t slots = index_size(n);
     unsigned char *heap = NULL; /* st and the index, for models wider than the stack */
     if (n <= PD_FEATURES_STACK) {
@@ -299,6 +310,8 @@ int pd__features_run(const pd__fcall_t *a, double *out, pd_rows_t *rows, pd_buf_
     }
     rc = decode_doc(&c, doc, dlen, rows, out, err);
     *too_many_rows = c.too_many_rows;
+    pd_buf_free(&txt);
+    pd_buf_free(&unk);
     free(heap);
     free(owned);
     return rc;

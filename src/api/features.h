@@ -22,6 +22,9 @@
 #define PD_FEATURES_MAX 65536
 /* Feature states kept on the stack; more features cost one malloc per call. */
 #define PD_FEATURES_STACK 256
+/* Bytes of a string value decoded for a string column: a longer one is no category
+ * (PD_MODEL_MAX_CATEGORY_BYTES) and is quoted cut to this length in a 422. */
+#define PD_FEATURES_MAX_STRING 1024
 
 /* The 400 body FastAPI sends for a body it cannot decode at all (invalid UTF-8, an
  * integer of more than 4300 digits, nesting deeper than Python's recursion limit). */

@@ -9,6 +9,7 @@
  * (c->err_full) and the call ends with PD_ETOOBIG unless a syntax error wins. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/features_internal.h"
@@ -71,6 +72,7 @@ int pd__features_row_errors(pd__fctx_t *c, pd_buf_t *err, size_t index)
         [PD__F_MISSING] = {"field required", "value_error.missing"},
         [PD__F_NULL] = {"none is not an allowed value", "type_error.none.not_allowed"},
         [PD__F_TYPE] = {"value is not a valid float", "type_error.float"},
+        [PD__F_STR] = {"str type expected", "type_error.str"},
     };
     const char *msg = NULL, *type = NULL;
     if (c->body == PD__B_MISSING && index == PD__FEATURES_TOP)
@@ -108,6 +110,39 @@ int pd__features_nonfinite_errors(pd__fctx_t *c, pd_buf_t *err, const double *x,
                 rc = list_item(c, err, list ? r : PD__FEATURES_TOP, c->names[i],
                                "ensure this value is a finite number",
                                "value_error.number.not_finite_number");
+    return rc;
+}
+
+int pd__features_unknown_errors(pd__fctx_t *c, pd_buf_t *err, int list)
+{
+    const pd_buf_t *u = c->unk;
+    size_t i = 0;
+    int rc = 0;
+    if (c->unk_full) { /* the whole list would not fit: 413, as any oversized report */
+        c->err_full = 1;
+        return 0;
+    }
+    pd_buf_t msg;
+    pd_buf_init(&msg, 0);
+    while (u && u->data && i < u->len && rc == 0 && !c->err_full) {
+        char *end;
+        size_t row = strtoul(u->data + i, &end, 10);
+        long idx = strtol(end + 1, &end, 10);
+        const char *val = end + 1;
+        const char *nl = memchr(val, '\n', u->len - (size_t)(val - u->data));
+        pd_buf_reset(&msg);
+        rc = pd_buf_puts(&msg, "unknown category ");
+        if (rc == 0)
+            rc = pd_buf_append(&msg, val, (size_t)(nl - val));
+        if (rc == 0)
+            rc = pd_buf_puts(&msg, ": the model's encoder was fitted with "
+                                   "handle_unknown='error'");
+        if (rc == 0)
+            rc = list_item(c, err, list ? row : PD__FEATURES_TOP, c->names[idx], msg.data,
+                           "value_error.category");
+        i = (size_t)(nl - u->data) + 1;
+    }
+    pd_buf_free(&msg);
     return rc;
 }
 

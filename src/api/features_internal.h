@@ -33,6 +33,8 @@ typedef struct pd__fcall_s {
     const char *const *names; /* n feature names, UTF-8, NUL-terminated, in field order */
     size_t n;
     int missing_ok;           /* null / omitted / NaN fields are missing values (NaN) */
+    const pd_model_input_t *inputs; /* n input types (string columns decode to codes,
+                                       model.h), or NULL: every field is a number */
     const char *content_type; /* the Content-Type header value, or NULL when absent */
     const char *body;         /* need not be NUL-terminated */
     size_t len;
@@ -84,6 +86,9 @@ int pd__features_row_errors(pd__fctx_t *c, pd_buf_t *err, size_t index);
  * ["body", name]. Returns 0 or PD_ENOMEM. */
 int pd__features_nonfinite_errors(pd__fctx_t *c, pd_buf_t *err, const double *x,
                                   size_t n_rows, int list);
+/* Lists the unknown categories recorded in c->unk (features_string.c) as
+ * value_error.category, naming the column and the value. Returns 0 or PD_ENOMEM. */
+int pd__features_unknown_errors(pd__fctx_t *c, pd_buf_t *err, int list);
 /* Closes the error list: returns PD_EINVAL when it holds items (err then holds the whole
  * {"detail":[...]} body), 0 when there are none, PD_ETOOBIG when the buffer was full (err
  * is emptied), or PD_ENOMEM. */

@@ -26,6 +26,7 @@ int pd__features_list(pd__fctx_t *c, pd__jscan_t *s, pd_rows_t *rows, pd_buf_t *
         if (pd__json_value(s, &v) < 0)
             return PD_EFORMAT;
         pd__features_reset(c, row);
+        pd__features_row_begin(c, rows->n_rows - 1);
         rc = pd__features_element(c, s, &v);
         if (rc != 0)
             return rc;

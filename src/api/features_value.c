@@ -26,15 +26,32 @@ void pd__features_set(pd__fctx_t *c, long idx, double d)
         c->st[idx] = isnan(d) ? PD__F_NAN : PD__F_NONFINITE;
 }
 
+static int number_value(pd__fctx_t *c, pd__jscan_t *s, const pd__jval_t *vp, long idx);
+
 int pd__features_value(pd__fctx_t *c, pd__jscan_t *s, long idx)
 {
     if (idx < 0)
         return pd__json_skip(s) < 0 ? PD_EFORMAT : 0;
     pd__jval_t v;
-    double d;
     int rc;
     if (pd__json_value(s, &v) < 0)
         return PD_EFORMAT;
+    if (c->inputs && c->inputs[idx].type == PD_INPUT_STRING) {
+        rc = pd__features_string(c, s, &v, idx);
+        if (rc == 0 && (v.kind == PD__JK_OBJECT || v.kind == PD__JK_ARRAY))
+            rc = pd__json_skip_rest(s, v.kind, 1) < 0 ? PD_EFORMAT : 0;
+        return rc;
+    }
+    rc = number_value(c, s, &v, idx);
+    return rc == 0 ? pd__features_known(c, idx) : rc;
+}
+
+/* A number column's value v (Pydantic's float). */
+static int number_value(pd__fctx_t *c, pd__jscan_t *s, const pd__jval_t *vp, long idx)
+{
+    pd__jval_t v = *vp;
+    double d;
+    int rc;
     switch (v.kind) {
     case PD__JK_OBJECT:
     case PD__JK_ARRAY:

@@ -166,6 +166,13 @@ typedef struct pd_fetch_s pd_fetch_t;
 int pd_fetch_prepare(const pd_fsource_spec_t *spec, const char *body, size_t len,
                      const pd_rows_t *rows, pd_fetch_t **out);
 
+struct pd_model_input_s;
+/* Gives f the model's input types (schema.inputs, n_cols entries, borrowed until the
+ * fetch ends; NULL: all numbers): a stored value of a string feature is a category,
+ * decoded to its code; an unknown one where the encoder refuses it, or a number feature's
+ * value outside its known ones, is a 422. Any thread, before pd_fetch_start. */
+void pd_fetch_set_inputs(pd_fetch_t *f, const struct pd_model_input_s *inputs);
+
 /* Called once on the loop when a started lookup ends: status 0 (every missing cell that
  * the store holds is filled in; rows may go to the pool), or an HTTP status (422, 503,
  * 504) with pd_fetch_message / pd_fetch_extra_headers telling why. */

@@ -17,6 +17,7 @@
 #include "api/fsource_impl.h"
 #include "common.h"
 #include "util/applock.h"
+#include "model/model.h"
 
 #define RETRY_AFTER "Retry-After: 1\r\n"
 
@@ -175,6 +176,36 @@ static int parse_number(const char *s, size_t len, double *out)
     return 0;
 }
 
+void pd_fetch_set_inputs(pd_fetch_t *f, const pd_model_input_t *inputs)
+{
+    f->inputs = inputs;
+}
+
+/* A stored value of typed feature j into *x: 0, or -1 with the 422 set. */
+static int typed_cell(pd_fetch_t *f, size_t j, const char *s, size_t len, double *x)
+{
+    const pd_model_input_t *in = &f->inputs[j];
+    long code = in->type == PD_INPUT_STRING ? pd_model_input_code(in, s, len) : 0;
+    if (in->type == PD_INPUT_STRING &&
+        !(in->unknown_error && (code < 0 || (size_t)code >= in->n_known))) {
+        *x = code < 0 ? PD_MODEL_CODE_UNKNOWN : (double)code;
+        return 0;
+    }
+    if (in->type == PD_INPUT_NUMBER && parse_number(s, len, x) == 0 &&
+        pd_model_input_known(in, *x))
+        return 0;
+    *x = NAN;
+    size_t kl;
+    const char *key = pd__fetch_key(f, f->replied, &kl);
+    set_error(f, 422, PD__FERR_NAN, "feature source %s: entity '%.*s' field '%s' holds "
+              "'%.*s'%s, %s", f->src->display, (int)PD_MIN(kl, PD_FSOURCE_KEY_QUOTE_MAX), key,
+              f->spec->fields[j], (int)PD_MIN(len, PD_FSOURCE_QUOTE_MAX), s,
+              len > PD_FSOURCE_QUOTE_MAX ? "..." : "", in->unknown_error ? "an unknown "
+              "category (the model's encoder was fitted with handle_unknown='error')"
+              : "not a number");
+    return -1;
+}
+
 void pd__fetch_cell(pd_fetch_t *f, size_t j, const char *s, size_t len)
 {
     size_t row = f->row_of[f->replied];
@@ -188,6 +219,10 @@ void pd__fetch_cell(pd_fetch_t *f, size_t j, const char *s, size_t len)
     double *x = f->rows->x + row * f->rows->n_cols + j;
     if (!isnan(*x))
         return; /* the request's own value wins */
+    if (f->inputs && (f->inputs[j].type == PD_INPUT_STRING || f->inputs[j].unknown_error)) {
+        typed_cell(f, j, s, len, x);
+        return;
+    }
     if (parse_number(s, len, x) == 0)
         return;
     size_t kl;

@@ -132,6 +132,7 @@ struct pd_fetch_s {
     pd_fsource_t *src;        /* while attached */
     const pd_fsource_spec_t *spec; /* while attached: borrowed from the request's version */
     pd_rows_t *rows;          /* while attached */
+    const struct pd_model_input_s *inputs; /* pd_fetch_set_inputs, or NULL */
     pd_fetch_done_cb done;
     void *arg;
     pd_list_t link;           /* in src->waiting while attached */

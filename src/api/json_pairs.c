@@ -105,6 +105,8 @@ static int pair_object(pd__fctx_t *c, pd__jscan_t *s)
     long idx = pd__features_match(c, s, &keys[0]);
     if (idx < 0)
         return 0;
+    if (c->inputs && c->inputs[idx].type == PD_INPUT_STRING)
+        return pd__features_string(c, s, &keys[1], idx);
     double d;
     int rc = pd__pyfloat_string(s, &keys[1], &d);
     if (rc == PD_ENOMEM)
@@ -113,7 +115,7 @@ static int pair_object(pd__fctx_t *c, pd__jscan_t *s)
         c->st[idx] = PD__F_TYPE;
     else
         pd__features_set(c, idx, d);
-    return 0;
+    return pd__features_known(c, idx);
 }
 
 /* "kv": a two-character string is the pair (k, "v"). */

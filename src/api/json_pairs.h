@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "api/json_scan.h"
+#include "model/model.h"
+#include "util/buf.h"
 
 /* Per-feature outcome, in field order. */
 enum {
@@ -22,6 +24,7 @@ enum {
                           too large for a double) */
     PD__F_NAN,         /* float() gave NaN: a missing value when missing_ok, else refused
                           as not finite (pd__features_finish turns it into one of those) */
+    PD__F_STR,         /* type_error.str: an object or array for a string column */
 };
 
 /* What dict(value) and then Model(**dict) make of the body, besides per-field outcomes. */
@@ -46,6 +49,12 @@ typedef struct pd__fctx_s {
     int body;          /* PD__B_* */
     int kw_nonstr;     /* a non-string key seen (array bodies) */
     int kw_self;       /* "__pydantic_self__" seen as a key */
+    const pd_model_input_t *inputs; /* n input types (model.h), or NULL: all numbers */
+    pd_buf_t *txt;       /* with typed inputs: a value's str() (features_string.c) */
+    pd_buf_t *unk;       /* with typed inputs: unknown categories recorded, or NULL */
+    size_t row;          /* the row being decoded (PD__FEATURES_TOP: the body's one) */
+    size_t unk_row_mark; /* unk's length when the row began */
+    int unk_full;        /* unk hit its cap: listing it would outgrow the error buffer */
     const uint32_t *tab; /* wide models: hash of names -> index + 1 (0: empty), or NULL */
     uint32_t tab_mask;   /* slots - 1 (a power of two minus one) */
     size_t max_name;     /* longest name in bytes: longer keys cannot match */
@@ -62,6 +71,14 @@ long pd__features_match(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *k
 /* Records float() = d for field idx: PD__F_OK with out[idx] = d when d is finite, else
  * PD__F_NAN or PD__F_NONFINITE. */
 void pd__features_set(pd__fctx_t *c, long idx, double d);
+/* A string column's value v (scanned at s, containers opened) as field idx's new value:
+ * Pydantic's str, then the vocabulary (features_string.c). Returns 0 or PD_ENOMEM. */
+int pd__features_string(pd__fctx_t *c, const pd__jscan_t *s, const pd__jval_t *v, long idx);
+/* A number column with accepted values: records field idx's value when it is not one.
+ * Returns 0 or PD_ENOMEM. */
+int pd__features_known(pd__fctx_t *c, long idx);
+/* Starts row `row` (its index in the list, or PD__FEATURES_TOP) for the records. */
+void pd__features_row_begin(pd__fctx_t *c, size_t row);
 /* Scans the value at s->pos as field idx's new value (last one wins; idx < 0: skipped).
  * Returns 0, PD_EFORMAT on a scan error (s->err set), or PD_ENOMEM. */
 int pd__features_value(pd__fctx_t *c, pd__jscan_t *s, long idx);

@@ -53,6 +53,11 @@ static int put(json_t *obj, const char *key, json_t *v)
 
 /* ---- the models ---- */
 
+static pd_input_type_t input_type(const pd_model_schema_t *s, size_t i)
+{
+    return s->inputs ? s->inputs[i].type : PD_INPUT_NUMBER;
+}
+
 /* 1 when two versions take the same input row. */
 static int same_inputs(const pd_openapi_model_t *ma, const pd_openapi_model_t *mb)
 {
@@ -69,7 +74,8 @@ static int same_inputs(const pd_openapi_model_t *ma, const pd_openapi_model_t *m
                 return 0;
     }
     for (size_t i = 0; i < a->n_features; i++)
-        if (strcmp(a->feature_names[i], b->feature_names[i]) != 0)
+        if (strcmp(a->feature_names[i], b->feature_names[i]) != 0 ||
+            input_type(a, i) != input_type(b, i))
             return 0;
     return 1;
 }
@@ -115,7 +121,8 @@ static json_t *row_schema(const pd_openapi_model_t *m)
     int rc = key_fields(m, props);
     for (size_t i = 0; i < s->n_features; i++) {
         const char *f = s->feature_names[i];
-        json_t *p = json_pack("{s:s,s:s}", "title", f, "type", "number");
+        json_t *p = json_pack("{s:s,s:s}", "title", f, "type",
+                              pd_model_input_type_name(input_type(s, i)));
         if (optional)
             rc |= put(p, "nullable", json_true());
         rc |= put(props, f, p);

@@ -413,6 +413,8 @@ static void decode(pd__preq_t *p)
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
     if (p->rc == 0 && lookup) /* the keys, where the body is decoded (loop or worker) */
         p->rc = pd_fetch_prepare(p->v->features, req->body, req->body_len, &p->rows, &p->fetch);
+    if (p->fetch && p->v->schema->typed_inputs)
+        pd_fetch_set_inputs(p->fetch, p->v->schema->inputs);
     p->decode_ns = pd_pool_now_ns() - t;
     p->decoded = 1;
 }
@@ -495,6 +497,10 @@ static void handle(pd_http_request_t *req, void *arg)
     if ((p->rows.outputs & PD_OUT_PROBA) && !p->v->schema->proba_ok) {
         answer_error(p, 422, NULL, "this classifier computes no probabilities (e.g. "
                                    "LinearSVC, or SVC without probability=True)");
+        return;
+    }
+    if (p->v->schema->typed_inputs && !p->route->codec->typed_inputs) {
+        answer_error(p, 400, NULL, PD_PREDICT_TYPED_MSG);
         return;
     }
     if (rc->route->where != PD_PREDICT_LOOP && req->body_len > ctx->o.decode_on_worker_above) {

@@ -81,4 +81,10 @@ int pd__predict_range(pd__preq_t *p, size_t row0, size_t n, void *scratch);
  * mix versions in its queue). Worker thread; ud is unused. */
 void pd__predict_run_chunks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w);
 
+/* The 400 of a protocol whose codec cannot decode a model's typed inputs. */
+#define PD_PREDICT_TYPED_MSG                                                              \
+    "this model has string inputs (or refuses unknown categories), which this protocol "  \
+    "does not carry: use the FastAPI-style routes (/predict, /models/{name}/predict) or "  \
+    "predictd predict"
+
 #endif

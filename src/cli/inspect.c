@@ -15,6 +15,26 @@ static void put_list(const char *key, const char *const *names, size_t n)
     putchar('\n');
 }
 
+/* "string_inputs (2): plan (4 categories), city (7 categories, unknown refused)" for a
+ * model with string columns; nothing otherwise. */
+static void put_strings(const pd_model_schema_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; s->has_strings && i < s->n_features; i++)
+        n += s->inputs[i].type == PD_INPUT_STRING;
+    if (n == 0)
+        return;
+    printf("string_inputs (%zu):", n);
+    for (size_t i = 0, k = 0; i < s->n_features; i++) {
+        const pd_model_input_t *in = &s->inputs[i];
+        if (in->type != PD_INPUT_STRING)
+            continue;
+        printf(" %s (%zu categories%s)%s", s->feature_names[i], in->n_categories,
+               in->unknown_error ? ", unknown refused" : "", ++k < n ? "," : "");
+    }
+    putchar('\n');
+}
+
 int pd_cli_inspect(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
@@ -35,6 +55,7 @@ int pd_cli_inspect(int argc, char **argv)
            s->source, s->kind, s->task == PD_TASK_CLASSIFICATION ? "classification"
                                                                  : "regression");
     put_list("features", s->feature_names, s->n_features);
+    put_strings(s);
     if (s->task == PD_TASK_CLASSIFICATION) {
         if (s->labels_are_strings) {
             put_list("classes", s->class_labels_str, s->n_classes);

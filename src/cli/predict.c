@@ -248,6 +248,8 @@ static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *
     if (rc == 0)
         rc = pd_csv_map(csv, s->feature_names, s->n_features, err, PD_PREDICT_ERRLEN);
     if (rc == 0)
+        pd_csv_set_inputs(csv, s->inputs);
+    if (rc == 0)
         write_header(out, s, a->proba);
     size_t got = 0;
     for (size_t done = 0; rc == 0; done += got) {

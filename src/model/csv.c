@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "common.h"
+#include "model/model.h"
 
 struct pd_csv_s {
     FILE *f;
@@ -22,6 +23,7 @@ struct pd_csv_s {
     long *col_feat;  /* per column: feature index or -1 (ignored) */
     size_t nfeat;
     char **cells;    /* ncols pointers into line */
+    const pd_model_input_t *inputs; /* nfeat input types (pd_csv_set_inputs), or NULL */
 };
 
 static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt, ...)
@@ -192,9 +194,30 @@ int pd_csv_map(pd_csv_t *c, const char *const *names, size_t n, char *err, size_
     return 0;
 }
 
+/* A string feature's cell: empty is missing (NaN), any other text is a category, mapped
+ * to its code; an unknown one is an error when the model's encoder refuses it. */
+static int string_cell(pd_csv_t *c, const pd_model_input_t *in, const char *s, size_t col,
+                       double *out, char *err, size_t errlen)
+{
+    if (*s == '\0') {
+        *out = NAN;
+        return 0;
+    }
+    long code = pd_model_input_code(in, s, strlen(s));
+    if (in->unknown_error && (code < 0 || (size_t)code >= in->n_known))
+        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': unknown category '%.200s' "
+                    "(the model's encoder was fitted with handle_unknown='error')",
+                    c->names[col], s);
+    *out = code < 0 ? PD_MODEL_CODE_UNKNOWN : (double)code;
+    return 0;
+}
+
 static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char *err,
                       size_t errlen)
 {
+    const pd_model_input_t *in = c->inputs ? &c->inputs[c->col_feat[col]] : NULL;
+    if (in && in->type == PD_INPUT_STRING)
+        return string_cell(c, in, s, col, out, err, errlen);
     while (*s == ' ')
         s++;
     if (*s == '\0' || strcasecmp(s, "nan") == 0) {
@@ -208,8 +231,17 @@ static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char 
     if (end == s || *end != '\0' || isnan(d))
         return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': not a number: '%.40s'",
                     c->names[col], s);
+    if (in && !pd_model_input_known(in, d))
+        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': unknown category %.17g "
+                    "(the model's encoder was fitted with handle_unknown='error')",
+                    c->names[col], d);
     *out = d;
     return 0;
+}
+
+void pd_csv_set_inputs(pd_csv_t *c, const pd_model_input_t *inputs)
+{
+    c->inputs = inputs;
 }
 
 int pd_csv_read(pd_csv_t *c, double *rows, size_t max_rows, size_t *got, char *err,

@@ -1,5 +1,5 @@
 /* csv.h - a bounded CSV reader for model input (predictd predict, benchmarks): a header of
- * column names, then rows of numbers. Columns are matched to a model's features by name
+ * column names, then rows of numbers (or, for a model's string features, categories). Columns are matched to a model's features by name
  * (any order, extra columns ignored); an empty cell or nan (any case) is a missing value.
  * Quoted cells ("a,b", "" for a quote) are accepted; a cell never spans lines. Every line,
  * column count and row count is bounded by the limits below. Not thread-safe. */
@@ -24,6 +24,12 @@ int pd_csv_open(FILE *f, const char *label, pd_csv_t **out, char *err, size_t er
 /* Maps the n feature names (borrowed for the call) to header columns. A feature with no
  * column is an error naming it; a name appearing twice in the header is an error. */
 int pd_csv_map(pd_csv_t *c, const char *const *names, size_t n, char *err, size_t errlen);
+
+struct pd_model_input_s;
+/* Gives the types of the features mapped (pd_csv_map's n entries, borrowed until
+ * pd_csv_close; NULL: all numbers): a string feature's cell is a category, decoded to its
+ * code (an empty cell is missing), a number feature with known values refuses others. */
+void pd_csv_set_inputs(pd_csv_t *c, const struct pd_model_input_s *inputs);
 
 /* Reads up to max_rows rows into rows (max_rows * n doubles, row-major, features in the
  * order given to pd_csv_map). *got receives the number read; 0 means end of file. */

@@ -10,6 +10,12 @@
 
 /* Sets m's feature names from arr (at path): 1..PD_MODEL_MAX_FEATURES unique strings. */
 int pd__load_features(pd__jctx_t *c, pd_model_t *m, const json_t *arr, const char *path);
+/* Makes every input a number column (m->inputs, schema.inputs); called once the feature
+ * names are set (pd__load_features / pd__gen_features do). */
+int pd__inputs_default(pd_model_t *m);
+/* Reads the predictd format's "inputs" object (at path): feature name -> {"type",
+ * "categories", "unknown"} (inputs.c). */
+int pd__inputs_load(pd__jctx_t *c, pd_model_t *m, const json_t *obj, const char *path);
 /* Sets n generated feature names "f0".."f<n-1>" (XGBoost files without names). */
 int pd__gen_features(pd__jctx_t *c, pd_model_t *m, size_t n);
 /* Sets integer class labels 0..n-1. */

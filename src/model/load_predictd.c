@@ -71,11 +71,11 @@ static int load_missing_values(pd__jctx_t *c, const json_t *root, pd_model_t *m)
         return 0;
     if (!json_is_boolean(v))
         return pd__jfail(c, "$.missing_values", "expected true or false");
-    for (size_t i = 0; json_is_true(v) && i < m->n_parts; i++)
-        if (!(m->parts[i].ops->flags & PD__PART_NAN_OK))
-            return pd__jfail(c, "$.missing_values", "step %zu (\"%s\") does not take missing "
-                             "values (tree ensembles and scalers do)", i,
-                             m->parts[i].ops->type);
+    int ok, nan_out;
+    pd__parts_nan(m->parts, m->n_parts, 1, 1, &ok, &nan_out);
+    if (json_is_true(v) && !ok)
+        return pd__jfail(c, "$.missing_values", "a step of this pipeline does not take "
+                         "missing values (tree ensembles, scalers and imputers do)");
     m->schema.missing_ok = json_is_true(v);
     return 0;
 }
@@ -115,6 +115,9 @@ int pd__load_predictd(pd__jctx_t *c, const void *rootv, pd_model_t *m)
     m->schema.task = task == 0 ? PD_TASK_CLASSIFICATION : PD_TASK_REGRESSION;
     if ((rc = pd__jget(c, root, "$", "features", PD__J_ARR, 1, &v, NULL)) ||
         (rc = pd__load_features(c, m, v, "$.features")))
+        return rc;
+    if ((rc = pd__jget(c, root, "$", "inputs", PD__J_OBJ, 0, &v, NULL)) ||
+        (v && (rc = pd__inputs_load(c, m, v, "$.inputs"))))
         return rc;
     if ((rc = pd__jget(c, root, "$", "classes", PD__J_ARR, task == 0, &v, NULL)))
         return rc;

@@ -59,7 +59,7 @@ int pd__load_features(pd__jctx_t *c, pd_model_t *m, const json_t *arr, const cha
     if (dup)
         return pd__jfail(c, path, "duplicate feature name \"%.64s\"", dup);
     m->schema.feature_names = (const char *const *)m->feature_names;
-    return 0;
+    return pd__inputs_default(m);
 }
 
 int pd__gen_features(pd__jctx_t *c, pd_model_t *m, size_t n)
@@ -76,7 +76,7 @@ int pd__gen_features(pd__jctx_t *c, pd_model_t *m, size_t n)
             return PD_ENOMEM;
     }
     m->schema.feature_names = (const char *const *)m->feature_names;
-    return 0;
+    return pd__inputs_default(m);
 }
 
 int pd__gen_int_classes(pd__jctx_t *c, pd_model_t *m, size_t n)

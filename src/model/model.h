@@ -5,7 +5,8 @@
  * the output buffers and a scratch area of pd_model_scratch_size() bytes.
  *
  * Input is always a row-major batch of doubles, n_features columns in schema order; NaN
- * means "missing". Each estimator applies its library's rule to it (scikit-learn trees cast
+ * means "missing"; a string column holds its category's code (schema.inputs: the codecs
+ * map strings through the model's vocabulary with pd_model_input_code). Each estimator applies its library's rule to it (scikit-learn trees cast
  * to float32 and test x <= t; XGBoost casts to float32 and tests x < t, NaN follows
  * default_left; ...). */
 #ifndef PD_MODEL_H
@@ -19,6 +20,33 @@
 #define PD_MODEL_MAX_OUTPUTS 4
 
 typedef enum { PD_TASK_CLASSIFICATION = 0, PD_TASK_REGRESSION = 1 } pd_task_t;
+
+/* The type of one raw input column (issue 10). A number column takes a number; a string
+ * column takes a string, which decode maps through the input's vocabulary to a double
+ * code: the category's index in `categories` (0..n_categories-1), PD_MODEL_CODE_UNKNOWN
+ * for a string the model never saw, NaN for a missing value. */
+typedef enum { PD_INPUT_NUMBER = 0, PD_INPUT_STRING = 1 } pd_input_type_t;
+
+/* The code of a string that is not in the input's vocabulary. */
+#define PD_MODEL_CODE_UNKNOWN (-1.0)
+
+/* One raw input column (schema.inputs[i] describes feature_names[i]). Immutable, owned
+ * by the model, any thread. */
+typedef struct pd_model_input_s {
+    pd_input_type_t type;
+    size_t n_categories;           /* strings: the vocabulary's size; numbers: the known
+                                      values (0 when any number is taken) */
+    const char *const *categories; /* strings: n_categories UTF-8 strings, code order */
+    const double *known;           /* numbers with unknown_error: n_categories values,
+                                      sorted ascending; else NULL */
+    int unknown_error;             /* a value outside the accepted ones is refused at
+                                      decode (an encoder with handle_unknown="error" reads
+                                      it) */
+    size_t n_known;                /* strings with unknown_error: codes 0..n_known-1 are
+                                      accepted, the others are refused; else n_categories */
+    const uint32_t *tab;           /* strings: hash slots -> code + 1 (0: empty) */
+    uint32_t tab_mask;             /* slots - 1 */
+} pd_model_input_t;
 
 typedef struct pd_model_schema_s {
     const char *name;    /* model name (from the file, else the file's base name) */
@@ -44,6 +72,12 @@ typedef struct pd_model_schema_s {
                             "score_samples", "transform" (cluster distances): see
                             pd_model_predict_ex */
     const struct pd_model_output_s *outputs; /* n_outputs entries, or NULL */
+    /* Added with typed inputs (issue 10): */
+    const pd_model_input_t *inputs; /* n_features entries, in feature order */
+    int has_strings;                /* some input is a string column */
+    int typed_inputs;               /* has_strings, or some number input refuses values
+                                       outside its known ones: a codec must decode
+                                       through schema.inputs (pd_codec_t.typed_inputs) */
 } pd_model_schema_t;
 
 /* One named output of a model (schema.outputs): `width` doubles per row, in the order
@@ -123,6 +157,18 @@ int pd_model_check(const pd_model_t *m, const double *x, size_t nrows, size_t *r
  * pd_model_predict (which is this call with extra == NULL). */
 int pd_model_predict_ex(const pd_model_t *m, const double *x, size_t nrows, void *scratch,
                         const pd_predict_out_t *out, double *const *extra);
+
+/* The code of the string s (len bytes, UTF-8, need not be NUL-terminated) in string
+ * input `in`: its index in in->categories, or -1 when it is not one of them. A hash
+ * lookup bounded by the vocabulary (no allocation, any thread). */
+long pd_model_input_code(const pd_model_input_t *in, const char *s, size_t len);
+
+/* Whether the number v is one of a number input's known values (always 1 when the input
+ * has none: it takes any number). Any thread. */
+int pd_model_input_known(const pd_model_input_t *in, double v);
+
+/* "number" or "string". */
+const char *pd_model_input_type_name(pd_input_type_t t);
 
 /* Writes a one-line description of the model's pipeline into buf (n bytes, always
  * NUL-terminated, truncated if short), e.g. "standard_scaler > svm(rbf kernel, 3 classes,

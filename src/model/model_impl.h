@@ -29,6 +29,9 @@
 #define PD_MODEL_MAX_LAYER_WIDTH 100000
 #define PD_MODEL_MAX_LAYER_WEIGHTS ((size_t)1 << 27) /* n_in * n_out of one layer */
 #define PD_MODEL_MAX_STEPS 16
+/* Categories of one input or one encoder's column, and the bytes of one category. */
+#define PD_MODEL_MAX_CATEGORIES 100000
+#define PD_MODEL_MAX_CATEGORY_BYTES 1024
 /* Numbers one dense array of a part may hold (support vectors, neighbours' rows,
  * components): 2^27 doubles = 1 GiB, the file limit's order. */
 #define PD_MODEL_MAX_ARRAY ((size_t)1 << 27)
@@ -39,6 +42,7 @@ struct pd_model_s {
     pd_model_schema_t schema;
     char *name, *version, *source, *kind;
     char **feature_names;
+    pd_model_input_t *inputs;             /* n_features entries (inputs.c) */
     char **class_str;
     int64_t *class_int;
     size_t n_parts;                       /* transformers, then one estimator (last) */

@@ -100,3 +100,29 @@ size_t pd__part_scratch(const pd__part_t *p)
     size_t n = p->ops->scratch ? p->ops->scratch(p) : 0;
     return (n + 7) & ~(size_t)7;
 }
+
+void pd__parts_nan(const pd__part_t *parts, size_t n, int nan_in, int flag_ok, int *ok,
+                   int *nan_out)
+{
+    int may = nan_in, good = 1;
+    for (size_t i = 0; i < n; i++) {
+        const pd__part_t *p = &parts[i];
+        unsigned f = p->ops->flags;
+        int takes, emits;
+        if (f & PD__PART_NAN_OWN) {
+            takes = p->nan_in_ok;
+            emits = p->nan_out;
+        } else if (f & PD__PART_TRANSFORM) {
+            takes = (f & PD__PART_NAN_OK) != 0;
+            emits = takes;
+        } else {
+            takes = flag_ok ? (f & PD__PART_NAN_OK) != 0 : p->nan_default;
+            emits = 0;
+        }
+        if (may && !takes)
+            good = 0;
+        may = may && emits;
+    }
+    *ok = good;
+    *nan_out = may;
+}

@@ -44,6 +44,8 @@ typedef struct pd__part_ops_s pd__part_ops_t;
                                  with ops->check: it must be the model's only step (not a
                                  member, not after a transformer), so that pd_model_check
                                  sees the very values it reads */
+#define PD__PART_NAN_OWN 8u   /* load sets p->nan_in_ok and p->nan_out itself (imputers,
+                                 encoders, column_transformer), instead of NAN_OK */
 
 struct pd__part_ops_s {
     const char *type;  /* the step's "type" in the predictd format, e.g. "svm" */
@@ -93,6 +95,9 @@ struct pd__part_s {
     int has_proba;      /* estimators (classification): computes probabilities */
     int nan_default;    /* the file says how NaN is routed (trees' missing_left): the
                            model takes missing values unless the file says otherwise */
+    int nan_in_ok;      /* PD__PART_NAN_OWN types: NaN inputs are handled as the library
+                           does (not an error there) */
+    int nan_out;        /* PD__PART_NAN_OWN types: NaN may come out when NaN goes in */
     size_t n_outputs;   /* named outputs of an estimator */
     pd_model_output_t outputs[PD_MODEL_MAX_OUTPUTS];
 };
@@ -120,6 +125,13 @@ int pd__part_init(pd_model_t *m, const pd__part_ops_t *ops, size_t n_in, pd_task
 /* Declares a named output of estimator p (name and description are static strings).
  * Returns 0, or PD_EFORMAT past PD_MODEL_MAX_OUTPUTS (a type's own bug). */
 int pd__part_add_output(pd__part_t *p, const char *name, size_t width, const char *desc);
+
+/* How NaN flows through the chain of n parts: nan_in says NaN may reach the first; *ok
+ * is 1 when every part that NaN may reach takes it (estimators: nan_default, or the
+ * NAN_OK flag when `flag_ok`; transformers: NAN_OK, or nan_in_ok for NAN_OWN types);
+ * *nan_out is 1 when NaN may leave the last part (a transformer chain). */
+void pd__parts_nan(const pd__part_t *parts, size_t n, int nan_in, int flag_ok, int *ok,
+                   int *nan_out);
 
 /* Calls p->ops->free if any. Accepts a part with no ops. */
 void pd__part_free(pd__part_t *p);

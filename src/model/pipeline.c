@@ -50,9 +50,8 @@ int pd__pipeline_finish(pd__jctx_t *c, pd_model_t *m)
     m->schema.proba_ok = m->schema.task == PD_TASK_CLASSIFICATION && est->has_proba;
     m->schema.n_outputs = est->n_outputs;
     m->schema.outputs = est->n_outputs ? est->outputs : NULL;
-    int nan_ok = est->nan_default;
-    for (size_t i = 0; i + 1 < m->n_parts; i++)
-        nan_ok &= (m->parts[i].ops->flags & PD__PART_NAN_OK) != 0;
+    int nan_ok, nan_out;
+    pd__parts_nan(m->parts, m->n_parts, 1, 0, &nan_ok, &nan_out);
     m->schema.missing_ok = nan_ok;
     return 0;
 }
