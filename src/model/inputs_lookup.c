@@ -27,6 +27,8 @@ long pd_model_input_code(const pd_model_input_t *in, const char *s, size_t len)
 {
     if (in->type != PD_INPUT_STRING || !in->tab)
         return -1;
+    if (len == 0)
+        s = ""; /* an empty value may come as (NULL, 0): never pass NULL to strncmp */
     uint32_t mask = in->tab_mask;
     for (uint32_t j = pd__input_hash(s, len) & mask; in->tab[j]; j = (j + 1) & mask) {
         size_t k = in->tab[j] - 1;
