@@ -246,7 +246,10 @@ def test_queue_timeout_answers_504_and_counts_expired(spawn_server, heavy_model)
     answers = read_n(s, N_PIPELINE)
     s.close()
     statuses = [a[0] for a in answers]
-    assert set(statuses) <= {200, 504} and statuses[0] == 200, statuses
+    # the first job usually runs at once, but a starved worker thread on a loaded machine
+    # may pick it up after the timeout too: only "some expire, and they are counted" is
+    # guaranteed
+    assert set(statuses) <= {200, 504}, statuses
     n504 = statuses.count(504)
     assert n504 > 0, statuses
     for status, headers, body in answers:
