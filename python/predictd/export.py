@@ -92,7 +92,7 @@ def _member(est, classifier):
     scalers, final = _split_pipeline(est)
     conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
     if conv is None:
-        raise _refusal(final)
+        raise _refusal(final, final is not est)
     if (conv[1] is not False) != classifier:
         raise UnsupportedError("%s cannot be a member here: a %s is expected"
                                % (est_name(final), "classifier" if classifier else "regressor"))
@@ -151,9 +151,16 @@ ALTERNATIVES = {
 }
 
 
-def _refusal(est):
+def _refusal(est, in_pipeline=False):
     """The UnsupportedError of an estimator the exporter does not know."""
     name = est_name(est)
+    if type(est).__module__.split(".")[0] == "xgboost":  # XGBClassifier, XGBRanker, Booster
+        return UnsupportedError(
+            "%s is an XGBoost model: predictd serves XGBoost's own file without an export "
+            "step; save it with model.save_model('m.json') (or .ubj) and serve that file%s"
+            % (name, " (the Pipeline's other steps are not part of that file: apply them "
+               "before sending rows, or serve a scikit-learn estimator)" if in_pipeline
+               else ""))
     alt = ALTERNATIVES.get(name)
     if alt:
         return UnsupportedError("%s is not supported by predictd-export; closest supported: "
@@ -234,7 +241,7 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     kind = type(final).__name__
     conv = _ESTIMATORS.get(kind) if _is_sklearn(final) else None
     if conv is None:
-        raise _refusal(final)
+        raise _refusal(final, final is not estimator)
     _check_fitted(estimator)
     for s in scalers:
         _check_fitted(s)

@@ -1,8 +1,9 @@
-/* load_xgboost.c - XGBoost's own JSON model (Booster.save_model("m.json"), 1.7 schema):
- * gbtree boosters with a numeric-split tree per (round, class), built into a pipeline of
- * one "tree_ensemble" part (tree.h). Reproduces XGBoost's
- * float32 prediction: margin = base_score (in margin space, float) + leaves in tree order
- * (float), then sigmoid/softmax in float. Refuses DART, gblinear, categorical splits and
+/* load_xgboost.c - XGBoost's own model (Booster.save_model("m.json") or "m.ubj", 1.7
+ * schema; json_read.h turns either into the same tree): gbtree boosters with a numeric-split
+ * tree per (round, class), built into a pipeline of one "tree_ensemble" part (tree.h).
+ * Reproduces XGBoost's float32 prediction: margin = base_score (through the objective's
+ * ProbToMargin, in float) + leaves in tree order (float), then the objective's transform
+ * in float (sigmoid, softmax, exp). Refuses DART, gblinear, categorical splits and
  * objectives other than those listed in `objectives` with a message saying so. */
 #include <math.h>
 #include <stdlib.h>
@@ -15,10 +16,37 @@
 #define GB "$.learner.gradient_booster"
 #define TREES GB ".model.trees"
 
-enum { OBJ_SQERR, OBJ_REGLOG, OBJ_BINLOG, OBJ_LOGITRAW, OBJ_SOFTPROB, OBJ_SOFTMAX, N_OBJ };
-static const char *const objectives[N_OBJ] = {"reg:squarederror", "reg:logistic",
-                                              "binary:logistic",  "binary:logitraw",
-                                              "multi:softprob",   "multi:softmax"};
+/* What an objective predicts: the kind of output, the transform of the float32 margin
+ * (XGBoost's PredTransform) and how base_score becomes a margin (its ProbToMargin). */
+typedef enum { K_REG, K_BINARY, K_MULTI, K_MULTI_LABEL } kind_t;
+typedef enum { B_IDENTITY, B_LOGIT, B_LOG } base_t;
+typedef struct {
+    const char *name;
+    kind_t kind;
+    pd__post_t post;
+    base_t base;
+} objective_t;
+
+static const objective_t objectives[] = {
+    {"reg:squarederror", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"reg:squaredlogerror", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"reg:absoluteerror", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"reg:pseudohubererror", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"reg:logistic", K_REG, PD__POST_LOGISTIC, B_LOGIT},
+    {"binary:logistic", K_BINARY, PD__POST_LOGISTIC, B_LOGIT},
+    {"binary:logitraw", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"multi:softprob", K_MULTI, PD__POST_SOFTMAX, B_IDENTITY},
+    {"multi:softmax", K_MULTI_LABEL, PD__POST_SOFTMAX, B_IDENTITY},
+    {"count:poisson", K_REG, PD__POST_EXP, B_LOG},
+    {"reg:gamma", K_REG, PD__POST_EXP, B_LOG},
+    {"reg:tweedie", K_REG, PD__POST_EXP, B_LOG},
+    {"survival:cox", K_REG, PD__POST_EXP, B_LOG},
+    {"survival:aft", K_REG, PD__POST_EXP_F64, B_LOG}, /* exp in double (1 ulp apart) */
+    {"rank:pairwise", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"rank:ndcg", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+    {"rank:map", K_REG, PD__POST_IDENTITY, B_IDENTITY},
+};
+#define N_OBJ (sizeof objectives / sizeof *objectives)
 
 /* A numeric parameter stored as a JSON string ("5E-1", "3"). */
 static int str_param(pd__jctx_t *c, const json_t *obj, const char *path, const char *key,
@@ -60,7 +88,7 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
         (rc = pd__jget(c, tj, path, "right_children", PD__J_ARR, 1, &v, p)) ||
         (rc = pd__jints(c, v, p, n, INT32_MIN, INT32_MAX, b->right)) ||
         (rc = pd__jget(c, tj, path, "split_conditions", PD__J_ARR, 1, &v, p)) ||
-        (rc = pd__jdoubles(c, v, p, n, b->thr)) ||
+        (rc = pd__jdoubles_nf(c, v, p, n, b->thr)) || /* NaN on categorical splits */
         (rc = pd__jget(c, tj, path, "default_left", PD__J_ARR, 1, &v, p)) ||
         (rc = pd__jints(c, v, p, n, 0, 1, b->dl32)) ||
         (rc = pd__jget(c, tj, path, "split_type", PD__J_ARR, 0, &v, p)))
@@ -74,8 +102,14 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
                 return pd__jfail(c, p, "categorical splits are not supported");
             }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         b->dl[i] = (uint8_t)b->dl32[i];
+        if (!isfinite(b->thr[i])) { /* a leaf value or a numeric threshold */
+            pd__jpath(p, sizeof p, path, ".split_conditions[%zu]", i);
+            return pd__jfail(c, p, "%s of node %zu is not finite",
+                             b->left[i] == -1 ? "leaf value" : "threshold", i);
+        }
+    }
     return pd__tree_add(c, m, part->state, part->n_in, &in);
 }
 
@@ -131,30 +165,33 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, pd__par
     return rc;
 }
 
-/* Objective -> task, classes, transform, base margin. */
-static int setup_objective(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, int obj, double base,
-                           size_t ncls)
+/* Objective -> task, classes, transform; the base margin into *bm (float, as XGBoost). */
+static int setup_objective(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, const objective_t *o,
+                           double base, size_t ncls, float *bm)
 {
-    int logistic = obj == OBJ_REGLOG || obj == OBJ_BINLOG; /* logitraw: base is a margin */
-    if (logistic && !(base > 0.0 && base < 1.0))
-        return pd__jfail(c, "$.learner.learner_model_param.base_score",
-                         "must be in (0, 1) for a logistic objective");
-    t->n_outputs = obj >= OBJ_SOFTPROB ? ncls : 1;
-    t->post = obj == OBJ_SQERR || obj == OBJ_LOGITRAW ? PD__POST_IDENTITY
-              : obj >= OBJ_SOFTPROB                   ? PD__POST_SOFTMAX
-                                                      : PD__POST_LOGISTIC;
-    t->label_by_margin = obj == OBJ_SOFTMAX;
+    const char *bp = "$.learner.learner_model_param.base_score";
+    int multi = o->kind == K_MULTI || o->kind == K_MULTI_LABEL;
+    *bm = (float)base;
+    if (o->base == B_LOGIT) {
+        if (!(base > 0.0 && base < 1.0))
+            return pd__jfail(c, bp, "must be in (0, 1) for objective %s", o->name);
+        *bm = -logf(1.0f / *bm - 1.0f); /* XGBoost's ProbToMargin, in float */
+    } else if (o->base == B_LOG) {
+        if (!(base > 0.0))
+            return pd__jfail(c, bp, "must be > 0 for objective %s", o->name);
+        *bm = logf(*bm);
+    }
+    t->n_outputs = multi ? ncls : 1;
+    t->post = o->post;
+    t->label_by_margin = o->kind == K_MULTI_LABEL;
     t->aggregate_sum = 1;
     t->f32acc = 1;
-    if (obj == OBJ_BINLOG || obj >= OBJ_SOFTPROB) {
-        m->schema.task = PD_TASK_CLASSIFICATION;
-        int rc = pd__gen_int_classes(c, m, obj == OBJ_BINLOG ? 2 : ncls);
-        if (rc)
-            return rc;
-    } else {
+    if (o->kind == K_REG) {
         m->schema.task = PD_TASK_REGRESSION;
+        return 0;
     }
-    return 0;
+    m->schema.task = PD_TASK_CLASSIFICATION;
+    return pd__gen_int_classes(c, m, o->kind == K_BINARY ? 2 : ncls);
 }
 
 static int load_features(pd__jctx_t *c, const json_t *learner, pd_model_t *m, size_t nf)
@@ -179,6 +216,7 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
     json_t *learner, *mp, *objj, *gb, *model;
     int rc, obj;
     double base, nf, ncls;
+    float bm;
     if ((rc = pd__jget(c, root, "$", "learner", PD__J_OBJ, 1, &learner, NULL)) ||
         (rc = pd__jget(c, learner, "$.learner", "learner_model_param", PD__J_OBJ, 1, &mp,
                        NULL)) ||
@@ -192,14 +230,18 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
         return pd__jfail(c, GB ".name", "booster \"%.32s\" is not supported (only gbtree; "
                          "DART and gblinear are refused)", gbname);
     const char *oname = pd__jstr(c, objj, "$.learner.objective", "name", 1, NULL, &rc);
-    if (rc || (rc = pd__jenum(c, oname, "$.learner.objective.name", objectives, N_OBJ, &obj)))
+    const char *names[N_OBJ];
+    for (size_t i = 0; i < N_OBJ; i++)
+        names[i] = objectives[i].name;
+    if (rc || (rc = pd__jenum(c, oname, "$.learner.objective.name", names, N_OBJ, &obj)))
         return rc;
+    const objective_t *o = &objectives[obj];
     const char *mpp = "$.learner.learner_model_param";
     if ((rc = str_param(c, mp, mpp, "base_score", -1e30, 1e30, &base)) ||
         (rc = str_param(c, mp, mpp, "num_feature", 1, PD_MODEL_MAX_FEATURES, &nf)) ||
         (rc = str_param(c, mp, mpp, "num_class", 0, PD_MODEL_MAX_CLASSES, &ncls)))
         return rc;
-    if ((obj >= OBJ_SOFTPROB) != (ncls >= 2) || nf != floor(nf) || ncls != floor(ncls))
+    if ((o->kind == K_MULTI || o->kind == K_MULTI_LABEL) != (ncls >= 2) || nf != floor(nf) || ncls != floor(ncls))
         return pd__jfail(c, "$.learner.learner_model_param.num_class",
                          "num_class %g does not fit objective %s", ncls, oname);
     char name[PD_MODEL_MAX_NAME + 1];
@@ -207,12 +249,9 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
     pd__trees_t tmp = {0}; /* objective fields, copied into the part below */
     if ((rc = pd__set_names(c, m, name, "1", "xgboost", "gbtree")) ||
         (rc = load_features(c, learner, m, (size_t)nf)) ||
-        (rc = setup_objective(c, m, &tmp, obj, base, (size_t)ncls)) ||
+        (rc = setup_objective(c, m, &tmp, o, base, (size_t)ncls, &bm)) ||
         (rc = pd__jget(c, gb, GB, "model", PD__J_OBJ, 1, &model, NULL)))
         return rc;
-    float bm = (float)base;
-    if (obj == OBJ_REGLOG || obj == OBJ_BINLOG)
-        bm = -logf(1.0f / bm - 1.0f); /* XGBoost's ProbToMargin, in float */
     pd__part_t *part = &m->parts[0];
     if ((rc = pd__part_init(m, &pd__trees_ops, (size_t)nf, m->schema.task,
                             m->schema.n_classes, part))) {

@@ -238,7 +238,10 @@ static void finish_f32(const pd__part_t *part, const float *acc, size_t n, int32
         const float *z = acc + r * no;
         if (part->task == PD_TASK_REGRESSION) {
             if (val)
-                val[r] = t->post == PD__POST_LOGISTIC ? (double)sigmoid_f(z[0]) : (double)z[0];
+                val[r] = t->post == PD__POST_LOGISTIC ? (double)sigmoid_f(z[0])
+                         : t->post == PD__POST_EXP    ? (double)expf(z[0])
+                         : t->post == PD__POST_EXP_F64 ? (double)(float)exp((double)z[0])
+                                                       : (double)z[0];
         } else if (t->post == PD__POST_LOGISTIC) {
             float p = sigmoid_f(z[0]);
             tmp[0] = (double)(1.0f - p), tmp[1] = (double)p;

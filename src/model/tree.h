@@ -20,6 +20,8 @@ typedef enum {
     PD__POST_LOGISTIC = 1,
     PD__POST_SOFTMAX = 2,
     PD__POST_NORMALIZE = 3, /* values already are probabilities */
+    PD__POST_EXP = 4,       /* expf of the margin (XGBoost's count:poisson, reg:gamma, ...) */
+    PD__POST_EXP_F64 = 5,   /* (float)exp((double)margin) (XGBoost's survival:aft) */
 } pd__post_t;
 
 /* A float32 tree node, 16 bytes. fm: feature index in bits 0..30, bit 31 = NaN goes left.

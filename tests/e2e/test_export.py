@@ -109,6 +109,24 @@ def _unsupported():
         ("clip=True", make_pipeline(preprocessing.MinMaxScaler(clip=True),
                                     linear_model.LinearRegression()).fit(Xd, yd)),
         ("dict", {"not": "an estimator"}),
+    ] + _xgboost_wrappers(X, y)
+
+
+SAVE_MODEL_HINT = "save it with model.save_model('m.json') (or .ubj) and serve that file"
+
+
+def _xgboost_wrappers(X, y):
+    """XGBoost's scikit-learn wrappers: refused with the hint to serve save_model's file."""
+    import xgboost as xgb
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    kw = {"n_estimators": 2, "max_depth": 2, "nthread": 1}
+    return [
+        (SAVE_MODEL_HINT, xgb.XGBClassifier(**kw).fit(X, y)),
+        (SAVE_MODEL_HINT, xgb.XGBRegressor(**kw).fit(X, y)),
+        (SAVE_MODEL_HINT, xgb.XGBRanker(**kw).fit(X, y, group=[50, 50, 50])),
+        ("Pipeline's other steps are not part of that file",
+         make_pipeline(StandardScaler(), xgb.XGBClassifier(**kw)).fit(X, y)),
     ]
 
 

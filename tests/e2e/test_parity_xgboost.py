@@ -1,5 +1,5 @@
 """Parity of `predictd predict` with XGBoost 1.7 on models saved by Booster.save_model
-(JSON), for every supported objective, with missing values (NaN) in training and in the
+(JSON and UBJSON), for every supported objective, with missing values (NaN) in training and in the
 rows predicted. What the library returns in float32 must match bit for bit; values derived
 from it (1 - p) by parity_util's relative rule."""
 
@@ -26,13 +26,46 @@ OBJECTIVES = [
     ("multi:softprob", "wine_nan", {"num_class": 3}),
     ("multi:softmax", "iris_nan", {"num_class": 3}),
     ("binary:logistic", "breast_cancer_nansplit", {"base_score": 0.3}),
+    ("reg:absoluteerror", "diabetes_nan", {}),
+    ("reg:pseudohubererror", "diabetes_nan", {"huber_slope": 50.0}),
+    ("reg:squaredlogerror", "diabetes_nan", {}),
+    ("count:poisson", "diabetes_nan", {}),
+    ("reg:gamma", "diabetes_nan", {}),
+    ("reg:tweedie", "diabetes_nan", {"tweedie_variance_power": 1.3}),
+    ("survival:cox", "diabetes_nan", {}),
+    ("survival:aft", "diabetes_nan", {"aft_loss_distribution": "normal"}),
+    ("rank:pairwise", "diabetes_nan", {}),
+    ("rank:ndcg", "diabetes_nan", {}),
+    ("rank:map", "diabetes_nan", {}),
 ]
+GROUP = 40  # rows per query group of the ranking objectives
+
+
+def _dmatrix(objective, X, y, names):
+    """Training data as each objective needs it: survival:cox right-censors every 5th
+    row (negative label), survival:aft gets interval bounds, ranking objectives query
+    groups of GROUP rows with integer relevance (rank:map: binary)."""
+    import xgboost as xgb
+    dm = xgb.DMatrix(X, label=y, missing=np.nan, feature_names=names)
+    if objective == "survival:cox":
+        dm.set_label(np.where(np.arange(len(y)) % 5 == 0, -y, y))
+    elif objective == "survival:aft":
+        upper = np.where(np.arange(len(y)) % 4 == 0, np.inf, y * 1.2)
+        dm.set_float_info("label_lower_bound", y)
+        dm.set_float_info("label_upper_bound", upper)
+    elif objective.startswith("rank:"):
+        rel = np.digitize(y, np.quantile(y, [0.5]) if objective == "rank:map"
+                          else np.quantile(y, [0.25, 0.5, 0.75]))
+        dm.set_label(rel)
+        sizes = [GROUP] * (len(y) // GROUP)
+        dm.set_group(sizes + ([len(y) - sum(sizes)] if len(y) % GROUP else []))
+    return dm
 
 
 def _train(objective, data, extra):
     import xgboost as xgb
     X, y, names = pu.dataset(data)
-    dm = xgb.DMatrix(X, label=y, missing=np.nan, feature_names=names)
+    dm = _dmatrix(objective, X, y, names)
     params = {"objective": objective, "max_depth": 4, "eta": 0.3, "nthread": 1, "seed": 0}
     params.update(extra)
     return xgb.train(params, dm, num_boost_round=ROUNDS), X, names
@@ -41,13 +74,36 @@ def _train(objective, data, extra):
 @pytest.mark.parametrize("objective,data,extra", OBJECTIVES,
                          ids=["%s-%s-%d" % (o, d, i) for i, (o, d, _) in enumerate(OBJECTIVES)])
 def test_xgboost_objective(objective, data, extra, tmp_path):
+    _check_objective(objective, data, extra, tmp_path, "model.json")
+
+
+# UBJSON (save_model("m.ubj")): the same predictions from the binary file, recognised by
+# its content (saved under a .json name too, to show the name plays no part).
+UBJ_CASES = [OBJECTIVES[i] for i in (1, 3, 6, 7, 13)]
+
+
+@pytest.mark.parametrize("fname", ["model.ubj", "ubj-named.json"])
+@pytest.mark.parametrize("objective,data,extra", UBJ_CASES,
+                         ids=["%s-%s" % (o, d) for o, d, _ in UBJ_CASES])
+def test_xgboost_ubj(objective, data, extra, fname, tmp_path):
+    _check_objective(objective, data, extra, tmp_path, fname)
+
+
+def _check_objective(objective, data, extra, tmp_path, fname):
     import xgboost as xgb
     bst, X, names = _train(objective, data, extra)
-    path = str(tmp_path / "model.json")
-    bst.save_model(path)
+    path = str(tmp_path / fname)
+    if fname == "ubj-named.json":
+        bst.save_model(str(tmp_path / "m.ubj"))
+        os.rename(str(tmp_path / "m.ubj"), path)
+    else:
+        bst.save_model(path)
+    if "ubj" in fname:
+        with open(path, "rb") as f:
+            assert f.read(2) in (b"{L", b"{i", b"{U"), "not a UBJSON file"
     dm = xgb.DMatrix(X, missing=np.nan, feature_names=names)
     want = bst.predict(dm).astype(np.float64)  # float32 -> float64 is exact
-    regression = objective.startswith("reg:") or objective == "binary:logitraw"
+    regression = not objective.startswith(("binary:logistic", "multi:"))
     doc = {"features": names, "task": "regression" if regression else "classification"}
     if not regression:
         k = extra.get("num_class", 2)

@@ -127,6 +127,32 @@ static void test_multiclass_softprob(void **st)
     pd_model_free(m);
 }
 
+/* count:poisson and friends: base_score is a mean (margin logf(base)), output expf(margin);
+ * rank:* predict the raw margin. */
+static void test_exp_and_rank_objectives(void **st)
+{
+    (void)st;
+    static const char *const exp_objs[] = {"count:poisson", "reg:gamma", "reg:tweedie",
+                                           "survival:cox", "survival:aft"};
+    double x[] = {0, 0.1}, v;
+    for (size_t i = 0; i < sizeof exp_objs / sizeof *exp_objs; i++) {
+        pd_model_t *m = load_ok(doc(exp_objs[i], "2.5E0", "0", "[]", "gbtree", TREE(0), "[0]"));
+        assert_int_equal(pd_model_schema(m)->task, PD_TASK_REGRESSION);
+        run(m, x, 1, NULL, &v, NULL);
+        float z = logf(2.5f) + -0.4f; /* survival:aft: exp in double, as XGBoost */
+        assert_true(v == (i == 4 ? (double)(float)exp((double)z) : (double)expf(z)));
+        pd_model_free(m);
+    }
+    static const char *const raw_objs[] = {"rank:pairwise", "rank:ndcg", "rank:map",
+                                           "reg:absoluteerror", "reg:pseudohubererror"};
+    for (size_t i = 0; i < sizeof raw_objs / sizeof *raw_objs; i++) {
+        pd_model_t *m = load_ok(doc(raw_objs[i], "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"));
+        run(m, x, 1, NULL, &v, NULL);
+        assert_true(v == (double)(0.5f + -0.4f));
+        pd_model_free(m);
+    }
+}
+
 static void expect_refused(char *json, const char *path, const char *reason)
 {
     char err[512];
@@ -148,11 +174,25 @@ static void test_refusals(void **st)
                    "$.learner.gradient_booster.name", "only gbtree");
     expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gblinear", TREE(0), "[0]"),
                    "$.learner.gradient_booster.name", "not supported");
-    expect_refused(doc("reg:gamma", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
-                   "$.learner.objective.name", "unknown value \"reg:gamma\"");
+    expect_refused(doc("binary:hinge", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.objective.name", "unknown value \"binary:hinge\"");
+    expect_refused(doc("count:poisson", "0", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.learner_model_param.base_score", "> 0 for objective");
+    expect_refused(doc("reg:squarederror", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[NaN,-0.4,0.6],"
+                       "\"default_left\":[1,0,0],\"split_type\":[0,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_conditions[0]",
+                   "threshold of node 0 is not finite");
+    expect_refused(doc("reg:squarederror", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[1,-Infinity,0.6],"
+                       "\"default_left\":[1,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_conditions[1]",
+                   "leaf value of node 1 is not finite");
     expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
                        "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
-                       "\"split_indices\":[1,0,0],\"split_conditions\":[0.25,-0.4,0.6],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[NaN,-0.4,0.6],"
                        "\"default_left\":[1,0,0],\"split_type\":[1,0,0]}",
                        "[0]"),
                    "$.learner.gradient_booster.model.trees[0].split_type[0]", "categorical");
@@ -189,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_sigmoid_clamp),
         cmocka_unit_test(test_regression_and_generated_names),
         cmocka_unit_test(test_multiclass_softprob),
+        cmocka_unit_test(test_exp_and_rank_objectives),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
