@@ -97,7 +97,7 @@ def _member(est, classifier):
         raise UnsupportedError("%s cannot be a member here: a %s is expected"
                                % (est_name(final), "classifier" if classifier else "regressor"))
     out = conv[0](final)
-    steps = [_dense.transformer_step(s) for s in scalers] + (
+    steps = [st for s in scalers for st in _dense.transformer_steps(s)] + (
         out if isinstance(out, list) else [out])
     return steps[0] if len(steps) == 1 else {"type": "pipeline", "steps": steps}
 
@@ -245,7 +245,7 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     _check_fitted(estimator)
     for s in scalers:
         _check_fitted(s)
-    steps = [_dense.transformer_step(s) for s in scalers]
+    steps = [st for s in scalers for st in _dense.transformer_steps(s)]
     convert, task = conv
     out = convert(final)  # one step, or a list (an estimator with its own transformer)
     steps.extend(out if isinstance(out, list) else [out])

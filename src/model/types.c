@@ -6,7 +6,8 @@
 #include "model/part.h"
 
 extern const pd__part_ops_t pd__standard_scaler_ops, pd__minmax_scaler_ops,
-    pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops, pd__projection_ops;
+    pd__maxabs_scaler_ops, pd__robust_scaler_ops, pd__binarizer_ops, pd__projection_ops,
+    pd__poly_ops, pd__kbins_ops, pd__normalizer_ops, pd__quantile_ops, pd__power_ops;
 extern const pd__part_ops_t pd__linear_ops, pd__trees_ops, pd__mlp_ops, pd__svm_ops,
     pd__knn_ops, pd__centroids_ops, pd__iforest_ops, pd__gaussian_nb_ops, pd__qda_ops;
 /* composites (their members are parts too) */
@@ -21,6 +22,11 @@ const pd__part_ops_t *const pd__part_types[] = {
     &pd__robust_scaler_ops,
     &pd__binarizer_ops,
     &pd__projection_ops,
+    &pd__poly_ops,
+    &pd__kbins_ops,
+    &pd__normalizer_ops,
+    &pd__quantile_ops,
+    &pd__power_ops,
     /* estimators */
     &pd__linear_ops,
     &pd__trees_ops,

@@ -98,8 +98,11 @@ def _unsupported():
     gram = X @ X.T
     return [
         ("precomputed", svm.SVC(kernel="precomputed").fit(gram, y)),
-        ("PolynomialFeatures", make_pipeline(preprocessing.PolynomialFeatures(),
-                                             linear_model.LogisticRegression()).fit(X, y)),
+        ("SplineTransformer", make_pipeline(preprocessing.SplineTransformer(),
+                                            linear_model.LogisticRegression()).fit(X, y)),
+        ("KBinsDiscretizer(dtype=<class 'numpy.float32'>) is not supported", make_pipeline(
+            preprocessing.KBinsDiscretizer(dtype=np.float32, encode="ordinal"),
+            linear_model.LogisticRegression()).fit(X, y)),
         ("multi-output", linear_model.Ridge().fit(Xd, np.column_stack([yd, yd]))),
         ("not fitted", linear_model.LinearRegression()),
         ("categorical", ensemble.HistGradientBoostingClassifier(
@@ -157,10 +160,10 @@ def test_failed_export_keeps_the_previous_file(tmp_path):
     ("neighbors.RadiusNeighborsClassifier(radius=5.0)", "set outlier_label"),
     ("gaussian_process.GaussianProcessClassifier()", "closest supported: SVC"),
     ("neighbors.LocalOutlierFactor(novelty=True)", "closest supported: IsolationForest"),
-    ("make_pipeline(preprocessing.Normalizer(), linear_model.LogisticRegression())",
-     "Normalizer is not supported as a pipeline step; closest supported: StandardScaler"),
-    ("make_pipeline(preprocessing.QuantileTransformer(n_quantiles=20), svm.SVC())",
-     "closest supported: RobustScaler"),
+    ("make_pipeline(preprocessing.SplineTransformer(), linear_model.LogisticRegression())",
+     "SplineTransformer is not supported as a pipeline step; closest supported: an MLP"),
+    ("make_pipeline(preprocessing.SplineTransformer(), svm.SVC())",
+     "closest supported: an MLP or a tree model on the raw columns"),
 ])
 def test_unsupported_names_the_closest_alternative(make, msg, tmp_path):
     from sklearn import gaussian_process, linear_model, neighbors, preprocessing, svm  # noqa
