@@ -178,7 +178,8 @@ static void stats(const pd__part_t *p, pd_model_stats_t *st)
 
 static int describe(const pd__part_t *p, char *buf, size_t n)
 {
-    static const char *const posts[] = {"identity", "logistic", "softmax", "normalize"};
+    static const char *const posts[] = {"identity", "logistic", "softmax", "normalize",
+                                        "exp", "exp (double)"}; /* pd__post_t order */
     const pd__trees_t *t = p->state;
     return snprintf(buf, n, "%zu trees, %zu nodes, %s of %zu outputs, %s, %s", t->n_trees,
                     t->n_nodes, t->aggregate_sum ? "sum" : "average", t->n_outputs,

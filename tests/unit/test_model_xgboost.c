@@ -141,6 +141,9 @@ static void test_exp_and_rank_objectives(void **st)
         run(m, x, 1, NULL, &v, NULL);
         float z = logf(2.5f) + -0.4f; /* survival:aft: exp in double, as XGBoost */
         assert_true(v == (i == 4 ? (double)(float)exp((double)z) : (double)expf(z)));
+        char d[256];
+        pd_model_describe(m, d, sizeof d); /* names the transform (no read past a table) */
+        assert_non_null(strstr(d, i == 4 ? "exp (double)" : "exp"));
         pd_model_free(m);
     }
     static const char *const raw_objs[] = {"rank:pairwise", "rank:ndcg", "rank:map",
