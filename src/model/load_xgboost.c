@@ -3,7 +3,8 @@
  * tree per (round, class), built into a pipeline of one "tree_ensemble" part (tree.h).
  * Reproduces XGBoost's float32 prediction: margin = base_score (through the objective's
  * ProbToMargin, in float) + leaves in tree order (float), then the objective's transform
- * in float (sigmoid, softmax, exp). Refuses DART, gblinear, categorical splits and
+ * in float (sigmoid, softmax, exp). Categorical splits (enable_categorical: split_type
+ * 1 with the categories_* arrays) become tree_cat.c's splits. Refuses DART, gblinear and
  * objectives other than those listed in `objectives` with a message saying so. */
 #include <math.h>
 #include <stdlib.h>
@@ -68,10 +69,68 @@ static int str_param(pd__jctx_t *c, const json_t *obj, const char *path, const c
 }
 
 typedef struct {
-    int32_t *feature, *left, *right, *stype, *dl32;
+    int32_t *feature, *left, *right, *stype, *dl32, *cat;
     uint8_t *dl;
     double *thr;
 } xbufs_t;
+
+/* The categorical splits of one tree (split_type 1): node categories_nodes[k] sends the
+ * categories categories[categories_segments[k] ..][: categories_sizes[k]] right and every
+ * other value left (XGBoost 1.7's common::Decision: a category not in the set, negative
+ * or past 2^24 goes left; NaN takes default_left). Fills b->cat (-1: numeric). */
+static int read_categories(pd__jctx_t *c, const json_t *tj, const char *path, pd_model_t *m,
+                           pd__trees_t *t, xbufs_t *b, size_t n)
+{
+    const char *keys[4] = {"categories", "categories_nodes", "categories_segments",
+                           "categories_sizes"};
+    json_t *v[4];
+    char p[4][PD__PATH_MAX], q[PD__PATH_MAX];
+    size_t len[4];
+    int rc = 0;
+    for (int k = 0; k < 4 && rc == 0; k++)
+        if ((rc = pd__jget(c, tj, path, keys[k], PD__J_ARR, 1, &v[k], p[k])) == 0)
+            rc = pd__jlen(c, v[k], p[k], k == 0 ? 0 : 1,
+                          k == 0 ? PD_MODEL_MAX_ARRAY : n, &len[k]);
+    if (rc)
+        return rc;
+    if (len[2] != len[1] || len[3] != len[1])
+        return pd__jfail(c, p[2], "categories_nodes, _segments and _sizes differ in length "
+                         "(%zu, %zu, %zu)", len[1], len[2], len[3]);
+    int32_t *cats = malloc((len[0] + 1) * sizeof *cats), *idx = malloc(3 * len[1] * sizeof *idx);
+    int32_t *nodes = idx, *seg = idx + len[1], *size = idx + 2 * len[1];
+    if (!cats || !idx)
+        rc = PD_ENOMEM;
+    if (rc == 0 && ((rc = pd__jints(c, v[0], p[0], len[0], 0, PD__CAT_MAX, cats)) ||
+                    (rc = pd__jints(c, v[1], p[1], len[1], 0, (int64_t)n - 1, nodes)) ||
+                    (rc = pd__jints(c, v[2], p[2], len[1], 0, (int64_t)len[0], seg)) ||
+                    (rc = pd__jints(c, v[3], p[3], len[1], 0, (int64_t)len[0], size))))
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        b->cat[i] = -1;
+    for (size_t k = 0; k < len[1] && rc == 0; k++) {
+        int32_t nd = nodes[k];
+        pd__jpath(q, sizeof q, path, ".categories_nodes[%zu]", k);
+        if (b->stype[nd] != 1 || b->left[nd] == -1 || b->cat[nd] != -1)
+            rc = pd__jfail(c, q, "node %d is not a categorical split listed once", nd);
+        else if ((size_t)seg[k] + (size_t)size[k] > len[0])
+            rc = pd__jfail(c, q, "segment [%d, +%d) past the %zu categories", seg[k], size[k],
+                           len[0]);
+        else
+            rc = pd__trees_add_catsplit(c, m, t, q, NULL, 0, cats + seg[k], (size_t)size[k], 1,
+                                        &b->cat[nd]);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (b->stype[i] == 1 && b->left[i] != -1 && b->cat[i] == -1) {
+            pd__jpath(q, sizeof q, path, ".split_type[%zu]", i);
+            rc = pd__jfail(c, q, "categorical node %zu has no categories_nodes entry", i);
+        }
+out:
+    free(cats);
+    free(idx);
+    if (rc == PD_ENOMEM)
+        pd__jfail(c, path, "out of memory");
+    return rc;
+}
 
 static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model_t *m,
                      pd__part_t *part, xbufs_t *b, size_t n, int32_t output)
@@ -80,7 +139,8 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
     char p[PD__PATH_MAX];
     int rc;
     pd__tree_in_t in = {path, "split_indices", "left_children", "right_children", n,
-                        b->feature, b->left, b->right, b->thr, b->dl, b->thr, output, 1, 0};
+                        b->feature, b->left, b->right, b->thr, b->dl, b->thr, output, 1, 0,
+                        NULL};
     if ((rc = pd__jget(c, tj, path, "split_indices", PD__J_ARR, 1, &v, p)) ||
         (rc = pd__jints(c, v, p, n, 0, INT32_MAX, b->feature)) ||
         (rc = pd__jget(c, tj, path, "left_children", PD__J_ARR, 1, &v, p)) ||
@@ -93,17 +153,22 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
         (rc = pd__jints(c, v, p, n, 0, 1, b->dl32)) ||
         (rc = pd__jget(c, tj, path, "split_type", PD__J_ARR, 0, &v, p)))
         return rc;
+    int any_cat = 0;
     if (v) {
         if ((rc = pd__jints(c, v, p, n, 0, 1, b->stype)))
             return rc;
         for (size_t i = 0; i < n; i++)
-            if (b->stype[i] != 0 && b->left[i] != -1) {
-                pd__jpath(p, sizeof p, path, ".split_type[%zu]", i);
-                return pd__jfail(c, p, "categorical splits are not supported");
-            }
+            any_cat |= b->stype[i] == 1 && b->left[i] != -1;
+    }
+    if (any_cat) {
+        if ((rc = read_categories(c, tj, path, m, part->state, b, n)))
+            return rc;
+        in.cat_split = b->cat;
     }
     for (size_t i = 0; i < n; i++) {
         b->dl[i] = (uint8_t)b->dl32[i];
+        if (any_cat && b->cat[i] >= 0)
+            continue; /* its split_conditions entry is NaN, unused */
         if (!isfinite(b->thr[i])) { /* a leaf value or a numeric threshold */
             pd__jpath(p, sizeof p, path, ".split_conditions[%zu]", i);
             return pd__jfail(c, p, "%s of node %zu is not finite",
@@ -147,8 +212,9 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, pd__par
         b.feature = malloc(maxn * sizeof(int32_t)), b.left = malloc(maxn * sizeof(int32_t));
         b.right = malloc(maxn * sizeof(int32_t)), b.stype = malloc(maxn * sizeof(int32_t));
         b.dl32 = malloc(maxn * sizeof(int32_t)), b.dl = malloc(maxn);
-        b.thr = malloc(maxn * sizeof(double));
-        if (!b.feature || !b.left || !b.right || !b.stype || !b.dl32 || !b.dl || !b.thr)
+        b.thr = malloc(maxn * sizeof(double)), b.cat = malloc(maxn * sizeof(int32_t));
+        if (!b.feature || !b.left || !b.right || !b.stype || !b.dl32 || !b.dl || !b.thr ||
+            !b.cat)
             rc = PD_ENOMEM;
     }
     for (size_t i = 0; i < nt && rc == 0; i++) {
@@ -158,7 +224,7 @@ static int load_trees(pd__jctx_t *c, const json_t *model, pd_model_t *m, pd__par
         rc = read_tree(c, tj, p, m, part, &b, n, groups[i]);
     }
     free(b.feature), free(b.left), free(b.right), free(b.stype), free(b.dl32), free(b.dl);
-    free(b.thr);
+    free(b.thr), free(b.cat);
     free(groups);
     if (rc == PD_ENOMEM)
         pd__jfail(c, TREES, "out of memory");

@@ -321,7 +321,10 @@ void pd__trees_predict(const pd__part_t *part, const double *x, size_t n, void *
             for (size_t o = 0; o < no; o++)
                 a[r * no + o] = t->aggregate_sum ? t->base[o] : 0.0;
     }
-    accumulate(t, xin, nf, n, acc);
+    if (t->cat_of) /* categorical splits: tree_cat.c's walk, the kernels below untouched */
+        pd__trees_accumulate_cat(t, xin, nf, n, acc);
+    else
+        accumulate(t, xin, nf, n, acc);
     if (t->f32acc)
         finish_f32(part, acc, n, out->cls, out->val, out->proba);
     else

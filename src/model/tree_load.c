@@ -44,7 +44,7 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
     char p[PD__PATH_MAX];
     int rc;
     pd__tree_in_t in = {path, "feature", "left", "right", n, b->feature, b->left, b->right,
-                        b->thr, NULL, b->value, -1, 0, cmp_le};
+                        b->thr, NULL, b->value, -1, 0, cmp_le, NULL};
     if ((rc = pd__jget(c, tj, path, "output", PD__J_INT, 0, &v, p)))
         return rc;
     if (v) {

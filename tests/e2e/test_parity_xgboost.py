@@ -3,6 +3,7 @@
 rows predicted. What the library returns in float32 must match bit for bit; values derived
 from it (1 - p) by parity_util's relative rule."""
 
+import json
 import os
 
 import numpy as np
@@ -124,3 +125,75 @@ def _check_objective(objective, data, extra, tmp_path, fname):
         want = bst.predict(dm).astype(np.float64)
     pu.assert_close(proba, want, what + " probabilities", exact=True)
     pu.assert_labels(got, want.argmax(axis=1), what + " labels")
+
+
+# ---- categorical splits (enable_categorical) ---------------------------------------------
+
+CAT_TYPES = ["c", "q", "c", "q"]
+CAT_NAMES = ["color", "size", "city", "price"]
+
+
+def _categorical_data(n=600):
+    """Two categorical columns as integer codes (8 and 40 categories, NaN in both) and two
+    numeric ones; the label depends on category sets, so splits partition categories."""
+    rng = np.random.default_rng(3)
+    X = np.column_stack([rng.integers(0, 8, n), rng.normal(size=n),
+                         rng.integers(0, 40, n), rng.normal(size=n)]).astype(float)
+    X[rng.random(n) < 0.08, 0] = np.nan
+    X[rng.random(n) < 0.08, 2] = np.nan
+    y = (np.isin(X[:, 0], [0, 3, 5]) ^ (np.nan_to_num(X[:, 2], nan=1) % 7 < 3)
+         ^ (X[:, 1] > 0.5)).astype(float)
+    return X, y
+
+
+def _categorical_queries(X):
+    """The training rows plus unseen (past the largest, huge), fractional, negative and
+    missing category values in each categorical column."""
+    odd = [8, 40, 100, 1e7, 3e7, 2.5, 7.99, -1, -0.5, np.nan, 0]
+    rows = []
+    for v in odd:
+        for w in odd[::-1]:
+            rows.append([v, 0.3, w, -0.2])
+    return np.vstack([X, np.array(rows, dtype=float)])
+
+
+CAT_CASES = [
+    ("binary:logistic", {"max_cat_to_onehot": 1}),              # partition-based splits
+    ("binary:logistic", {"max_cat_to_onehot": 64}),             # one-hot splits
+    ("reg:squarederror", {"max_cat_to_onehot": 1, "max_depth": 6}),
+    ("multi:softprob", {"num_class": 3, "max_cat_to_onehot": 4}),
+]
+
+
+@pytest.mark.parametrize("fname", ["cat.json", "cat.ubj"])
+@pytest.mark.parametrize("objective,extra", CAT_CASES,
+                         ids=["%s-%d" % (o, i) for i, (o, _) in enumerate(CAT_CASES)])
+def test_xgboost_categorical(objective, extra, fname, tmp_path):
+    import xgboost as xgb
+    X, y = _categorical_data()
+    if objective.startswith("multi:"):
+        y = (y + (X[:, 1] > 0)).astype(float)
+    dm = xgb.DMatrix(X, label=y, feature_names=CAT_NAMES, feature_types=CAT_TYPES,
+                     enable_categorical=True)
+    params = {"objective": objective, "tree_method": "hist", "max_depth": 4, "eta": 0.3,
+              "nthread": 1, "seed": 0}
+    params.update(extra)
+    bst = xgb.train(params, dm, num_boost_round=ROUNDS)
+    path = str(tmp_path / fname)
+    bst.save_model(path)
+    trees = json.loads(bst.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+    assert any(1 in t["split_type"] for t in trees), "no categorical split was learned"
+    Q = _categorical_queries(X)
+    want = bst.predict(xgb.DMatrix(Q, feature_names=CAT_NAMES, feature_types=CAT_TYPES,
+                                   enable_categorical=True)).astype(np.float64)
+    regression = objective.startswith("reg:")
+    doc = {"features": CAT_NAMES, "task": "regression" if regression else "classification",
+           "classes": list(range(extra.get("num_class", 2)))}
+    got, proba = pu.binary_outputs(doc, path, Q, tmp_path)
+    what = "categorical %s %s" % (objective, extra)
+    if regression:
+        pu.assert_close(got, want, what + " values", exact=True)
+    elif objective == "binary:logistic":
+        pu.assert_close(proba[:, 1], want, what + " p", exact=True)
+    else:
+        pu.assert_close(proba, want, what + " probabilities", exact=True)
