@@ -94,7 +94,6 @@ def _unsupported():
     from sklearn.pipeline import make_pipeline
     X, y, _ = pu.dataset("iris")
     Xd, yd, _ = pu.dataset("diabetes")
-    cat = np.column_stack([X[:, :3], (X[:, 3] > 1).astype(float)])
     gram = X @ X.T
     return [
         ("precomputed", svm.SVC(kernel="precomputed").fit(gram, y)),
@@ -105,8 +104,6 @@ def _unsupported():
             linear_model.LogisticRegression()).fit(X, y)),
         ("multi-output", linear_model.Ridge().fit(Xd, np.column_stack([yd, yd]))),
         ("not fitted", linear_model.LinearRegression()),
-        ("categorical", ensemble.HistGradientBoostingClassifier(
-            categorical_features=[3], max_iter=3).fit(cat, y)),
         ("poisson", ensemble.HistGradientBoostingRegressor(loss="poisson", max_iter=3)
          .fit(Xd, yd)),
         ("clip=True", make_pipeline(preprocessing.MinMaxScaler(clip=True),
