@@ -170,10 +170,11 @@ static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd__pa
             return rc;
     }
     static const char *const casts[] = {"int", "uint8"};
+    char pc[PD__PATH_MAX];
     int cast = 0;
     const char *cs = pd__jstr(c, st, path, "category_cast", 0, "int", &rc);
-    pd__jpath(p, sizeof p, path, ".category_cast");
-    if (rc || (rc = pd__jenum(c, cs, p, casts, 2, &cast)))
+    pd__jpath(pc, sizeof pc, path, ".category_cast");
+    if (rc || (rc = pd__jenum(c, cs, pc, casts, 2, &cast)))
         return rc;
     t->cat_cast = cast == 1 ? PD__CAT_UINT8 : PD__CAT_INT;
     t->aggregate_sum = agg == 1;
