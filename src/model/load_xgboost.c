@@ -307,7 +307,8 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
         (rc = str_param(c, mp, mpp, "num_feature", 1, PD_MODEL_MAX_FEATURES, &nf)) ||
         (rc = str_param(c, mp, mpp, "num_class", 0, PD_MODEL_MAX_CLASSES, &ncls)))
         return rc;
-    if ((o->kind == K_MULTI || o->kind == K_MULTI_LABEL) != (ncls >= 2) || nf != floor(nf) || ncls != floor(ncls))
+    int multi = o->kind == K_MULTI || o->kind == K_MULTI_LABEL;
+    if (multi != (ncls >= 2) || nf != floor(nf) || ncls != floor(ncls))
         return pd__jfail(c, "$.learner.learner_model_param.num_class",
                          "num_class %g does not fit objective %s", ncls, oname);
     char name[PD_MODEL_MAX_NAME + 1];

@@ -6,8 +6,8 @@ documented exceptions are compared by ulp: Normalizer("l2") (numpy's einsum sums
 in its own SIMD order) and QuantileTransformer(output_distribution="normal") (the normal
 ppf, within MAX_PPF_ULP of scipy's ndtri); PowerTransformer by the parity rule (numpy's
 np.power, np.log1p and scipy's boxcox are not libm's: on this AVX-512 machine numpy's
-vectorised ones differ from glibc by 1-2 ulp on a quarter of inputs). Predictions of whole pipelines are in
-parity_cases.py (test_parity.py)."""
+vectorised ones differ from glibc by 1-2 ulp on a quarter of inputs). Predictions of whole
+pipelines are in parity_cases.py (test_parity.py)."""
 
 import json
 import os

@@ -129,8 +129,9 @@ static const kase_t cases[] = {
     {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,-Infinity],"
                                 "\"left\":[1,-1,-1],\"right\":[2,-1,-1],\"value\":[0,1,2]}")),
      T0 ".threshold[2]", "-Infinity is not allowed here"},
-    {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],\"left\":[1,-1,-1],"
-                                "\"right\":[2,-1,-1],\"value\":[0,1,NaNa]}")),
+    {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],"
+                                "\"left\":[1,-1,-1],\"right\":[2,-1,-1],"
+                                "\"value\":[0,1,NaNa]}")),
      "$", "invalid JSON"},
     {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0],\"left\":[1,-1,-1],"
                                 "\"right\":[2,-1,-1],\"value\":[0,1,2]}")),
