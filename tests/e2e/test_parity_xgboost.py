@@ -197,3 +197,29 @@ def test_xgboost_categorical(objective, extra, fname, tmp_path):
         pu.assert_close(proba[:, 1], want, what + " p", exact=True)
     else:
         pu.assert_close(proba, want, what + " probabilities", exact=True)
+
+
+def test_xgboost_categorical_ubj_over_http(spawn_server, tmp_path):
+    """A categorical regression model saved as .ubj, served from a model repository and
+    asked over HTTP (/models/<name>/predict, one JSON object per row, null for a missing
+    category): the same values as XGBoost's predict."""
+    import xgboost as xgb
+    from conftest import request
+    X, y = _categorical_data()
+    dm = xgb.DMatrix(X, label=y, feature_names=CAT_NAMES, feature_types=CAT_TYPES,
+                     enable_categorical=True)
+    bst = xgb.train({"objective": "reg:squarederror", "tree_method": "hist", "max_depth": 4,
+                     "max_cat_to_onehot": 1, "nthread": 1, "seed": 0}, dm, ROUNDS)
+    repo = tmp_path / "models"
+    repo.mkdir()
+    bst.save_model(str(repo / "cats.ubj"))
+    Q = _categorical_queries(X)[-60:]
+    want = bst.predict(xgb.DMatrix(Q, feature_names=CAT_NAMES, feature_types=CAT_TYPES,
+                                   enable_categorical=True)).astype(np.float64)
+    srv = spawn_server("--workers", "1", str(repo))
+    rows = [{n: (None if np.isnan(v) else float(v)) for n, v in zip(CAT_NAMES, q)} for q in Q]
+    r = request(srv.port, "POST", "/models/cats/predict", body=json.dumps(rows).encode(),
+                headers={"Content-Type": "application/json"})
+    assert r.status == 200, r.body
+    got = np.array([float(v) for v in r.json()["predictions"]])
+    pu.assert_close(got, want, "categorical .ubj over HTTP", exact=True)
