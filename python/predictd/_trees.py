@@ -158,7 +158,7 @@ def _hgb_tree(pred, known, what):
             left = _bits(pred.raw_left_cat_bitsets[nodes["bitset_idx"][i]])
             kn = _bits(known_bits[f_idx_map[nodes["feature_idx"][i]]])
             index.append(len(sets))
-            sets.append({"left": left, "right": [c for c in kn if c not in set(left)],
+            sets.append({"left": left, "right": sorted(set(kn) - set(left)),
                          "other_left": int(nodes["missing_go_to_left"][i])})
         tree["categorical"] = index
         tree["category_sets"] = sets
