@@ -73,7 +73,7 @@ static size_t fixed_size(unsigned char m)
 
 static int read_int(rd_t *r, unsigned char m, int64_t *v)
 {
-    const unsigned char *b;
+    const unsigned char *b = NULL;
     size_t k = fixed_size(m);
     if (k == 0 || m == 'C' || m == 'd' || m == 'D')
         return fail(r, "expected an integer type marker, got 0x%02x", m);
@@ -95,8 +95,8 @@ static int read_int(rd_t *r, unsigned char m, int64_t *v)
 /* A count or length: an integer marker then its value, in [0, max]. */
 static int read_count(rd_t *r, size_t max, size_t *n)
 {
-    const unsigned char *m;
-    int64_t v;
+    const unsigned char *m = NULL;
+    int64_t v = 0;
     int rc = take(r, 1, &m);
     if (rc || (rc = read_int(r, *m, &v)))
         return rc;
@@ -119,9 +119,9 @@ static int value(rd_t *r, unsigned char m, int depth, json_t **out);
 
 static int scalar(rd_t *r, unsigned char m, json_t **out)
 {
-    const unsigned char *b;
-    int64_t v;
-    size_t len;
+    const unsigned char *b = NULL;
+    int64_t v = 0;
+    size_t len = 0;
     int rc = 0;
     switch (m) {
     case 'Z': *out = json_null(); return 0;
@@ -196,7 +196,7 @@ static int add_member(rd_t *r, json_t *obj, size_t key_at, const unsigned char *
  * container's element type, or 0 when each element has its own marker. */
 static int element(rd_t *r, json_t *box, unsigned char type, int depth)
 {
-    const unsigned char *key = NULL, *mk;
+    const unsigned char *key = NULL, *mk = NULL;
     size_t klen = 0, key_at = r->at;
     int rc;
     if (json_is_object(box) &&
@@ -230,7 +230,7 @@ static int element(rd_t *r, json_t *box, unsigned char type, int depth)
 static int container(rd_t *r, json_t *box, int depth)
 {
     unsigned char type = 0, close = json_is_object(box) ? '}' : ']';
-    const unsigned char *mk;
+    const unsigned char *mk = NULL;
     size_t count = 0;
     int counted = 0, rc;
     if (left(r) > 0 && r->p[r->at] == '$') {
@@ -296,7 +296,7 @@ int pd__ubjson_sniff(const char *data, size_t len)
 int pd__ubjson_parse(pd__jctx_t *c, const char *data, size_t len, json_t **out)
 {
     rd_t r = {c, (const unsigned char *)data, len, 0, 0};
-    const unsigned char *m;
+    const unsigned char *m = NULL;
     json_t *v = NULL;
     *out = NULL;
     int rc = take(&r, 1, &m);
