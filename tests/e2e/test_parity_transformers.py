@@ -33,6 +33,7 @@ def _cases():
         ("poly3_interaction", "wine", lambda: pp.PolynomialFeatures(
             3, interaction_only=True, include_bias=False), 0),
         ("poly4_nobias", "iris", lambda: pp.PolynomialFeatures(4, include_bias=False), 0),
+        ("poly_degrees_2_to_3", "iris", lambda: pp.PolynomialFeatures((2, 3)), 0),
         ("kbins_ordinal_uniform", "diabetes", lambda: kb(7, encode="ordinal",
                                                          strategy="uniform"), 0),
         ("kbins_onehot_quantile", "breast_cancer", lambda: kb(5, encode="onehot"), 0),
