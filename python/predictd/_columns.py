@@ -299,9 +299,10 @@ def _numeric(t, cols, ctx):
     name = est_name(t)
     for inp in cols:
         ctx.set_type(inp, "number", name)
-    step = _dense.transformer_step(t)
-    width = _probe(t, [[0.0] for _ in cols]).shape[1]
-    return [step], [None] * width
+    steps = _dense.transformer_steps(t)
+    # 1.0, not 0.0: a Box-Cox PowerTransformer refuses non-positive values
+    width = _probe(t, [[1.0] for _ in cols]).shape[1]
+    return steps, [None] * width
 
 
 _CONVERTERS = {"ColumnTransformer": _column_transformer, "SimpleImputer": _imputer,
@@ -318,7 +319,7 @@ def chain(t, cols, ctx):
     if kind != "ColumnTransformer" and kind != "Pipeline":
         ctx.read.update(c for c in cols if c is not None)
     if type(t).__module__.split(".")[0] != "sklearn":
-        return _numeric(t, cols, ctx)  # transformer_step refuses it with its reason
+        return _numeric(t, cols, ctx)  # transformer_steps refuses it with its reason
     if kind == "Pipeline":
         steps = []
         for _, s in t.steps:

@@ -1,5 +1,7 @@
-"""Converters for the dense (non-tree) parts of a model: the four scalers, the linear
-models and the multi-layer perceptrons of scikit-learn 1.2.
+"""Converters for the dense (non-tree) parts of a model: the scalers and the other numeric
+transformers (PCA, PolynomialFeatures, KBinsDiscretizer, Normalizer, QuantileTransformer,
+PowerTransformer, ...), the linear models and the multi-layer perceptrons of
+scikit-learn 1.2.
 
 Each converter takes a fitted estimator and returns one `steps` entry of the predictd
 format (docs/model-format.md), or raises UnsupportedError naming the estimator. Each one
@@ -66,11 +68,70 @@ def _binarizer(s):
     return {"type": "binarizer", "threshold": scalar(s.threshold, "Binarizer.threshold")}
 
 
-# class name -> converter of a fitted transformer into its `steps` entry (a model type
-# with the transform role, docs/model-types.md). Exact scikit-learn classes only.
+def _polynomial(s):
+    """PolynomialFeatures: one term per output column (powers_ rows, in the library's
+    column order). transform builds a degree-d column for features i1 <= ... <= id as
+    (column of i2..id) * x[i1], i.e. ((x[id] * x[id-1]) * ...) * x[i1]: the file lists
+    each term's features in that multiplication order (descending)."""
+    powers = np.asarray(s.powers_)
+    terms = []
+    for row in powers:
+        idx = [int(j) for j in range(len(row)) for _ in range(int(row[j]))]
+        terms.append(idx[::-1])
+    return {"type": "polynomial_features", "terms": terms}
+
+
+def _kbins(s):
+    """KBinsDiscretizer: the inner edges bin_edges_[j][1:-1] of each column (searchsorted
+    side="right" on them is the bin); encode ordinal, or onehot / onehot-dense (the sparse
+    one-hot's values, densified, are the same)."""
+    if getattr(s, "dtype", None) not in (None, np.float64):
+        raise UnsupportedError("KBinsDiscretizer(dtype=%s) is not supported: use the default "
+                               "(float64)" % s.dtype)
+    edges = [floats(np.asarray(e, dtype=np.float64)[1:-1],
+                    "KBinsDiscretizer.bin_edges_[%d]" % j) for j, e in enumerate(s.bin_edges_)]
+    return {"type": "kbins_discretizer", "inner_edges": edges,
+            "encode": "ordinal" if s.encode == "ordinal" else "onehot"}
+
+
+def _normalizer(s):
+    if s.norm not in ("l1", "l2", "max"):
+        raise UnsupportedError("Normalizer(norm=%r) is not supported" % (s.norm,))
+    return {"type": "normalizer", "norm": s.norm}
+
+
+def _quantile(s):
+    """QuantileTransformer: quantiles_ per column (transposed), references_, and for the
+    normal output scipy's own clip bounds (ppf(1e-7 - eps), ppf(1 - (1e-7 - eps)))."""
+    from scipy import stats
+    step = {"type": "quantile_transformer", "output": s.output_distribution,
+            "references": floats(s.references_, "QuantileTransformer.references_"),
+            "quantiles": matrix(np.asarray(s.quantiles_).T, "QuantileTransformer.quantiles_")}
+    if s.output_distribution == "normal":
+        b = 1e-7 - np.spacing(1)  # sklearn's BOUNDS_THRESHOLD - eps
+        step["clip"] = [float(stats.norm.ppf(b)), float(stats.norm.ppf(1 - b))]
+    return step
+
+
+def _power(s):
+    """PowerTransformer: the per-column transform, then (standardize) its fitted
+    StandardScaler as a second step."""
+    steps = [{"type": "power_transformer", "method": s.method,
+              "lambdas": floats(s.lambdas_, "PowerTransformer.lambdas_")}]
+    if s.standardize:
+        steps.append(_standard(s._scaler))
+    return steps
+
+
+# class name -> converter of a fitted transformer into its `steps` entry, or a list of
+# entries (a model type with the transform role, docs/model-types.md). Exact
+# scikit-learn classes only.
 TRANSFORMERS = {"StandardScaler": _standard, "MinMaxScaler": _minmax,
                 "MaxAbsScaler": _maxabs, "RobustScaler": _robust, "Binarizer": _binarizer,
-                "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd}
+                "PCA": _pca, "IncrementalPCA": _pca, "TruncatedSVD": _truncated_svd,
+                "PolynomialFeatures": _polynomial, "KBinsDiscretizer": _kbins,
+                "Normalizer": _normalizer, "QuantileTransformer": _quantile,
+                "PowerTransformer": _power}
 
 
 # Steps converted column by column with the model's string vocabulary (_columns.py), named
@@ -80,20 +141,17 @@ COLUMN_STEPS = ("ColumnTransformer", "MissingIndicator", "OneHotEncoder", "Ordin
 
 # Unsupported transformer -> the closest supported one (named in the refusal).
 TRANSFORMER_ALTERNATIVES = {
-    "Normalizer": "StandardScaler (Normalizer scales rows, not columns)",
-    "QuantileTransformer": "RobustScaler", "PowerTransformer": "StandardScaler",
     "KernelPCA": "PCA", "FastICA": "PCA", "NMF": "TruncatedSVD",
     "SparsePCA": "PCA", "FactorAnalysis": "PCA", "LatentDirichletAllocation": "TruncatedSVD",
     "GaussianRandomProjection": "PCA", "SparseRandomProjection": "TruncatedSVD",
-    "KBinsDiscretizer": "a tree model on the raw column",
-    "PolynomialFeatures": "an MLP or a tree model on the raw columns",
     "SplineTransformer": "an MLP or a tree model on the raw columns",
     "KNNImputer": "HistGradientBoosting or XGBoost, which take missing values",
 }
 
 
-def transformer_step(s):
-    """The `steps` entry of a fitted transformer; UnsupportedError for any other one."""
+def transformer_steps(s):
+    """The `steps` entries (a list) of a fitted transformer; UnsupportedError for any
+    other one."""
     fn = TRANSFORMERS.get(type(s).__name__)
     if fn is None or type(s).__module__.split(".")[0] != "sklearn":
         alt = TRANSFORMER_ALTERNATIVES.get(type(s).__name__)
@@ -101,7 +159,8 @@ def transformer_step(s):
             "%s is not supported as a pipeline step; %s" % (est_name(s), (
                 "closest supported: " + alt) if alt else "supported transformers: " +
                 ", ".join(sorted(set(TRANSFORMERS) | set(COLUMN_STEPS)))))
-    return fn(s)
+    out = fn(s)
+    return out if isinstance(out, list) else [out]
 
 
 # ---- linear models ---------------------------------------------------------------------

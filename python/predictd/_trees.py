@@ -124,28 +124,53 @@ def gradient_boosting(est, classifier):
             "trees": trees}
 
 
-def _hgb_tree(nodes, what):
+def _bits(words):
+    """The category values whose bit is set in a row of 32-bit bitset words."""
+    words = np.asarray(words, dtype=np.uint64)
+    return [int(32 * w + b) for w in range(len(words)) for b in range(32)
+            if (int(words[w]) >> b) & 1]
+
+
+def _hgb_tree(pred, known, what):
+    """One HGB predictor. A categorical node (is_categorical) sends the categories of its
+    raw_left_cat_bitsets row left, the feature's other known categories right, and
+    anything else (unknown, negative) where NaN goes, as _predict_one_from_raw_data does;
+    known = (known_cat_bitsets, f_idx_map) of the estimator's bin mapper."""
+    nodes = pred.nodes
     leaf = nodes["is_leaf"].astype(bool)
-    if nodes["is_categorical"].any():
-        raise UnsupportedError("%s: categorical splits are not supported" % what)
+    cat = nodes["is_categorical"].astype(bool) & ~leaf
     thr = np.array(nodes["num_threshold"], dtype=np.float64)
     thr[np.isposinf(thr)] = _MAX_FLOAT
-    thr[leaf] = 0.0
-    return {"feature": ints(np.where(leaf, -1, nodes["feature_idx"])),
+    thr[leaf | cat] = 0.0
+    tree = {"feature": ints(np.where(leaf, -1, nodes["feature_idx"])),
             "threshold": floats(thr, what + " thresholds"),
             "left": ints(np.where(leaf, -1, nodes["left"])),
             "right": ints(np.where(leaf, -1, nodes["right"])),
             "missing_left": ints(np.where(leaf, 0, nodes["missing_go_to_left"])),
             "value": floats(nodes["value"], what + " leaf values")}
+    if cat.any():
+        known_bits, f_idx_map = known
+        sets, index = [], []
+        for i in range(len(nodes)):
+            if not cat[i]:
+                index.append(-1)
+                continue
+            left = _bits(pred.raw_left_cat_bitsets[nodes["bitset_idx"][i]])
+            kn = _bits(known_bits[f_idx_map[nodes["feature_idx"][i]]])
+            index.append(len(sets))
+            sets.append({"left": left, "right": sorted(set(kn) - set(left)),
+                         "other_left": int(nodes["missing_go_to_left"][i])})
+        tree["categorical"] = index
+        tree["category_sets"] = sets
+    return tree
 
 
 def hist_gradient_boosting(est, classifier):
     """HistGradientBoostingClassifier/Regressor: baseline + sum of tree values."""
     name = est_name(est)
     cat = getattr(est, "is_categorical_", None)
-    if cat is not None and np.asarray(cat).any():
-        raise UnsupportedError("%s: categorical features are not supported; fit with "
-                               "numeric features only" % name)
+    categorical = cat is not None and np.asarray(cat).any()
+    known = est._bin_mapper.make_known_categories_bitsets() if categorical else None
     link = type(est._loss.link).__name__
     if classifier:
         post = {"LogitLink": "logistic", "MultinomialLogit": "softmax"}.get(link)
@@ -158,17 +183,20 @@ def hist_gradient_boosting(est, classifier):
     trees = []
     for i, iteration in enumerate(est._predictors):
         for k, pred in enumerate(iteration):
-            tree = _hgb_tree(pred.nodes, "%s iteration %d" % (name, i))
+            tree = _hgb_tree(pred, known, "%s iteration %d" % (name, i))
             if n_out > 1:
                 tree["output"] = k
             trees.append(tree)
     if not trees:
         raise ExportError("%s has no trees" % name)
     base = np.asarray(est._baseline_prediction, dtype=np.float64).ravel()
-    return {"type": "tree_ensemble", "n_outputs": n_out, "aggregate": "sum",
+    step = {"type": "tree_ensemble", "n_outputs": n_out, "aggregate": "sum",
             "base_score": floats(base, name + " baseline prediction"),
             "input_type": "float64", "comparison": "le", "post_transform": post,
             "trees": trees}
+    if categorical:  # the compiled predictor reads a category as (uint8_t)x
+        step["category_cast"] = "uint8"
+    return step
 
 
 def _average_path_length(n):

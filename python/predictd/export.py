@@ -93,7 +93,7 @@ def _member(est, classifier):
     scalers, final = _split_pipeline(est)
     conv = _ESTIMATORS.get(type(final).__name__) if _is_sklearn(final) else None
     if conv is None:
-        raise _refusal(final)
+        raise _refusal(final, final is not est)
     if type(final).__name__ in _INPUTS_ONLY:
         raise UnsupportedError("%s cannot be a member of a meta-estimator: it can only be "
                                "exported on its own" % est_name(final))
@@ -101,7 +101,7 @@ def _member(est, classifier):
         raise UnsupportedError("%s cannot be a member here: a %s is expected"
                                % (est_name(final), "classifier" if classifier else "regressor"))
     out = conv[0](final)
-    steps = [_dense.transformer_step(s) for s in scalers] + (
+    steps = [st for s in scalers for st in _dense.transformer_steps(s)] + (
         out if isinstance(out, list) else [out])
     return steps[0] if len(steps) == 1 else {"type": "pipeline", "steps": steps}
 
@@ -159,9 +159,16 @@ ALTERNATIVES = {
 }
 
 
-def _refusal(est):
+def _refusal(est, in_pipeline=False):
     """The UnsupportedError of an estimator the exporter does not know."""
     name = est_name(est)
+    if type(est).__module__.split(".")[0] == "xgboost":  # XGBClassifier, XGBRanker, Booster
+        return UnsupportedError(
+            "%s is an XGBoost model: predictd serves XGBoost's own file without an export "
+            "step; save it with model.save_model('m.json') (or .ubj) and serve that file%s"
+            % (name, " (the Pipeline's other steps are not part of that file: apply them "
+               "before sending rows, or serve a scikit-learn estimator)" if in_pipeline
+               else ""))
     alt = ALTERNATIVES.get(name)
     if alt:
         return UnsupportedError("%s is not supported by predictd-export; closest supported: "
@@ -242,7 +249,7 @@ def to_document(estimator, feature_names=None, name="model", model_version="1"):
     kind = type(final).__name__
     conv = _ESTIMATORS.get(kind) if _is_sklearn(final) else None
     if conv is None:
-        raise _refusal(final)
+        raise _refusal(final, final is not estimator)
     _check_fitted(estimator)
     if kind in _INPUTS_ONLY and scalers:
         raise UnsupportedError("%s reads category indexes as they are sent: it cannot follow "

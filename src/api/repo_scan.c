@@ -462,7 +462,8 @@ static void scan_child(scan_ctx_t *c, const char *path, const char *name)
             push_entry(c, "", 0, path, &id);
         else if (rc < 0 && eno != 0 && eno != ENOENT)
             issue(c, 0, 0, path, "cannot read: %s", errstr(eno, eb, sizeof eb));
-        else if (rc == 0 && pd__repo_name_has_suffix(name, ".json"))
+        else if (rc == 0 && (pd__repo_name_has_suffix(name, ".json") ||
+                             pd__repo_name_has_suffix(name, ".ubj")))
             issue(c, 0, 0, path, "ignored: not a model file (its content does not start "
                   "with '{')");
     }

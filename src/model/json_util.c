@@ -147,29 +147,60 @@ static int exact_len(pd__jctx_t *c, const json_t *arr, const char *path, size_t 
     return 0;
 }
 
-int pd__jdoubles(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, double *out)
+/* The non-finite literal v stands for (see json_read.h), or 0 with *ok = 0. */
+static double literal_value(const json_t *v, int *ok)
 {
-    int rc = exact_len(c, arr, path, n);
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    *ok = 1;
+    if (strcmp(s, "NaN") == 0)
+        return NAN;
+    if (strcmp(s, "Infinity") == 0)
+        return INFINITY;
+    if (strcmp(s, "-Infinity") == 0)
+        return -INFINITY;
+    *ok = 0;
+    return 0.0;
+}
+
+static int doubles(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, double *out,
+                   int nonfinite_ok)
+{
+    int rc = exact_len(c, arr, path, n), lit;
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++) {
         const json_t *v = json_array_get(arr, i);
+        char p[PD__PATH_MAX];
         if (json_is_real(v))
             out[i] = json_real_value(v);
         else if (json_is_integer(v))
             out[i] = (double)json_integer_value(v);
+        else if ((out[i] = literal_value(v, &lit)), lit && nonfinite_ok)
+            continue;
         else {
-            char p[PD__PATH_MAX];
             pd__jpath(p, sizeof p, path, "[%zu]", i);
+            if (lit)
+                return pd__jfail(c, p, "%s is not allowed here (a finite number is needed)",
+                                 json_string_value(v));
             return pd__jfail(c, p, "expected a number, got %s", json_kind(v));
         }
         if (!isfinite(out[i])) {
-            char p[PD__PATH_MAX];
             pd__jpath(p, sizeof p, path, "[%zu]", i);
             return pd__jfail(c, p, "number is not finite");
         }
     }
     return 0;
+}
+
+int pd__jdoubles(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, double *out)
+{
+    return doubles(c, arr, path, n, out, 0);
+}
+
+int pd__jdoubles_nf(pd__jctx_t *c, const json_t *arr, const char *path, size_t n,
+                    double *out)
+{
+    return doubles(c, arr, path, n, out, 1);
 }
 
 int pd__jints(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, int64_t lo,

@@ -44,6 +44,10 @@ int pd__jlen(pd__jctx_t *c, const json_t *arr, const char *path, size_t lo, size
              size_t *n);
 /* arr must be an array of exactly n finite numbers; copied into out (n doubles). */
 int pd__jdoubles(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, double *out);
+/* As pd__jdoubles, but the strings "NaN", "Infinity" and "-Infinity" (the non-finite
+ * literals of XGBoost's files, as pd__json_read keeps them) are accepted as those values. */
+int pd__jdoubles_nf(pd__jctx_t *c, const json_t *arr, const char *path, size_t n,
+                    double *out);
 /* arr must be an array of exactly n integers in [lo, hi]; copied into out. */
 int pd__jints(pd__jctx_t *c, const json_t *arr, const char *path, size_t n, int64_t lo,
               int64_t hi, int32_t *out);

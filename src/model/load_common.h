@@ -23,8 +23,9 @@ int pd__gen_int_classes(pd__jctx_t *c, pd_model_t *m, size_t n);
 /* Sets m->name/version/source/kind (copied; kind may be NULL) and the schema's pointers. */
 int pd__set_names(pd__jctx_t *c, pd_model_t *m, const char *name, const char *version,
                   const char *source, const char *kind);
-/* Derives a model name from a file label: base name without ".json", restricted to
- * [A-Za-z0-9_.-] (others become '_'), at most PD_MODEL_MAX_NAME chars. dst: that + 1. */
+/* Derives a model name from a file label: base name without ".json" (or ".ubj"),
+ * restricted to [A-Za-z0-9_.-] (others become '_'), at most PD_MODEL_MAX_NAME chars.
+ * dst: that + 1. */
 void pd__name_from_label(const char *label, char *dst);
 /* Loads the pipeline from the array `steps` at path (schema already set): each entry a
  * part (part.h), transformers first, an estimator last. */

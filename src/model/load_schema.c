@@ -115,6 +115,8 @@ void pd__name_from_label(const char *label, char *dst)
     size_t n = strlen(b);
     if (n > 5 && strcmp(b + n - 5, ".json") == 0)
         n -= 5;
+    else if (n > 4 && strcmp(b + n - 4, ".ubj") == 0)
+        n -= 4;
     if (n > PD_MODEL_MAX_NAME)
         n = PD_MODEL_MAX_NAME;
     for (size_t i = 0; i < n; i++) {

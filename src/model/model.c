@@ -1,6 +1,6 @@
 /* model.c - the public model API except prediction (pipeline.c): reading a file
- * (bounded), parsing it with jansson, dispatching to the file format's loader, stats,
- * description and freeing.
+ * (bounded), parsing it (JSON text or UBJSON, json_read.h), dispatching to the file
+ * format's loader, stats, description and freeing.
  *
  * Owns every allocation of a pd_model_t: all are made through pd__model_calloc, which
  * lists them (so pd_model_free releases whatever a failed load had built) and counts them
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "model/json_read.h"
 #include "model/json_util.h"
 #include "model/model_impl.h"
 
@@ -82,31 +83,6 @@ void pd_model_free(pd_model_t *m)
     free(m);
 }
 
-/* Refuses JSON nested deeper than the limit before jansson sees it (so that no recursion
- * depends on the file), skipping brackets inside strings. */
-static int check_depth(pd__jctx_t *c, const char *s, size_t n)
-{
-    int depth = 0, in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (in_str) {
-            if (ch == '\\')
-                i++;
-            else if (ch == '"')
-                in_str = 0;
-        } else if (ch == '"') {
-            in_str = 1;
-        } else if (ch == '[' || ch == '{') {
-            if (++depth > PD_MODEL_MAX_JSON_DEPTH)
-                return pd__jfail(c, "$", "JSON nested deeper than %d (at byte %zu)",
-                                 PD_MODEL_MAX_JSON_DEPTH, i);
-        } else if (ch == ']' || ch == '}') {
-            depth--;
-        }
-    }
-    return 0;
-}
-
 int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_model_t **out,
                          char *err, size_t errlen)
 {
@@ -119,14 +95,10 @@ int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_mod
         pd__jfail(&c, "$", "file has %zu bytes, over the %zu limit", len, PD_MODEL_MAX_FILE_BYTES);
         return PD_ETOOBIG;
     }
-    int rc = check_depth(&c, data, len);
+    json_t *root;
+    int rc = pd__json_read(&c, data, len, &root);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return pd__jfail(&c, "$", "invalid JSON at line %d, column %d: %s", jerr.line,
-                         jerr.column, jerr.text);
     pd_model_t *m = calloc(1, sizeof *m);
     if (!m) {
         json_decref(root);

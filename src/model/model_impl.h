@@ -68,6 +68,9 @@ char *pd__model_strdup(pd_model_t *m, const char *s);
 /* Shared transforms (double): softmax in place over n values, logistic. */
 void pd__softmax(double *z, size_t n);
 double pd__sigmoid(double z);
+/* The standard normal quantile function (scipy.stats.norm.ppf): -inf at 0, +inf at 1, NaN
+ * outside [0, 1] and for NaN. Within a few ulp of scipy's ndtri (math.c says how). */
+double pd__norm_ppf(double p);
 /* Index of the first largest value among n. */
 int32_t pd__argmax(const double *z, size_t n);
 

@@ -238,7 +238,10 @@ static void finish_f32(const pd__part_t *part, const float *acc, size_t n, int32
         const float *z = acc + r * no;
         if (part->task == PD_TASK_REGRESSION) {
             if (val)
-                val[r] = t->post == PD__POST_LOGISTIC ? (double)sigmoid_f(z[0]) : (double)z[0];
+                val[r] = t->post == PD__POST_LOGISTIC ? (double)sigmoid_f(z[0])
+                         : t->post == PD__POST_EXP    ? (double)expf(z[0])
+                         : t->post == PD__POST_EXP_F64 ? (double)(float)exp((double)z[0])
+                                                       : (double)z[0];
         } else if (t->post == PD__POST_LOGISTIC) {
             float p = sigmoid_f(z[0]);
             tmp[0] = (double)(1.0f - p), tmp[1] = (double)p;
@@ -318,7 +321,10 @@ void pd__trees_predict(const pd__part_t *part, const double *x, size_t n, void *
             for (size_t o = 0; o < no; o++)
                 a[r * no + o] = t->aggregate_sum ? t->base[o] : 0.0;
     }
-    accumulate(t, xin, nf, n, acc);
+    if (t->cat_of) /* categorical splits: tree_cat.c's walk, the kernels below untouched */
+        pd__trees_accumulate_cat(t, xin, nf, n, acc);
+    else
+        accumulate(t, xin, nf, n, acc);
     if (t->f32acc)
         finish_f32(part, acc, n, out->cls, out->val, out->proba);
     else

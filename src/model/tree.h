@@ -20,6 +20,8 @@ typedef enum {
     PD__POST_LOGISTIC = 1,
     PD__POST_SOFTMAX = 2,
     PD__POST_NORMALIZE = 3, /* values already are probabilities */
+    PD__POST_EXP = 4,       /* expf of the margin (XGBoost's count:poisson, reg:gamma, ...) */
+    PD__POST_EXP_F64 = 5,   /* (float)exp((double)margin) (XGBoost's survival:aft) */
 } pd__post_t;
 
 /* A float32 tree node, 16 bytes. fm: feature index in bits 0..30, bit 31 = NaN goes left.
@@ -57,6 +59,26 @@ typedef struct pd__tree_s {
     int32_t output;  /* output column this tree adds to, or -1: all n_outputs */
 } pd__tree_t;
 
+/* A categorical split (tree_cat.c). The input is cast to a category c as the ensemble's
+ * cat_cast says; c goes left when its bit is set in the split's left words, right when set
+ * in its right words; any other value (an unseen category, a negative one, one past the
+ * words) goes left iff other_left. NaN follows the node's PD__FM_MISSING_LEFT bit. */
+typedef struct pd__catsplit_s {
+    size_t off;       /* first word in cat_bits: n_words left words, then n_words right */
+    uint32_t n_words; /* bits for categories 0 .. 32 * n_words - 1 */
+    uint8_t other_left;
+} pd__catsplit_t;
+
+/* How an input value becomes a category. */
+typedef enum {
+    PD__CAT_INT = 0,   /* XGBoost: (float)x < 0 or >= 2^24 is no category, else (int)x */
+    PD__CAT_UINT8 = 1, /* scikit-learn HGB: x < 0 is no category, else the low byte of
+                          (int32)x (its compiled (uint8_t)x; x >= 2^31: 0) */
+} pd__catcast_t;
+
+/* Largest category value a file may name (bounds a split's bitset). */
+#define PD__CAT_MAX ((1 << 20) - 1)
+
 /* The state of a "tree_ensemble" part. */
 typedef struct pd__trees_s {
     size_t n_trees, n_outputs, n_nodes;
@@ -73,6 +95,16 @@ typedef struct pd__trees_s {
     int f32acc;            /* XGBoost: accumulate, transform in float32; leaf in node thr */
     int label_by_margin;   /* multi:softmax: label = argmax of margins */
     pd__post_t post;
+    /* Categorical splits: cat_of is NULL when the ensemble has none (the numeric kernels
+     * of tree.c run); else the walk of tree_cat.c runs, and cat_of[node] is -1 (numeric)
+     * or the node's index into cats. */
+    int32_t *cat_of;       /* cap_nodes entries */
+    size_t cap_nodes;      /* total nodes given to pd__trees_alloc */
+    pd__catsplit_t *cats;
+    size_t n_cats, cap_cats;
+    uint32_t *cat_bits;
+    size_t n_cat_bits, cap_cat_bits;
+    pd__catcast_t cat_cast;
 } pd__trees_t;
 
 /* The tree-ensemble type (tree_load.c). */
@@ -98,6 +130,8 @@ typedef struct pd__tree_in_s {
     int xgb;        /* XGBoost rules: a leaf is left == -1 (feature ignored); nodes
                        unreachable from the root (deleted) are skipped */
     int cmp_le;     /* threshold comparison of the file: 1 "x <= t", 0 "x < t" */
+    const int32_t *cat_split; /* NULL: all splits numeric; else per node -1 or the index
+                                 pd__trees_add_catsplit returned (its threshold unused) */
 } pd__tree_in_t;
 
 /* Allocates t's arrays (owned by m) for n_trees trees of total_nodes nodes in all, using
@@ -109,6 +143,20 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
  * PD_EFORMAT (message in c) or PD_ENOMEM. */
 int pd__tree_add(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, size_t n_features,
                  const pd__tree_in_t *in);
+
+/* Appends a categorical split to t (storage owned by m): nl categories that go left,
+ * nr that go right (each in [0, PD__CAT_MAX]; path names them in errors), others left iff
+ * other_left. Allocates t->cat_of (all -1) on first use. Its index into *index. Returns 0,
+ * PD_EFORMAT (a category out of range or on both sides) or PD_ENOMEM. Loader thread. */
+int pd__trees_add_catsplit(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, const char *path,
+                           const int32_t *left, size_t nl, const int32_t *right, size_t nr,
+                           int other_left, int32_t *index);
+
+/* Kernel of ensembles with categorical splits (tree_cat.c): adds every tree's leaf for n
+ * rows of xin (float32 or float64 as t->input_f64, nf columns) into acc, as tree.c's
+ * numeric accumulation does (same layout, same tree order). Any thread, no allocation. */
+void pd__trees_accumulate_cat(const pd__trees_t *t, const void *xin, size_t nf, size_t n,
+                              void *acc);
 
 /* Releases unused capacity after the last tree. */
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t);

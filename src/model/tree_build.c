@@ -27,6 +27,7 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
         t->nodes32 = pd__model_calloc(m, total_nodes, sizeof *t->nodes32);
     if (!t->nodes64 && !t->nodes32)
         return PD_ENOMEM;
+    t->cap_nodes = total_nodes;
     if (!t->f32acc) {
         if (t->n_outputs && total_nodes > SIZE_MAX / t->n_outputs)
             return PD_ENOMEM;
@@ -130,6 +131,8 @@ static void emit(pd__trees_t *t, const pd__tree_in_t *in, size_t base, size_t ol
         else
             d->thr = pd__thr32(in->thr[old], in->cmp_le);
     }
+    if (t->cat_of)
+        t->cat_of[base + (size_t)nw] = !leaf && in->cat_split ? in->cat_split[old] : -1;
     if (leaf && !t->f32acc)
         memcpy(&t->values[t->n_values + (size_t)leaf_ord * width], &in->value[old * width],
                width * sizeof(double));

@@ -1,7 +1,8 @@
 /* tree_load.c - the "tree_ensemble" model type's step loader and its ops table. Two passes
  * over the trees: the first checks each tree's shape and counts nodes (so the node arrays
  * are allocated once, exactly), the second reads each tree's parallel arrays into
- * temporary buffers (freed before returning) and hands them to tree_build.c. */
+ * temporary buffers (freed before returning) and hands them to tree_build.c. A tree's
+ * optional "categorical" / "category_sets" become tree_cat.c's splits. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "model/tree.h"
 
 typedef struct {
-    int32_t *feature, *left, *right, *miss32;
+    int32_t *feature, *left, *right, *miss32, *cat;
     uint8_t *miss;
     double *thr, *value;
 } bufs_t;
@@ -19,7 +20,65 @@ typedef struct {
 static void bufs_free(bufs_t *b)
 {
     free(b->feature), free(b->left), free(b->right), free(b->miss32);
-    free(b->miss), free(b->thr), free(b->value);
+    free(b->miss), free(b->thr), free(b->value), free(b->cat);
+}
+
+/* One entry of a tree's "category_sets": {"left": [...], "right": [...], "other_left":
+ * 0|1}, appended to t; its index into *index. */
+static int read_catset(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, const json_t *e,
+                       const char *path, int32_t *index)
+{
+    json_t *v[2], *o;
+    char p[2][PD__PATH_MAX], q[PD__PATH_MAX];
+    size_t len[2];
+    int64_t other;
+    int rc = pd__jcheck(c, e, path, PD__J_OBJ);
+    const char *keys[2] = {"left", "right"};
+    for (int k = 0; k < 2 && rc == 0; k++)
+        if ((rc = pd__jget(c, e, path, keys[k], PD__J_ARR, 1, &v[k], p[k])) == 0)
+            rc = pd__jlen(c, v[k], p[k], 0, PD__CAT_MAX + 1, &len[k]);
+    if (rc || (rc = pd__jget(c, e, path, "other_left", PD__J_INT, 1, &o, q)) ||
+        (rc = pd__jint(c, o, q, 0, 1, &other)))
+        return rc;
+    int32_t *cats = malloc((len[0] + len[1] + 1) * sizeof *cats);
+    if (!cats)
+        return PD_ENOMEM;
+    if ((rc = pd__jints(c, v[0], p[0], len[0], 0, PD__CAT_MAX, cats)) == 0 &&
+        (rc = pd__jints(c, v[1], p[1], len[1], 0, PD__CAT_MAX, cats + len[0])) == 0)
+        rc = pd__trees_add_catsplit(c, m, t, path, cats, len[0], cats + len[0], len[1],
+                                    (int)other, index);
+    free(cats);
+    return rc;
+}
+
+/* A tree's optional categorical splits: "categorical" (per node -1, or an index into
+ * "category_sets"); fills b->cat with the ensemble's split indexes and sets in->cat_split.
+ * Missing: every split is numeric. */
+static int read_categorical(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, const json_t *tj,
+                            const char *path, bufs_t *b, size_t n, pd__tree_in_t *in)
+{
+    json_t *v, *sets;
+    char p[PD__PATH_MAX], ps[PD__PATH_MAX], pe[PD__PATH_MAX];
+    size_t ns;
+    int rc;
+    if ((rc = pd__jget(c, tj, path, "categorical", PD__J_ARR, 0, &v, p)) || !v)
+        return rc;
+    if ((rc = pd__jget(c, tj, path, "category_sets", PD__J_ARR, 1, &sets, ps)) ||
+        (rc = pd__jlen(c, sets, ps, 1, n, &ns)) ||
+        (rc = pd__jints(c, v, p, n, -1, (int64_t)ns - 1, b->cat)))
+        return rc;
+    int32_t *idx = malloc(ns * sizeof *idx);
+    if (!idx)
+        return PD_ENOMEM;
+    for (size_t k = 0; k < ns && rc == 0; k++) {
+        pd__jpath(pe, sizeof pe, ps, "[%zu]", k);
+        rc = read_catset(c, m, t, json_array_get(sets, k), pe, &idx[k]);
+    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        b->cat[i] = b->cat[i] < 0 || b->left[i] == -1 ? -1 : idx[b->cat[i]];
+    free(idx);
+    in->cat_split = b->cat;
+    return rc;
 }
 
 static int bufs_alloc(bufs_t *b, size_t n, size_t width)
@@ -31,7 +90,9 @@ static int bufs_alloc(bufs_t *b, size_t n, size_t width)
     b->miss = malloc(n);
     b->thr = malloc(n * sizeof(double));
     b->value = malloc(n * width * sizeof(double));
-    return b->feature && b->left && b->right && b->miss32 && b->miss && b->thr && b->value
+    b->cat = malloc(n * sizeof(int32_t));
+    return b->feature && b->left && b->right && b->miss32 && b->miss && b->thr && b->value &&
+                   b->cat
                ? 0
                : PD_ENOMEM;
 }
@@ -44,7 +105,7 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
     char p[PD__PATH_MAX];
     int rc;
     pd__tree_in_t in = {path, "feature", "left", "right", n, b->feature, b->left, b->right,
-                        b->thr, NULL, b->value, -1, 0, cmp_le};
+                        b->thr, NULL, b->value, -1, 0, cmp_le, NULL};
     if ((rc = pd__jget(c, tj, path, "output", PD__J_INT, 0, &v, p)))
         return rc;
     if (v) {
@@ -74,6 +135,8 @@ static int read_tree(pd__jctx_t *c, const json_t *tj, const char *path, pd_model
         in.miss_left = b->miss;
         part->nan_default = 1;
     }
+    if ((rc = read_categorical(c, m, t, tj, path, b, n, &in)))
+        return rc;
     return pd__tree_add(c, m, t, part->n_in, &in);
 }
 
@@ -106,6 +169,14 @@ static int read_header(pd__jctx_t *c, const json_t *st, const char *path, pd__pa
         if (rc || (rc = pd__jenum(c, s, p, lists[k], lens[k], outs[k])))
             return rc;
     }
+    static const char *const casts[] = {"int", "uint8"};
+    char pc[PD__PATH_MAX];
+    int cast = 0;
+    const char *cs = pd__jstr(c, st, path, "category_cast", 0, "int", &rc);
+    pd__jpath(pc, sizeof pc, path, ".category_cast");
+    if (rc || (rc = pd__jenum(c, cs, pc, casts, 2, &cast)))
+        return rc;
+    t->cat_cast = cast == 1 ? PD__CAT_UINT8 : PD__CAT_INT;
     t->aggregate_sum = agg == 1;
     t->input_f64 = inp == 1;
     *cmp_le = cmp == 0;
@@ -178,7 +249,8 @@ static void stats(const pd__part_t *p, pd_model_stats_t *st)
 
 static int describe(const pd__part_t *p, char *buf, size_t n)
 {
-    static const char *const posts[] = {"identity", "logistic", "softmax", "normalize"};
+    static const char *const posts[] = {"identity", "logistic", "softmax", "normalize",
+                                        "exp", "exp (double)"}; /* pd__post_t order */
     const pd__trees_t *t = p->state;
     return snprintf(buf, n, "%zu trees, %zu nodes, %s of %zu outputs, %s, %s", t->n_trees,
                     t->n_nodes, t->aggregate_sum ? "sum" : "average", t->n_outputs,

@@ -377,6 +377,53 @@ def _meta_cases():
     ]
 
 
+def _transformer_cases():
+    """The numeric transformers (PolynomialFeatures, KBinsDiscretizer, Normalizer,
+    QuantileTransformer, PowerTransformer) before a simple estimator, and inside longer
+    Pipelines; the _nan datasets check that NaN passes through the two that allow it."""
+    from sklearn import ensemble as en, linear_model as lm, preprocessing as pp, svm
+    from sklearn.pipeline import make_pipeline as pipe
+    rs = 0
+    kb = pp.KBinsDiscretizer
+    return [
+        Case("poly2_linear", "diabetes", lambda: pipe(pp.PolynomialFeatures(2),
+                                                      lm.LinearRegression())),
+        Case("poly3_interaction_nobias_ridge", "diabetes", lambda: pipe(
+            pp.PolynomialFeatures(3, interaction_only=True, include_bias=False),
+            lm.Ridge())),
+        Case("poly3_scaled_logistic", "iris_str", lambda: pipe(
+            pp.StandardScaler(), pp.PolynomialFeatures(3), pp.StandardScaler(),
+            lm.LogisticRegression(max_iter=2000))),
+        Case("kbins_ordinal_uniform_linear", "diabetes", lambda: pipe(
+            kb(5, encode="ordinal", strategy="uniform"), lm.LinearRegression())),
+        Case("kbins_onehot_quantile_logistic", "breast_cancer", lambda: pipe(
+            kb(4, encode="onehot", strategy="quantile"), lm.LogisticRegression(max_iter=2000))),
+        Case("kbins_onehot_dense_kmeans_tree", "wine", lambda: pipe(
+            kb(3, encode="onehot-dense", strategy="kmeans"),
+            en.RandomForestClassifier(20, random_state=rs)), exact=True),
+        Case("normalizer_l1_linear", "diabetes", lambda: pipe(pp.Normalizer("l1"),
+                                                              lm.LinearRegression())),
+        Case("normalizer_l2_svc", "iris_str", lambda: pipe(pp.Normalizer(), svm.SVC())),
+        Case("normalizer_max_logistic", "wine", lambda: pipe(
+            pp.Normalizer("max"), lm.LogisticRegression(max_iter=3000))),
+        Case("quantile_uniform_linear", "diabetes", lambda: pipe(
+            pp.QuantileTransformer(n_quantiles=100), lm.LinearRegression())),
+        Case("quantile_normal_logistic", "breast_cancer", lambda: pipe(
+            pp.QuantileTransformer(n_quantiles=50, output_distribution="normal"),
+            lm.LogisticRegression(max_iter=2000))),
+        Case("quantile_normal_hgb_nan", "wine_nan", lambda: pipe(
+            pp.QuantileTransformer(n_quantiles=60, output_distribution="normal"),
+            en.HistGradientBoostingClassifier(max_iter=20, random_state=rs))),
+        Case("power_yeo_johnson_linear", "diabetes", lambda: pipe(
+            pp.PowerTransformer(), lm.LinearRegression())),
+        Case("power_box_cox_nostd_logistic", "iris_str", lambda: pipe(
+            pp.PowerTransformer("box-cox", standardize=False),
+            lm.LogisticRegression(max_iter=2000))),
+        Case("power_yeo_johnson_hgb_nan", "diabetes_nan", lambda: pipe(
+            pp.PowerTransformer(), en.HistGradientBoostingRegressor(max_iter=20))),
+    ]
+
+
 CASES = (_dense_cases() + _tree_cases() + _linear_family_cases() + _svm_cases() +
-         _distance_cases() + _meta_cases())
+         _distance_cases() + _meta_cases() + _transformer_cases())
 CASES_BY_ID = {c.id: c for c in CASES}

@@ -94,21 +94,39 @@ def _unsupported():
     from sklearn.pipeline import make_pipeline
     X, y, _ = pu.dataset("iris")
     Xd, yd, _ = pu.dataset("diabetes")
-    cat = np.column_stack([X[:, :3], (X[:, 3] > 1).astype(float)])
     gram = X @ X.T
     return [
         ("precomputed", svm.SVC(kernel="precomputed").fit(gram, y)),
-        ("PolynomialFeatures", make_pipeline(preprocessing.PolynomialFeatures(),
-                                             linear_model.LogisticRegression()).fit(X, y)),
+        ("SplineTransformer", make_pipeline(preprocessing.SplineTransformer(),
+                                            linear_model.LogisticRegression()).fit(X, y)),
+        ("KBinsDiscretizer(dtype=<class 'numpy.float32'>) is not supported", make_pipeline(
+            preprocessing.KBinsDiscretizer(dtype=np.float32, encode="ordinal"),
+            linear_model.LogisticRegression()).fit(X, y)),
         ("multi-output", linear_model.Ridge().fit(Xd, np.column_stack([yd, yd]))),
         ("not fitted", linear_model.LinearRegression()),
-        ("categorical", ensemble.HistGradientBoostingClassifier(
-            categorical_features=[3], max_iter=3).fit(cat, y)),
         ("poisson", ensemble.HistGradientBoostingRegressor(loss="poisson", max_iter=3)
          .fit(Xd, yd)),
         ("clip=True", make_pipeline(preprocessing.MinMaxScaler(clip=True),
                                     linear_model.LinearRegression()).fit(Xd, yd)),
         ("dict", {"not": "an estimator"}),
+    ] + _xgboost_wrappers(X, y)
+
+
+SAVE_MODEL_HINT = "save it with model.save_model('m.json') (or .ubj) and serve that file"
+
+
+def _xgboost_wrappers(X, y):
+    """XGBoost's scikit-learn wrappers: refused with the hint to serve save_model's file."""
+    import xgboost as xgb
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    kw = {"n_estimators": 2, "max_depth": 2, "nthread": 1}
+    return [
+        (SAVE_MODEL_HINT, xgb.XGBClassifier(**kw).fit(X, y)),
+        (SAVE_MODEL_HINT, xgb.XGBRegressor(**kw).fit(X, y)),
+        (SAVE_MODEL_HINT, xgb.XGBRanker(**kw).fit(X, y, group=[50, 50, 50])),
+        ("Pipeline's other steps are not part of that file",
+         make_pipeline(StandardScaler(), xgb.XGBClassifier(**kw)).fit(X, y)),
     ]
 
 
@@ -139,10 +157,10 @@ def test_failed_export_keeps_the_previous_file(tmp_path):
     ("neighbors.RadiusNeighborsClassifier(radius=5.0)", "set outlier_label"),
     ("gaussian_process.GaussianProcessClassifier()", "closest supported: SVC"),
     ("neighbors.LocalOutlierFactor(novelty=True)", "closest supported: IsolationForest"),
-    ("make_pipeline(preprocessing.Normalizer(), linear_model.LogisticRegression())",
-     "Normalizer is not supported as a pipeline step; closest supported: StandardScaler"),
-    ("make_pipeline(preprocessing.QuantileTransformer(n_quantiles=20), svm.SVC())",
-     "closest supported: RobustScaler"),
+    ("make_pipeline(preprocessing.SplineTransformer(), linear_model.LogisticRegression())",
+     "SplineTransformer is not supported as a pipeline step; closest supported: an MLP"),
+    ("make_pipeline(preprocessing.SplineTransformer(), svm.SVC())",
+     "closest supported: an MLP or a tree model on the raw columns"),
 ])
 def test_unsupported_names_the_closest_alternative(make, msg, tmp_path):
     from sklearn import gaussian_process, linear_model, neighbors, preprocessing, svm  # noqa

@@ -55,7 +55,11 @@ CASES = [
     ("feature out of range", mutate(lambda d: tree(d)["feature"].__setitem__(0, 2)),
      "$.steps[0].trees[0].feature[0]: feature index 2 out of range (2 features)"),
     ("NaN threshold", json.dumps(GOOD).replace("[0.5, 0, 0]", "[NaN, 0, 0]"),
+     "$.steps[0].trees[0].threshold[0]: NaN is not allowed here"),
+    ("bad literal", json.dumps(GOOD).replace("[0.5, 0, 0]", "[NaNx, 0, 0]"),
      "$: invalid JSON"),
+    ("UBJSON truncated", b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner{",
+     "$: invalid UBJSON at byte 18: truncated"),
     ("empty ensemble", mutate(lambda d: d["steps"][0].update(trees=[])),
      "$.steps[0].trees: array has 0 entries"),
     ("mismatched lengths", mutate(lambda d: tree(d)["threshold"].pop()),
@@ -72,7 +76,10 @@ CASES = [
 @pytest.mark.parametrize("name,text,message", CASES, ids=[c[0] for c in CASES])
 def test_malformed_model_is_refused(name, text, message, tmp_path):
     model = tmp_path / "bad.json"
-    model.write_text(text)
+    if isinstance(text, bytes):
+        model.write_bytes(text)
+    else:
+        model.write_text(text)
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,2\n")
     for args in (("inspect", str(model)),

@@ -125,6 +125,13 @@ static const kase_t cases[] = {
      T0 ".feature[0]", "feature index 2 out of range (2 features)"},
     {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[NaN,0,0],\"left\":[1,-1,-1],"
                                 "\"right\":[2,-1,-1],\"value\":[0,1,2]}")),
+     T0 ".threshold[0]", "NaN is not allowed here"},
+    {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,-Infinity],"
+                                "\"left\":[1,-1,-1],\"right\":[2,-1,-1],\"value\":[0,1,2]}")),
+     T0 ".threshold[2]", "-Infinity is not allowed here"},
+    {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0,0],"
+                                "\"left\":[1,-1,-1],\"right\":[2,-1,-1],"
+                                "\"value\":[0,1,NaNa]}")),
      "$", "invalid JSON"},
     {DOC("regression", "", ENS("{\"feature\":[0,-1,-1],\"threshold\":[0.5,0],\"left\":[1,-1,-1],"
                                 "\"right\":[2,-1,-1],\"value\":[0,1,2]}")),

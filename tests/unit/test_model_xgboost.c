@@ -1,6 +1,7 @@
 /* test_model_xgboost.c - the XGBoost JSON loader on small hand-written files in the 1.7
  * schema: float32 margins from base_score + leaves, default_left routing, feature names,
- * objectives' outputs, and refusals (DART, gblinear, categorical splits, other objectives,
+ * objectives' outputs, categorical splits, and refusals (DART, gblinear, malformed
+ * categorical splits, other objectives,
  * inconsistent tree_info / feature names). Parity with libxgboost itself is checked by
  * tests/e2e/test_parity_xgboost.py. */
 #include <math.h>
@@ -127,6 +128,67 @@ static void test_multiclass_softprob(void **st)
     pd_model_free(m);
 }
 
+/* One tree, a categorical split on feature 1 (NaN left) sending categories `cats` right. */
+#define CAT_TREE(cats, nodes, segs, sizes) \
+    "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],\"split_indices\":[1,0,0]," \
+    "\"split_conditions\":[NaN,-0.4,0.6],\"default_left\":[1,0,0],\"split_type\":[1,0,0]," \
+    "\"categories\":" cats ",\"categories_nodes\":" nodes ",\"categories_segments\":" segs \
+    ",\"categories_sizes\":" sizes "}"
+
+/* enable_categorical: the listed categories go right; any other value (unseen, negative,
+ * past 2^24) left; NaN by default_left; fractional values truncate. Numeric trees beside. */
+static void test_categorical_split(void **st)
+{
+    (void)st;
+    pd_model_t *m = load_ok(doc("reg:squarederror", "0", "0", "[]", "gbtree",
+                                CAT_TREE("[1,3,40]", "[0]", "[0]", "[3]") "," TREE(1),
+                                "[0,0]"));
+    /* second tree: x1 < 0.25 -> -0.4 else 0.6 (NaN left) */
+    const double x1[] = {1, 3, 40, 3.7, 0, 2, 41, 39, 1e7, 2e7, -1, -0.5, NAN};
+    const int right[] = {1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    enum { N = sizeof x1 / sizeof *x1 };
+    double x[2 * N], v[N];
+    for (size_t i = 0; i < N; i++)
+        x[2 * i] = 0, x[2 * i + 1] = x1[i];
+    run(m, x, N, NULL, v, NULL);
+    for (size_t i = 0; i < N; i++) {
+        float first = right[i] ? 0.6f : -0.4f;
+        float second = x1[i] < 0.25 || isnan(x1[i]) ? -0.4f : 0.6f;
+        if (v[i] != (double)((0.0f + first) + second))
+            fail_msg("row %zu (x1=%g): got %g", i, x1[i], v[i]);
+    }
+    pd_model_free(m);
+}
+
+/* count:poisson and friends: base_score is a mean (margin logf(base)), output expf(margin);
+ * rank:* predict the raw margin. */
+static void test_exp_and_rank_objectives(void **st)
+{
+    (void)st;
+    static const char *const exp_objs[] = {"count:poisson", "reg:gamma", "reg:tweedie",
+                                           "survival:cox", "survival:aft"};
+    double x[] = {0, 0.1}, v;
+    for (size_t i = 0; i < sizeof exp_objs / sizeof *exp_objs; i++) {
+        pd_model_t *m = load_ok(doc(exp_objs[i], "2.5E0", "0", "[]", "gbtree", TREE(0), "[0]"));
+        assert_int_equal(pd_model_schema(m)->task, PD_TASK_REGRESSION);
+        run(m, x, 1, NULL, &v, NULL);
+        float z = logf(2.5f) + -0.4f; /* survival:aft: exp in double, as XGBoost */
+        assert_true(v == (i == 4 ? (double)(float)exp((double)z) : (double)expf(z)));
+        char d[256];
+        pd_model_describe(m, d, sizeof d); /* names the transform (no read past a table) */
+        assert_non_null(strstr(d, i == 4 ? "exp (double)" : "exp"));
+        pd_model_free(m);
+    }
+    static const char *const raw_objs[] = {"rank:pairwise", "rank:ndcg", "rank:map",
+                                           "reg:absoluteerror", "reg:pseudohubererror"};
+    for (size_t i = 0; i < sizeof raw_objs / sizeof *raw_objs; i++) {
+        pd_model_t *m = load_ok(doc(raw_objs[i], "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"));
+        run(m, x, 1, NULL, &v, NULL);
+        assert_true(v == (double)(0.5f + -0.4f));
+        pd_model_free(m);
+    }
+}
+
 static void expect_refused(char *json, const char *path, const char *reason)
 {
     char err[512];
@@ -148,14 +210,46 @@ static void test_refusals(void **st)
                    "$.learner.gradient_booster.name", "only gbtree");
     expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gblinear", TREE(0), "[0]"),
                    "$.learner.gradient_booster.name", "not supported");
-    expect_refused(doc("reg:gamma", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
-                   "$.learner.objective.name", "unknown value \"reg:gamma\"");
+    expect_refused(doc("binary:hinge", "5E-1", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.objective.name", "unknown value \"binary:hinge\"");
+    expect_refused(doc("count:poisson", "0", "0", "[]", "gbtree", TREE(0), "[0]"),
+                   "$.learner.learner_model_param.base_score", "> 0 for objective");
+    expect_refused(doc("reg:squarederror", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[NaN,-0.4,0.6],"
+                       "\"default_left\":[1,0,0],\"split_type\":[0,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_conditions[0]",
+                   "threshold of node 0 is not finite");
+    expect_refused(doc("reg:squarederror", "5E-1", "0", "[]", "gbtree",
+                       "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[1,-Infinity,0.6],"
+                       "\"default_left\":[1,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].split_conditions[1]",
+                   "leaf value of node 1 is not finite");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       CAT_TREE("[1,2]", "[0]", "[0]", "[1,1]"), "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories_segments",
+                   "differ in length (1, 1, 2)");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       CAT_TREE("[1,2]", "[1]", "[0]", "[2]"), "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories_nodes[0]",
+                   "node 1 is not a categorical split");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       CAT_TREE("[1,2]", "[0]", "[1]", "[2]"), "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories_nodes[0]",
+                   "past the 2 categories");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       CAT_TREE("[1,2000000]", "[0]", "[0]", "[2]"), "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories[1]",
+                   "out of range");
+    expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
+                       CAT_TREE("[]", "[]", "[]", "[]"), "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories_nodes", "0 entries");
     expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree",
                        "{\"left_children\":[1,-1,-1],\"right_children\":[2,-1,-1],"
-                       "\"split_indices\":[1,0,0],\"split_conditions\":[0.25,-0.4,0.6],"
-                       "\"default_left\":[1,0,0],\"split_type\":[1,0,0]}",
-                       "[0]"),
-                   "$.learner.gradient_booster.model.trees[0].split_type[0]", "categorical");
+                       "\"split_indices\":[1,0,0],\"split_conditions\":[NaN,-0.4,0.6],"
+                       "\"default_left\":[1,0,0],\"split_type\":[1,0,0]}", "[0]"),
+                   "$.learner.gradient_booster.model.trees[0].categories", "missing");
     expect_refused(doc("binary:logistic", "5E-1", "0", "[]", "gbtree", TREE(0), "[0,0]"),
                    "$.learner.gradient_booster.model.tree_info", "2 entries");
     expect_refused(doc("multi:softprob", "5E-1", "2", "[]", "gbtree", TREE(0), "[2]"),
@@ -189,6 +283,8 @@ int main(void)
         cmocka_unit_test(test_sigmoid_clamp),
         cmocka_unit_test(test_regression_and_generated_names),
         cmocka_unit_test(test_multiclass_softprob),
+        cmocka_unit_test(test_exp_and_rank_objectives),
+        cmocka_unit_test(test_categorical_split),
         cmocka_unit_test(test_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
