@@ -81,6 +81,26 @@ int pd__predict_range(pd__preq_t *p, size_t row0, size_t n, void *scratch);
  * mix versions in its queue). Worker thread; ud is unused. */
 void pd__predict_run_chunks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w);
 
+/* The route's context: one per table entry, pointing back at the pipeline. */
+typedef struct pd__route_ctx_s {
+    pd_predict_ctx_t *ctx;
+    const pd_predict_route_t *route;
+} pd__route_ctx_t;
+
+/* The router handler of every prediction route (predict.c); arg is the route's
+ * pd__route_ctx_t (owned by ctx->route_ctxs, lives as long as the pipeline). Loop thread. */
+void pd__predict_handle(pd_http_request_t *req, void *arg);
+
+/* The run_batch of the codec queue (predict.c): runs decode/encode tasks. Worker thread;
+ * ud is unused. */
+void pd__predict_run_tasks(void *ud, pd_job_t **jobs, size_t n, pd_pool_worker_t *w);
+
+/* Creates sm's two pool queues on its first request (predict_setup.c): one for requests of
+ * one chunk, one for the chunks of bigger requests ("NAME" PD_PREDICT_BULK_SUFFIX). sm is
+ * the registry's (lives as long as the registry); the queues are the pool's. Returns 0 or
+ * a negative code (logged). Loop thread. */
+int pd__predict_ensure_queue(pd_predict_ctx_t *ctx, pd_served_model_t *sm);
+
 /* The 400 of a protocol whose codec cannot decode a model's typed inputs. */
 #define PD_PREDICT_TYPED_MSG                                                              \
     "this model has string inputs (or refuses unknown categories), which this protocol "  \
