@@ -57,6 +57,27 @@ typedef struct pd__tree_s {
     int32_t output;  /* output column this tree adds to, or -1: all n_outputs */
 } pd__tree_t;
 
+/* Complete-tree layout (tree_fast.c), for float32 ensembles whose trees are all at most
+ * PD__CT_MAX_DEPTH deep: tree i of depth D keeps 2^D - 1 split nodes in level order (the
+ * children of position p are 2p+1 and 2p+2; a leaf above depth D is padded with splits
+ * whose two sides hold copies of it) and 2^D leaf words (the f32acc leaf value's bits,
+ * else the leaf ordinal). 8 bytes a split, 4 a leaf, no child indexes. */
+#define PD__CT_MAX_DEPTH 8
+
+typedef struct pd__cnode_s {
+    float thr;   /* go left when x < thr (or x is NaN and fm bit 31 is set) */
+    uint32_t fm; /* feature index | PD__FM_MISSING_LEFT */
+} pd__cnode_t;
+
+/* Kernel variants (tree_fast.c), chosen at load: the best the CPU supports, or the one
+ * named by PREDICTD_TREE_KERNEL (tests force each). GENERIC is the node-array walk. */
+typedef enum {
+    PD__TK_GENERIC = 0,
+    PD__TK_SCALAR = 1, /* complete layout, portable C */
+    PD__TK_AVX2 = 2,   /* complete layout, 8-lane gathers */
+    PD__TK_AVX512 = 3, /* complete layout, 16-lane gathers */
+} pd__tkern_t;
+
 /* The state of a "tree_ensemble" part. */
 typedef struct pd__trees_s {
     size_t n_trees, n_outputs, n_nodes;
@@ -73,6 +94,12 @@ typedef struct pd__trees_s {
     int f32acc;            /* XGBoost: accumulate, transform in float32; leaf in node thr */
     int label_by_margin;   /* multi:softmax: label = argmax of margins */
     pd__post_t post;
+    /* Complete-tree layout (kernel != PD__TK_GENERIC; nodes32 is then released). */
+    int kernel;            /* pd__tkern_t */
+    pd__cnode_t *cnodes;   /* all trees' splits, tree i from ct_node[i] */
+    uint32_t *cleaves;     /* all trees' leaf words; tree i's leaf p (a position >= 2^D - 1)
+                              is cleaves[ct_leaf[i] + p - (2^D - 1)] */
+    uint32_t *ct_node, *ct_leaf; /* per tree */
 } pd__trees_t;
 
 /* The tree-ensemble type (tree_load.c). */
@@ -110,8 +137,27 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
 int pd__tree_add(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, size_t n_features,
                  const pd__tree_in_t *in);
 
-/* Releases unused capacity after the last tree. */
+/* Releases unused capacity after the last tree, then lays the trees out for the fastest
+ * kernel that fits (pd__trees_compact). Never fails: a layout that cannot be built leaves
+ * the generic walk. */
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t);
+
+/* tree_fast.c. The kernel variant to use: PREDICTD_TREE_KERNEL (generic, scalar, avx2,
+ * avx512; one the CPU lacks falls back to the best it has) or the best available. Reads
+ * the environment: call at load time only. */
+pd__tkern_t pd__tree_kernel_choice(void);
+
+/* Builds the complete-tree layout of a float32 ensemble when every tree is at most
+ * PD__CT_MAX_DEPTH deep and the layout stays within 1.25x the node array, then releases
+ * nodes32 (to one byte) and sets t->kernel. Returns 0 (layout built or not applicable) or
+ * PD_ENOMEM (t unchanged, the generic walk stays). Load time only. */
+int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel);
+
+/* Adds every tree's leaves for rows [0, n) of xf (n <= PD_MODEL_BLOCK_ROWS, nf floats a
+ * row) into acc (float when f32acc, else double; n_outputs a row), in tree order, with the
+ * complete layout. no_nan: xf holds no NaN. Any thread; reads t only. */
+void pd__trees_accumulate_compact(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
+                                  int no_nan, void *acc);
 
 /* Thresholds: the float32 t2 such that for every float x, (double)x <= t (le) or
  * (double)x < t (lt) is equivalent to x < t2. */

@@ -40,13 +40,14 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
 
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t)
 {
-    if (!t->values || t->n_values == t->cap_values || t->n_values == 0)
-        return;
-    double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
-    if (v) {
-        t->values = v;
-        t->cap_values = t->n_values;
+    if (t->values && t->n_values != t->cap_values && t->n_values != 0) {
+        double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
+        if (v) {
+            t->values = v;
+            t->cap_values = t->n_values;
+        }
     }
+    (void)pd__trees_compact(m, t, pd__tree_kernel_choice()); /* ENOMEM: generic walk */
 }
 
 float pd__thr32(double t, int cmp_le)
