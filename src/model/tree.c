@@ -161,15 +161,19 @@ static void accumulate_few(const pd__trees_t *t, const float *xf, size_t nf, siz
  * acc is then a float array). */
 static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t n, void *acc)
 {
-    if (!t->input_f64 && n < PD__FEW_ROWS && t->kernel == PD__TK_GENERIC) {
+    if (!t->input_f64 && n < PD__FEW_ROWS && !t->cnodes) {
         accumulate_few(t, xin, nf, n, acc);
         return;
     }
     size_t no = t->n_outputs;
     int32_t idx[PD__GROUP];
     int no_nan = !t->input_f64 && no_nan_in(xin, n * nf);
-    if (t->kernel != PD__TK_GENERIC) {
+    if (t->cnodes) {
         pd__trees_accumulate_compact(t, xin, nf, n, no_nan, acc);
+        return;
+    }
+    if (!t->input_f64 && (t->kernel == PD__TK_AVX2 || t->kernel == PD__TK_AVX512)) {
+        pd__trees_accumulate_nodes(t, xin, nf, n, no_nan, acc);
         return;
     }
     for (size_t ti = 0; ti < t->n_trees; ti++) {

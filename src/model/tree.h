@@ -70,7 +70,9 @@ typedef struct pd__cnode_s {
 } pd__cnode_t;
 
 /* Kernel variants (tree_fast.c), chosen at load: the best the CPU supports, or the one
- * named by PREDICTD_TREE_KERNEL (tests force each). GENERIC is the node-array walk. */
+ * named by PD_TREE_KERNEL (tests force each). GENERIC is tree.c's node-array walk and no
+ * complete layout; SCALAR the complete layout when it fits, else tree.c's walk; AVX2 and
+ * AVX-512 the complete layout when it fits, else their node-array walk (tree_nodes.c). */
 typedef enum {
     PD__TK_GENERIC = 0,
     PD__TK_SCALAR = 1, /* complete layout, portable C */
@@ -94,8 +96,8 @@ typedef struct pd__trees_s {
     int f32acc;            /* XGBoost: accumulate, transform in float32; leaf in node thr */
     int label_by_margin;   /* multi:softmax: label = argmax of margins */
     pd__post_t post;
-    /* Complete-tree layout (kernel != PD__TK_GENERIC; nodes32 is then released). */
-    int kernel;            /* pd__tkern_t */
+    /* Complete-tree layout (when cnodes != NULL; nodes32 is then released). */
+    int kernel;            /* pd__tkern_t: the variant chosen at load (float32 input) */
     pd__cnode_t *cnodes;   /* all trees' splits, tree i from ct_node[i] */
     uint32_t *cleaves;     /* all trees' leaf words; tree i's leaf p (a position >= 2^D - 1)
                               is cleaves[ct_leaf[i] + p - (2^D - 1)] */
@@ -147,15 +149,25 @@ void pd__trees_finish(pd_model_t *m, pd__trees_t *t);
  * the environment: call at load time only. */
 pd__tkern_t pd__tree_kernel_choice(void);
 
-/* Builds the complete-tree layout of a float32 ensemble when every tree is at most
- * PD__CT_MAX_DEPTH deep and the layout stays within 1.25x the node array, then releases
- * nodes32 (to one byte) and sets t->kernel. Returns 0 (layout built or not applicable) or
- * PD_ENOMEM (t unchanged, the generic walk stays). Load time only. */
+/* Sets t->kernel (float32 input) and, unless it is GENERIC, builds the complete-tree layout
+ * when every tree is at most PD__CT_MAX_DEPTH deep and the layout stays within 1.25x the
+ * node array, then releases nodes32 (to one byte). Returns 0 (layout built or not
+ * applicable) or PD_ENOMEM (no layout: the node-array walk stays). Load time only. */
 int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel);
 
 /* Adds every tree's leaves for rows [0, n) of xf (n <= PD_MODEL_BLOCK_ROWS, nf floats a
  * row) into acc (float when f32acc, else double; n_outputs a row), in tree order, with the
  * complete layout. no_nan: xf holds no NaN. Any thread; reads t only. */
+/* Adds tree ti's leaf words lw (rows [0, n): the f32acc leaf value's bits, else the leaf
+ * ordinal) into acc (n rows of n_outputs), as tree.c's walk does. Any thread. */
+void pd__trees_add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, size_t n,
+                          void *acc);
+
+/* tree_nodes.c: pd__trees_accumulate_compact's contract, over the node arrays (nodes32),
+ * for t->kernel AVX2 or AVX-512 and PD__FEW_ROWS (4) rows or more. */
+void pd__trees_accumulate_nodes(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
+                                int no_nan, void *acc);
+
 void pd__trees_accumulate_compact(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
                                   int no_nan, void *acc);
 

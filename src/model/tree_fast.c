@@ -74,7 +74,10 @@ static void fill_tree(const pd__trees_t *t, size_t ti, pd__cnode_t *cn, uint32_t
 
 int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
 {
-    if (kernel == PD__TK_GENERIC || t->input_f64 || !t->nodes32 || t->n_trees == 0)
+    if (t->input_f64 || !t->nodes32 || t->n_trees == 0)
+        return 0;
+    t->kernel = kernel; /* deep trees: the node-array walk of this variant (tree_nodes.c) */
+    if (kernel == PD__TK_GENERIC)
         return 0;
     size_t ns = 0, nl = 0;
     for (size_t i = 0; i < t->n_trees; i++) {
@@ -108,9 +111,8 @@ int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
     return 0;
 }
 
-/* Adds tree ti's leaf words lw (rows [0, n)) into acc, as tree.c's add_leaf does. */
-static void add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, size_t n,
-                       void *acc)
+void pd__trees_add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, size_t n,
+                          void *acc)
 {
     const pd__tree_t *tr = &t->trees[ti];
     size_t no = t->n_outputs;
@@ -270,7 +272,7 @@ static void add_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_
         }
     } else {
         for (size_t k = 0; k < g; k++)
-            add_leaves(t, t0 + k, &lw[k], 1, a);
+            pd__trees_add_leaves(t, t0 + k, &lw[k], 1, a);
     }
 }
 
@@ -463,7 +465,7 @@ void pd__trees_accumulate_compact(const pd__trees_t *t, const float *xf, size_t 
             else
 #endif
                 walk_scalar(nd, lv, D, x, nf, g, no_nan, lw);
-            add_leaves(t, ti, lw, g, a);
+            pd__trees_add_leaves(t, ti, lw, g, a);
         }
     }
 }
