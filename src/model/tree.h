@@ -102,6 +102,8 @@ typedef struct pd__trees_s {
     uint32_t *cleaves;     /* all trees' leaf words; tree i's leaf p (a position >= 2^D - 1)
                               is cleaves[ct_leaf[i] + p - (2^D - 1)] */
     uint32_t *ct_node, *ct_leaf; /* per tree */
+    int32_t *ct_depth, *ct_lbase; /* per tree: depth, and ct_leaf - (2^depth - 1) (may be
+                                     negative), for the single-row vector walks */
 } pd__trees_t;
 
 /* The tree-ensemble type (tree_load.c). */

@@ -86,7 +86,7 @@ int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
         ns += ((size_t)1 << t->trees[i].depth) - 1;
         nl += (size_t)1 << t->trees[i].depth;
     }
-    size_t bytes = ns * sizeof(pd__cnode_t) + (nl + 2 * t->n_trees) * sizeof(uint32_t);
+    size_t bytes = ns * sizeof(pd__cnode_t) + (nl + 4 * t->n_trees) * sizeof(uint32_t);
     if (bytes > t->n_nodes * sizeof(pd__node32_t) * 5 / 4 || ns > INT32_MAX || nl > INT32_MAX)
         return 0; /* sparse deep trees: padding would cost more memory than it saves time */
     pd__cnode_t *cn = pd__model_calloc(m, ns + 1, sizeof *cn); /* + 1: a depth-0 last tree's
@@ -94,16 +94,20 @@ int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
     uint32_t *cl = pd__model_calloc(m, nl, sizeof *cl);
     uint32_t *on = pd__model_calloc(m, t->n_trees, sizeof *on);
     uint32_t *ol = pd__model_calloc(m, t->n_trees, sizeof *ol);
-    if (!cn || !cl || !on || !ol)
+    int32_t *dp = pd__model_calloc(m, t->n_trees, sizeof *dp);
+    int32_t *lb = pd__model_calloc(m, t->n_trees, sizeof *lb);
+    if (!cn || !cl || !on || !ol || !dp || !lb)
         return PD_ENOMEM;
     size_t pn = 0, pl = 0;
     for (size_t i = 0; i < t->n_trees; i++) {
-        on[i] = (uint32_t)pn, ol[i] = (uint32_t)pl;
+        on[i] = (uint32_t)pn, ol[i] = (uint32_t)pl, dp[i] = t->trees[i].depth;
+        lb[i] = (int32_t)pl - ((1 << dp[i]) - 1);
         fill_tree(t, i, cn + pn, cl + pl);
         pn += ((size_t)1 << t->trees[i].depth) - 1;
         pl += (size_t)1 << t->trees[i].depth;
     }
     t->cnodes = cn, t->cleaves = cl, t->ct_node = on, t->ct_leaf = ol;
+    t->ct_depth = dp, t->ct_lbase = lb;
     pd__model_realloc(m, t->nodes32, 0, sizeof *t->nodes32); /* shrinks to 1 byte; cannot
                                                                  fail when shrinking */
     t->nodes32 = NULL;
@@ -209,6 +213,22 @@ __attribute__((target("avx2"))) static void walk_avx2(const pd__cnode_t *nd,
     }
 }
 
+/* The splits at the 16 positions idx of nd, as two 8-lane 64-bit gathers (half the load
+ * operations of gathering thresholds and features apart); lanes off in act are zero. */
+__attribute__((target("avx512f"))) static inline void splits512(const pd__cnode_t *nd,
+                                                               __m512i idx, __mmask16 act,
+                                                               __m512 *th, __m512i *fm)
+{
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    __m512i lo = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), (__mmask8)act,
+                                             _mm512_castsi512_si256(idx), nd, 8);
+    __m512i hi = _mm512_mask_i32gather_epi64(_mm512_setzero_si512(), (__mmask8)(act >> 8),
+                                             _mm512_extracti64x4_epi64(idx, 1), nd, 8);
+    *th = _mm512_castsi512_ps(_mm512_permutex2var_epi32(lo, ev, hi));
+    *fm = _mm512_permutex2var_epi32(lo, od, hi);
+}
+
 __attribute__((target("avx512f"))) static void walk_avx512(const pd__cnode_t *nd,
                                                            const uint32_t *lv, int D,
                                                            const float *x, size_t nf,
@@ -218,7 +238,6 @@ __attribute__((target("avx512f"))) static void walk_avx512(const pd__cnode_t *nd
     const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
     const __m512i fmask = _mm512_set1_epi32(PD__FM_FEATURE);
     const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
-    const void *fmp = &nd->fm, *thp = &nd->thr;
     __m512i idx[PD_MODEL_BLOCK_ROWS / 16], roff[PD_MODEL_BLOCK_ROWS / 16];
     size_t nv = (n + 15) / 16;
     for (size_t v = 0; v < nv; v++) {
@@ -231,8 +250,9 @@ __attribute__((target("avx512f"))) static void walk_avx512(const pd__cnode_t *nd
     }
     for (int d = 0; d < D; d++)
         for (size_t v = 0; v < nv; v++) {
-            __m512i fm = _mm512_i32gather_epi32(idx[v], fmp, 8);
-            __m512 th = _mm512_i32gather_ps(idx[v], thp, 8);
+            __m512 th;
+            __m512i fm;
+            splits512(nd, idx[v], 0xffff, &th, &fm);
             __m512i xi = _mm512_add_epi32(roff[v], _mm512_and_si512(fm, fmask));
             __m512 xv = _mm512_i32gather_ps(xi, x, 4);
             __mmask16 gl = _mm512_cmp_ps_mask(xv, th, _CMP_LT_OQ);
@@ -366,26 +386,8 @@ __attribute__((target("avx2"))) static void row_avx2(const pd__trees_t *t, const
     }
 }
 
-/* Sets up lanes for trees [t0, t0 + 16) (those below n_trees live): depth, first split,
- * leaf base (minus 2^depth - 1); returns the live mask and the largest depth in *maxd. */
-__attribute__((target("avx512f"))) static __mmask16 lanes512(const pd__trees_t *t, size_t t0,
-                                                            __m512i *dep, __m512i *off,
-                                                            __m512i *lb, int32_t *maxd)
-{
-    int32_t dd[16] = {0}, ol[16] = {0};
-    size_t g = t0 < t->n_trees ? PD_MIN(16, t->n_trees - t0) : 0;
-    for (size_t k = 0; k < g; k++) {
-        dd[k] = t->trees[t0 + k].depth, *maxd = PD_MAX(*maxd, dd[k]);
-        ol[k] = (int32_t)t->ct_leaf[t0 + k] - ((1 << dd[k]) - 1);
-    }
-    __mmask16 live = (__mmask16)((1u << g) - 1);
-    *dep = _mm512_loadu_si512(dd);
-    *off = _mm512_maskz_loadu_epi32(live, g ? t->ct_node + t0 : t->ct_node);
-    *lb = _mm512_loadu_si512(ol);
-    return live;
-}
-
-/* 64 trees at a time: 4 vectors of 16, whose steps are independent so gathers overlap. */
+/* 64 trees at a time: 4 vectors of 16, whose steps are independent so gathers overlap
+ * (unrolled, so that the vectors stay in registers). */
 __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
                                                           const float *row, int no_nan,
                                                           void *a)
@@ -393,22 +395,30 @@ __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
     const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
     const __m512i fmask = _mm512_set1_epi32(PD__FM_FEATURE);
     const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
-    const void *fmp = &t->cnodes->fm, *thp = &t->cnodes->thr;
     for (size_t t0 = 0; t0 < t->n_trees; t0 += 64) {
-        __m512i dep[4], off[4], lb[4], loc[4];
+        __m512i dep[4], off[4], lb[4], loc[4], mx = _mm512_setzero_si512();
         __mmask16 live[4];
-        int32_t depth = 0;
         uint32_t lw[64];
+#pragma GCC unroll 4
         for (int v = 0; v < 4; v++) {
-            live[v] = lanes512(t, t0 + 16 * (size_t)v, &dep[v], &off[v], &lb[v], &depth);
+            size_t s0 = t0 + 16 * (size_t)v, g = s0 < t->n_trees ? t->n_trees - s0 : 0;
+            live[v] = (__mmask16)(g >= 16 ? 0xffffu : (1u << g) - 1);
+            dep[v] = _mm512_maskz_loadu_epi32(live[v], t->ct_depth + (g ? s0 : 0));
+            off[v] = _mm512_maskz_loadu_epi32(live[v], t->ct_node + (g ? s0 : 0));
+            lb[v] = _mm512_maskz_loadu_epi32(live[v], t->ct_lbase + (g ? s0 : 0));
             loc[v] = _mm512_setzero_si512();
+            mx = _mm512_max_epi32(mx, dep[v]);
         }
-        for (int32_t d = 0; d < depth; d++)
+        int32_t depth = _mm512_reduce_max_epi32(mx);
+        for (int32_t d = 0; d < depth; d++) {
+            __m512i dv = _mm512_set1_epi32(d);
+#pragma GCC unroll 4
             for (int v = 0; v < 4; v++) {
-                __mmask16 act = _mm512_cmpgt_epi32_mask(dep[v], _mm512_set1_epi32(d));
+                __mmask16 act = _mm512_cmpgt_epi32_mask(dep[v], dv);
                 __m512i gi = _mm512_add_epi32(off[v], loc[v]);
-                __m512i fm = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), act, gi, fmp, 8);
-                __m512 th = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), act, gi, thp, 8);
+                __m512 th;
+                __m512i fm;
+                splits512(t->cnodes, gi, act, &th, &fm);
                 __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), act,
                                                      _mm512_and_si512(fm, fmask), row, 4);
                 __mmask16 gl = _mm512_cmp_ps_mask(xv, th, _CMP_LT_OQ);
@@ -418,14 +428,15 @@ __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
                 __m512i p2 = _mm512_add_epi32(_mm512_add_epi32(loc[v], loc[v]), two);
                 loc[v] = _mm512_mask_mov_epi32(loc[v], act, _mm512_mask_sub_epi32(p2, gl, p2, one));
             }
+        }
+#pragma GCC unroll 4
         for (int v = 0; v < 4; v++) {
             __m512i w = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live[v],
                                                     _mm512_add_epi32(lb[v], loc[v]),
                                                     t->cleaves, 4);
             _mm512_storeu_si512(lw + 16 * v, w);
         }
-        size_t g = PD_MIN(64, t->n_trees - t0);
-        add_words(t, t0, lw, g, a);
+        add_words(t, t0, lw, PD_MIN(64, t->n_trees - t0), a);
     }
 }
 #endif
