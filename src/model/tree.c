@@ -161,7 +161,7 @@ static void accumulate_few(const pd__trees_t *t, const float *xf, size_t nf, siz
  * acc is then a float array). */
 static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t n, void *acc)
 {
-    if (!t->input_f64 && n < PD__FEW_ROWS && !t->cnodes) {
+    if (!t->input_f64 && n < PD__FEW_ROWS && !t->cnodes && !t->ct_node) {
         accumulate_few(t, xin, nf, n, acc);
         return;
     }

@@ -104,6 +104,8 @@ typedef struct pd__trees_s {
     uint32_t *ct_node, *ct_leaf; /* per tree */
     int32_t *ct_depth, *ct_lbase; /* per tree: depth, and ct_leaf - (2^depth - 1) (may be
                                      negative), for the single-row vector walks */
+    /* Without the complete layout, AVX-512 keeps ct_node (the tree's first node in nodes32)
+     * and ct_depth for its single-row node walk (NULL when not built). */
 } pd__trees_t;
 
 /* The tree-ensemble type (tree_load.c). */
@@ -165,8 +167,13 @@ int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel);
 void pd__trees_add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, size_t n,
                           void *acc);
 
+/* Adds the leaf words lw of trees [t0, t0 + g) for one row into a (n_outputs entries), in
+ * tree order. Any thread. */
+void pd__trees_add_row_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_t g,
+                             void *a);
+
 /* tree_nodes.c: pd__trees_accumulate_compact's contract, over the node arrays (nodes32),
- * for t->kernel AVX2 or AVX-512 and PD__FEW_ROWS (4) rows or more. */
+ * for t->kernel AVX2 or AVX-512; fewer than 4 rows only with AVX-512 and ct_node built. */
 void pd__trees_accumulate_nodes(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
                                 int no_nan, void *acc);
 

@@ -72,6 +72,22 @@ static void fill_tree(const pd__trees_t *t, size_t ti, pd__cnode_t *cn, uint32_t
         cl[p] = nd[src[ns + p]].leaf; /* at depth D every node is a leaf */
 }
 
+/* For the node-array walks: ct_node (first node) and ct_depth per tree, when every node's
+ * 4-byte word index fits a gather's int32 (AVX-512 single-row walk, tree_nodes.c). */
+static int nodes_lanes(pd_model_t *m, pd__trees_t *t)
+{
+    if (t->kernel != PD__TK_AVX512 || t->n_nodes > INT32_MAX / 4)
+        return 0;
+    uint32_t *on = pd__model_calloc(m, t->n_trees, sizeof *on);
+    int32_t *dp = pd__model_calloc(m, t->n_trees, sizeof *dp);
+    if (!on || !dp)
+        return PD_ENOMEM;
+    for (size_t i = 0; i < t->n_trees; i++)
+        on[i] = (uint32_t)t->trees[i].node_off, dp[i] = t->trees[i].depth;
+    t->ct_node = on, t->ct_depth = dp;
+    return 0;
+}
+
 int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
 {
     if (t->input_f64 || !t->nodes32 || t->n_trees == 0)
@@ -82,13 +98,14 @@ int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel)
     size_t ns = 0, nl = 0;
     for (size_t i = 0; i < t->n_trees; i++) {
         if (t->trees[i].depth > PD__CT_MAX_DEPTH)
-            return 0;
+            return nodes_lanes(m, t);
         ns += ((size_t)1 << t->trees[i].depth) - 1;
         nl += (size_t)1 << t->trees[i].depth;
     }
     size_t bytes = ns * sizeof(pd__cnode_t) + (nl + 4 * t->n_trees) * sizeof(uint32_t);
     if (bytes > t->n_nodes * sizeof(pd__node32_t) * 5 / 4 || ns > INT32_MAX || nl > INT32_MAX)
-        return 0; /* sparse deep trees: padding would cost more memory than it saves time */
+        return nodes_lanes(m, t); /* sparse deep trees: padding would cost more memory than
+                                     it saves time */
     pd__cnode_t *cn = pd__model_calloc(m, ns + 1, sizeof *cn); /* + 1: a depth-0 last tree's
                                                                   root is readable */
     uint32_t *cl = pd__model_calloc(m, nl, sizeof *cl);
@@ -272,10 +289,10 @@ __attribute__((target("avx512f"))) static void walk_avx512(const pd__cnode_t *nd
 /* ---- Single-row walks: one row through every tree, trees side by side; leaves added in
  * tree order into a (n_outputs entries). */
 
-/* Adds the leaf words lw of trees [t0, t0 + g) for one row into a, in tree order. A
- * single-output float32 sum is kept in a register: through memory, each add would wait
+/* A single-output float32 sum is kept in a register: through memory, each add would wait
  * for the previous one's store. */
-static void add_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_t g, void *a)
+void pd__trees_add_row_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_t g,
+                             void *a)
 {
     if (t->f32acc && t->n_outputs == 1) {
         float s = *(float *)a, v;
@@ -320,7 +337,7 @@ static void row_scalar(const pd__trees_t *t, const float *row, int no_nan, void 
             uint32_t ns = (1u << t->trees[t0 + k].depth) - 1;
             lw[k] = t->cleaves[t->ct_leaf[t0 + k] + idx[k] - ns];
         }
-        add_words(t, t0, lw, g, a);
+        pd__trees_add_row_words(t, t0, lw, g, a);
     }
 }
 
@@ -382,7 +399,7 @@ __attribute__((target("avx2"))) static void row_avx2(const pd__trees_t *t, const
                                                     _mm256_add_epi32(lb[v], loc[v]), live[v], 4);
             _mm256_storeu_si256((__m256i *)(void *)(lw + 8 * v), w);
         }
-        add_words(t, t0, lw, PD_MIN(32, t->n_trees - t0), a);
+        pd__trees_add_row_words(t, t0, lw, PD_MIN(32, t->n_trees - t0), a);
     }
 }
 
@@ -436,7 +453,7 @@ __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
                                                     t->cleaves, 4);
             _mm512_storeu_si512(lw + 16 * v, w);
         }
-        add_words(t, t0, lw, PD_MIN(64, t->n_trees - t0), a);
+        pd__trees_add_row_words(t, t0, lw, PD_MIN(64, t->n_trees - t0), a);
     }
 }
 #endif

@@ -55,6 +55,57 @@ __attribute__((target("avx512f"))) static void walk512(const pd__node32_t *nd, i
                             _mm512_i32gather_epi32(_mm512_slli_epi32(idx[v], 2), thp, 4));
 }
 
+/* One row through every tree, 64 trees side by side (4 vectors of 16; a leaf loops on
+ * itself, so lanes past their tree's depth stay); leaves added in tree order. */
+__attribute__((target("avx512f"))) static void row512(const pd__trees_t *t, const float *row,
+                                                      int no_nan, void *a)
+{
+    const __m512i one = _mm512_set1_epi32(1), fmask = _mm512_set1_epi32(PD__FM_FEATURE);
+    const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
+    const char *b = (const char *)t->nodes32;
+    const void *fmp = b + offsetof(pd__node32_t, fm), *thp = b + offsetof(pd__node32_t, thr);
+    const void *lp = b + offsetof(pd__node32_t, left);
+    for (size_t t0 = 0; t0 < t->n_trees; t0 += 64) {
+        __m512i off[4], loc[4], mx = _mm512_setzero_si512();
+        __mmask16 live[4];
+        uint32_t lw[64];
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++) {
+            size_t s0 = t0 + 16 * (size_t)v, g = s0 < t->n_trees ? t->n_trees - s0 : 0;
+            live[v] = (__mmask16)(g >= 16 ? 0xffffu : (1u << g) - 1);
+            off[v] = _mm512_maskz_loadu_epi32(live[v], t->ct_node + (g ? s0 : 0));
+            mx = _mm512_max_epi32(mx, _mm512_maskz_loadu_epi32(live[v], t->ct_depth + (g ? s0 : 0)));
+            loc[v] = _mm512_setzero_si512();
+        }
+        int32_t depth = _mm512_reduce_max_epi32(mx);
+        for (int32_t d = 0; d < depth; d++)
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; v++) {
+                __m512i i4 = _mm512_slli_epi32(_mm512_add_epi32(off[v], loc[v]), 2);
+                __mmask16 k = live[v];
+                __m512i z = _mm512_setzero_si512();
+                __m512i fm = _mm512_mask_i32gather_epi32(z, k, i4, fmp, 4);
+                __m512 th = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, i4, thp, 4);
+                __m512i left = _mm512_mask_i32gather_epi32(z, k, i4, lp, 4);
+                __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
+                                                     _mm512_and_si512(fm, fmask), row, 4);
+                __mmask16 gl = _mm512_cmp_ps_mask(xv, th, _CMP_LT_OQ);
+                if (!no_nan)
+                    gl |= _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q) &
+                          _mm512_test_epi32_mask(fm, sign);
+                __mmask16 stay = gl | _mm512_cmpeq_epi32_mask(left, loc[v]);
+                loc[v] = _mm512_mask_add_epi32(left, (__mmask16)~stay, left, one);
+            }
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; v++) {
+            __m512i i4 = _mm512_slli_epi32(_mm512_add_epi32(off[v], loc[v]), 2);
+            _mm512_storeu_si512(lw + 16 * v, _mm512_mask_i32gather_epi32(
+                                                 _mm512_setzero_si512(), live[v], i4, thp, 4));
+        }
+        pd__trees_add_row_words(t, t0, lw, PD_MIN(64, t->n_trees - t0), a);
+    }
+}
+
 __attribute__((target("avx2"))) static void walk256(const pd__node32_t *nd, int D,
                                                     const float *x, size_t nf, size_t n,
                                                     int no_nan, uint32_t *out)
@@ -101,6 +152,13 @@ void pd__trees_accumulate_nodes(const pd__trees_t *t, const float *xf, size_t nf
 {
     size_t es = t->f32acc ? sizeof(float) : sizeof(double), no = t->n_outputs;
     uint32_t lw[PD_MODEL_BLOCK_ROWS];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n < 4) { /* PD__FEW_ROWS; reached with AVX-512 and ct_node only (tree.c) */
+        for (size_t r = 0; r < n; r++)
+            row512(t, xf + r * nf, no_nan, (char *)acc + r * no * es);
+        return;
+    }
+#endif
     for (size_t r0 = 0; r0 < n; r0 += PD_MODEL_BLOCK_ROWS) {
         size_t g = PD_MIN(PD_MODEL_BLOCK_ROWS, n - r0);
         const float *x = xf + r0 * nf;

@@ -200,7 +200,7 @@ static int cpu_has(const char *kernel)
 }
 
 /* Every variant against the generic walk on json (nc classes), all row counts. compact:
- * the complete layout is expected (less memory), else the node arrays stay (same bytes). */
+ * the complete layout is expected (less memory), else the node arrays stay. */
 static void check_all(const char *json, size_t nc, int compact)
 {
     static const char *const kernels[] = {"scalar", "avx2", "avx512"};
@@ -219,8 +219,8 @@ static void check_all(const char *json, size_t nc, int compact)
         pd_model_stats(m, &sk);
         if (compact)
             assert_true(sk.bytes < sg.bytes); /* the complete layout replaced the nodes */
-        else
-            assert_int_equal(sk.bytes, sg.bytes);
+        else /* node arrays kept; at most two words per tree added (ct_node, ct_depth) */
+            assert_true(sk.bytes >= sg.bytes && sk.bytes <= sg.bytes + 8 * sg.n_trees);
         for (int nan = 0; nan < 2; nan++) {
             rows(x, nan);
             for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
