@@ -1,4 +1,8 @@
-/* tree.c - tree-ensemble kernels. A walk is `depth` branch-free steps per tree (a leaf's
+/* tree.c - tree-ensemble kernels: the dispatch point and the generic (portable, float32 and
+ * float64) node-array walk. A float32 ensemble laid out as complete trees (t->cnodes, see
+ * tree_fast.c) goes to pd__trees_accumulate_compact; one kept as node arrays goes, with an
+ * AVX2 / AVX-512 variant chosen at load, to tree_nodes.c; the rest walks here (docs/kernels.md
+ * has the figures). A walk is `depth` branch-free steps per tree (a leaf's
  * children are itself), and PD__GROUP rows walk the same tree side by side so that their
  * independent loads overlap. Per block: inputs are cast once to float32 (unless the
  * ensemble compares in float64), then trees are visited in file order, each adding its
