@@ -169,6 +169,8 @@ void pd__trees_add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, s
 
 /* Adds the leaf words lw of trees [t0, t0 + g) for one row into a (n_outputs entries), in
  * tree order. Any thread. */
+#define PD__ROW_IN_REGS 32 /* single-row AVX-512 walks: up to this many features, the row is
+                              held in two registers and permuted instead of gathered */
 void pd__trees_add_row_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_t g,
                              void *a);
 

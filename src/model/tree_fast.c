@@ -28,6 +28,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "model/tree_simd.h"
 #define PD__X86 1
 #endif
 
@@ -406,9 +408,11 @@ __attribute__((target("avx2"))) static void row_avx2(const pd__trees_t *t, const
 /* 64 trees at a time: 4 vectors of 16, whose steps are independent so gathers overlap
  * (unrolled, so that the vectors stay in registers). */
 __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
-                                                          const float *row, int no_nan,
-                                                          void *a)
+                                                          const float *row, size_t nf,
+                                                          int no_nan, void *a)
 {
+    __m512 x0, x1;
+    int inreg = row_regs(row, nf, &x0, &x1);
     const __m512i one = _mm512_set1_epi32(1), two = _mm512_set1_epi32(2);
     const __m512i fmask = _mm512_set1_epi32(PD__FM_FEATURE);
     const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
@@ -436,8 +440,7 @@ __attribute__((target("avx512f"))) static void row_avx512(const pd__trees_t *t,
                 __m512 th;
                 __m512i fm;
                 splits512(t->cnodes, gi, act, &th, &fm);
-                __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), act,
-                                                     _mm512_and_si512(fm, fmask), row, 4);
+                __m512 xv = PD__ROW_VALUES(inreg, x0, x1, _mm512_and_si512(fm, fmask), act, row);
                 __mmask16 gl = _mm512_cmp_ps_mask(xv, th, _CMP_LT_OQ);
                 if (!no_nan)
                     gl |= _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q) &
@@ -467,7 +470,7 @@ void pd__trees_accumulate_compact(const pd__trees_t *t, const float *xf, size_t 
             void *a = (char *)acc + r * no * es;
 #ifdef PD__X86
             if (t->kernel == PD__TK_AVX512)
-                row_avx512(t, xf + r * nf, no_nan, a);
+                row_avx512(t, xf + r * nf, nf, no_nan, a);
             else if (t->kernel == PD__TK_AVX2)
                 row_avx2(t, xf + r * nf, no_nan, a);
             else

@@ -15,6 +15,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "model/tree_simd.h"
+
 /* Rows [0, n) of x (n <= PD_MODEL_BLOCK_ROWS) through the tree at nd of depth D; leaf
  * words (node field thr/leaf) into out (PD_MODEL_BLOCK_ROWS entries). */
 __attribute__((target("avx512f"))) static void walk512(const pd__node32_t *nd, int D,
@@ -58,8 +60,10 @@ __attribute__((target("avx512f"))) static void walk512(const pd__node32_t *nd, i
 /* One row through every tree, 64 trees side by side (4 vectors of 16; a leaf loops on
  * itself, so lanes past their tree's depth stay); leaves added in tree order. */
 __attribute__((target("avx512f"))) static void row512(const pd__trees_t *t, const float *row,
-                                                      int no_nan, void *a)
+                                                      size_t nf, int no_nan, void *a)
 {
+    __m512 x0, x1;
+    int inreg = row_regs(row, nf, &x0, &x1);
     const __m512i one = _mm512_set1_epi32(1), fmask = _mm512_set1_epi32(PD__FM_FEATURE);
     const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
     const char *b = (const char *)t->nodes32;
@@ -87,8 +91,7 @@ __attribute__((target("avx512f"))) static void row512(const pd__trees_t *t, cons
                 __m512i fm = _mm512_mask_i32gather_epi32(z, k, i4, fmp, 4);
                 __m512 th = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, i4, thp, 4);
                 __m512i left = _mm512_mask_i32gather_epi32(z, k, i4, lp, 4);
-                __m512 xv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k,
-                                                     _mm512_and_si512(fm, fmask), row, 4);
+                __m512 xv = PD__ROW_VALUES(inreg, x0, x1, _mm512_and_si512(fm, fmask), k, row);
                 __mmask16 gl = _mm512_cmp_ps_mask(xv, th, _CMP_LT_OQ);
                 if (!no_nan)
                     gl |= _mm512_cmp_ps_mask(xv, xv, _CMP_UNORD_Q) &
@@ -155,7 +158,7 @@ void pd__trees_accumulate_nodes(const pd__trees_t *t, const float *xf, size_t nf
 #if defined(__x86_64__) && defined(__GNUC__)
     if (n < 4) { /* PD__FEW_ROWS; reached with AVX-512 and ct_node only (tree.c) */
         for (size_t r = 0; r < n; r++)
-            row512(t, xf + r * nf, no_nan, (char *)acc + r * no * es);
+            row512(t, xf + r * nf, nf, no_nan, (char *)acc + r * no * es);
         return;
     }
 #endif

@@ -21,7 +21,9 @@
 #include "common.h"
 #include "model/model.h"
 
-#define NF 7
+#define NF 7       /* features of the predictd-format models */
+#define MAX_NF 40 /* XGBoost models: nf features (above 32, the single-row walks gather) */
+static int nf = NF;
 #define MAXN 1024 /* nodes a random tree may have */
 
 typedef struct {
@@ -65,7 +67,7 @@ static int grow(tree_t *t, int d, int maxd, int spine, double p_leaf, int width)
             t->value[i * width + k] = urand();
         return i;
     }
-    t->feature[i] = (int)(urand() * NF);
+    t->feature[i] = (int)(urand() * nf);
     t->thr[i] = grid[(int)(urand() * 7)];
     t->dl[i] = urand() < 0.5;
     t->left[i] = grow(t, d + 1, maxd, spine, p_leaf, width);
@@ -116,7 +118,7 @@ static char *xgb_model(int ntrees, int maxd, int k)
     }
     sb(&b, "]}},\"learner_model_param\":{\"base_score\":\"%s\",\"num_class\":\"%d\","
            "\"num_feature\":\"%d\"},\"objective\":{\"name\":\"%s\"}},\"version\":[1,7,6]}",
-       k ? "0.5" : "0.3", k, NF, k ? "multi:softprob" : "binary:logistic");
+       k ? "0.5" : "0.3", k, nf, k ? "multi:softprob" : "binary:logistic");
     return b.s;
 }
 
@@ -168,7 +170,7 @@ static pd_model_t *load_with(const char *json, const char *kernel)
 /* Rows: grid values, random values and (nan) 15% NaN cells. */
 static void rows(double *x, int nan)
 {
-    for (int i = 0; i < NROWS * NF; i++) {
+    for (int i = 0; i < NROWS * nf; i++) {
         double u = urand();
         x[i] = u < 0.5 ? grid[(int)(urand() * 7)] : urand() * 3 - 1.5;
         if (nan && urand() < 0.15)
@@ -205,7 +207,7 @@ static void check_all(const char *json, size_t nc, int compact)
 {
     static const char *const kernels[] = {"scalar", "avx2", "avx512"};
     static const size_t counts[] = {1, 2, 3, 4, 5, 15, 16, 17, 63, 64, 65, 130, NROWS};
-    static double x[NROWS * NF], pg[NROWS * 3], pk[NROWS * 3];
+    static double x[NROWS * MAX_NF], pg[NROWS * 3], pk[NROWS * 3];
     static int32_t cg[NROWS], ck[NROWS];
     pd_model_t *g = load_with(json, "generic");
     pd_model_stats_t sg, sk;
@@ -245,6 +247,18 @@ static void test_xgboost_binary(void **st)
     char *j = xgb_model(45, 7, 0); /* 45 trees: the single-row walks' partial groups */
     check_all(j, 2, 1);
     free(j);
+}
+
+static void test_xgboost_many_features(void **st)
+{
+    (void)st;
+    rng_state = 7;
+    nf = MAX_NF;
+    char *j = xgb_model(70, 6, 0), *d = xgb_model(20, 10, 0);
+    check_all(j, 2, 1);
+    check_all(d, 2, 0);
+    nf = NF;
+    free(j), free(d);
 }
 
 static void test_xgboost_multiclass_depth8(void **st)
@@ -298,6 +312,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xgboost_binary),
+        cmocka_unit_test(test_xgboost_many_features),
         cmocka_unit_test(test_xgboost_multiclass_depth8),
         cmocka_unit_test(test_forest_average_probability_leaves),
         cmocka_unit_test(test_sum_trees_per_output),
