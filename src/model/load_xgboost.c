@@ -332,6 +332,7 @@ int pd__load_xgboost(pd__jctx_t *c, const void *rootv, pd_model_t *m)
     pd__trees_t *t = part->state;
     if ((rc = load_trees(c, model, m, part, t->n_outputs)))
         return rc;
+    pd__trees_finish(m, t);
     for (size_t k = 0; k < t->n_outputs; k++)
         t->base[k] = (double)bm;
     return pd__pipeline_finish(c, m);

@@ -1,4 +1,8 @@
-/* tree.c - tree-ensemble kernels. A walk is `depth` branch-free steps per tree (a leaf's
+/* tree.c - tree-ensemble kernels: the dispatch point and the generic (portable, float32 and
+ * float64) node-array walk. A float32 ensemble laid out as complete trees (t->cnodes, see
+ * tree_fast.c) goes to pd__trees_accumulate_compact; one kept as node arrays goes, with an
+ * AVX2 / AVX-512 variant chosen at load, to tree_nodes.c; the rest walks here (docs/kernels.md
+ * has the figures). A walk is `depth` branch-free steps per tree (a leaf's
  * children are itself), and PD__GROUP rows walk the same tree side by side so that their
  * independent loads overlap. Per block: inputs are cast once to float32 (unless the
  * ensemble compares in float64), then trees are visited in file order, each adding its
@@ -161,13 +165,21 @@ static void accumulate_few(const pd__trees_t *t, const float *xf, size_t nf, siz
  * acc is then a float array). */
 static void accumulate(const pd__trees_t *t, const void *xin, size_t nf, size_t n, void *acc)
 {
-    if (!t->input_f64 && n < PD__FEW_ROWS) {
+    if (!t->input_f64 && n < PD__FEW_ROWS && !t->cnodes && !t->ct_node) {
         accumulate_few(t, xin, nf, n, acc);
         return;
     }
     size_t no = t->n_outputs;
     int32_t idx[PD__GROUP];
     int no_nan = !t->input_f64 && no_nan_in(xin, n * nf);
+    if (t->cnodes) {
+        pd__trees_accumulate_compact(t, xin, nf, n, no_nan, acc);
+        return;
+    }
+    if (!t->input_f64 && (t->kernel == PD__TK_AVX2 || t->kernel == PD__TK_AVX512)) {
+        pd__trees_accumulate_nodes(t, xin, nf, n, no_nan, acc);
+        return;
+    }
     for (size_t ti = 0; ti < t->n_trees; ti++) {
         const pd__tree_t *tr = &t->trees[ti];
         const double *vals = t->values ? t->values + t->value_off[ti] : NULL;

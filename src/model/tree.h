@@ -79,6 +79,29 @@ typedef enum {
 /* Largest category value a file may name (bounds a split's bitset). */
 #define PD__CAT_MAX ((1 << 20) - 1)
 
+/* Complete-tree layout (tree_fast.c), for float32 ensembles whose trees are all at most
+ * PD__CT_MAX_DEPTH deep: tree i of depth D keeps 2^D - 1 split nodes in level order (the
+ * children of position p are 2p+1 and 2p+2; a leaf above depth D is padded with splits
+ * whose two sides hold copies of it) and 2^D leaf words (the f32acc leaf value's bits,
+ * else the leaf ordinal). 8 bytes a split, 4 a leaf, no child indexes. */
+#define PD__CT_MAX_DEPTH 8
+
+typedef struct pd__cnode_s {
+    float thr;   /* go left when x < thr (or x is NaN and fm bit 31 is set) */
+    uint32_t fm; /* feature index | PD__FM_MISSING_LEFT */
+} pd__cnode_t;
+
+/* Kernel variants (tree_fast.c), chosen at load: the best the CPU supports, or the one
+ * named by PD_TREE_KERNEL (tests force each). GENERIC is tree.c's node-array walk and no
+ * complete layout; SCALAR the complete layout when it fits, else tree.c's walk; AVX2 and
+ * AVX-512 the complete layout when it fits, else their node-array walk (tree_nodes.c). */
+typedef enum {
+    PD__TK_GENERIC = 0,
+    PD__TK_SCALAR = 1, /* complete layout, portable C */
+    PD__TK_AVX2 = 2,   /* complete layout, 8-lane gathers */
+    PD__TK_AVX512 = 3, /* complete layout, 16-lane gathers */
+} pd__tkern_t;
+
 /* The state of a "tree_ensemble" part. */
 typedef struct pd__trees_s {
     size_t n_trees, n_outputs, n_nodes;
@@ -105,6 +128,16 @@ typedef struct pd__trees_s {
     uint32_t *cat_bits;
     size_t n_cat_bits, cap_cat_bits;
     pd__catcast_t cat_cast;
+    /* Complete-tree layout (when cnodes != NULL; nodes32 is then released). */
+    int kernel;            /* pd__tkern_t: the variant chosen at load (float32 input) */
+    pd__cnode_t *cnodes;   /* all trees' splits, tree i from ct_node[i] */
+    uint32_t *cleaves;     /* all trees' leaf words; tree i's leaf p (a position >= 2^D - 1)
+                              is cleaves[ct_leaf[i] + p - (2^D - 1)] */
+    uint32_t *ct_node, *ct_leaf; /* per tree */
+    int32_t *ct_depth, *ct_lbase; /* per tree: depth, and ct_leaf - (2^depth - 1) (may be
+                                     negative), for the single-row vector walks */
+    /* Without the complete layout, AVX-512 keeps ct_node (the tree's first node in nodes32)
+     * and ct_depth for its single-row node walk (NULL when not built). */
 } pd__trees_t;
 
 /* The tree-ensemble type (tree_load.c). */
@@ -158,8 +191,45 @@ int pd__trees_add_catsplit(pd__jctx_t *c, pd_model_t *m, pd__trees_t *t, const c
 void pd__trees_accumulate_cat(const pd__trees_t *t, const void *xin, size_t nf, size_t n,
                               void *acc);
 
-/* Releases unused capacity after the last tree. */
+/* Releases unused capacity after the last tree, then lays the trees out for the fastest
+ * kernel that fits (pd__trees_compact). Never fails: a layout that cannot be built leaves
+ * the generic walk (always, for an ensemble with categorical splits: only tree_cat.c
+ * knows them). */
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t);
+
+/* tree_fast.c. The kernel variant to use: PREDICTD_TREE_KERNEL (generic, scalar, avx2,
+ * avx512; one the CPU lacks falls back to the best it has) or the best available. Reads
+ * the environment: call at load time only. */
+pd__tkern_t pd__tree_kernel_choice(void);
+
+/* Sets t->kernel (float32 input) and, unless it is GENERIC, builds the complete-tree layout
+ * when every tree is at most PD__CT_MAX_DEPTH deep and the layout stays within 1.25x the
+ * node array, then releases nodes32 (to one byte). Returns 0 (layout built or not
+ * applicable) or PD_ENOMEM (no layout: the node-array walk stays). Load time only. */
+int pd__trees_compact(pd_model_t *m, pd__trees_t *t, pd__tkern_t kernel);
+
+/* Adds every tree's leaves for rows [0, n) of xf (n <= PD_MODEL_BLOCK_ROWS, nf floats a
+ * row) into acc (float when f32acc, else double; n_outputs a row), in tree order, with the
+ * complete layout. no_nan: xf holds no NaN. Any thread; reads t only. */
+/* Adds tree ti's leaf words lw (rows [0, n): the f32acc leaf value's bits, else the leaf
+ * ordinal) into acc (n rows of n_outputs), as tree.c's walk does. Any thread. */
+void pd__trees_add_leaves(const pd__trees_t *t, size_t ti, const uint32_t *lw, size_t n,
+                          void *acc);
+
+/* Adds the leaf words lw of trees [t0, t0 + g) for one row into a (n_outputs entries), in
+ * tree order. Any thread. */
+#define PD__ROW_IN_REGS 32 /* single-row AVX-512 walks: up to this many features, the row is
+                              held in two registers and permuted instead of gathered */
+void pd__trees_add_row_words(const pd__trees_t *t, size_t t0, const uint32_t *lw, size_t g,
+                             void *a);
+
+/* tree_nodes.c: pd__trees_accumulate_compact's contract, over the node arrays (nodes32),
+ * for t->kernel AVX2 or AVX-512; fewer than 4 rows only with AVX-512 and ct_node built. */
+void pd__trees_accumulate_nodes(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
+                                int no_nan, void *acc);
+
+void pd__trees_accumulate_compact(const pd__trees_t *t, const float *xf, size_t nf, size_t n,
+                                  int no_nan, void *acc);
 
 /* Thresholds: the float32 t2 such that for every float x, (double)x <= t (le) or
  * (double)x < t (lt) is equivalent to x < t2. */

@@ -41,13 +41,15 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
 
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t)
 {
-    if (!t->values || t->n_values == t->cap_values || t->n_values == 0)
-        return;
-    double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
-    if (v) {
-        t->values = v;
-        t->cap_values = t->n_values;
+    if (t->values && t->n_values != t->cap_values && t->n_values != 0) {
+        double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
+        if (v) {
+            t->values = v;
+            t->cap_values = t->n_values;
+        }
     }
+    /* categorical splits: only tree_cat.c walks them, over the node arrays */
+    (void)pd__trees_compact(m, t, t->cat_of ? PD__TK_GENERIC : pd__tree_kernel_choice());
 }
 
 float pd__thr32(double t, int cmp_le)
