@@ -108,7 +108,7 @@ static void access_after_response(void *ud, const pd_http_request_t *req, int st
     int port = 0;
     int known = pd_http_request_peer(req, addr, sizeof addr, &port) == 0;
     pd_log_access_t a = {req->method, req->path, status, bytes_out, duration_ns / 1000,
-                         known ? addr : NULL, port};
+                         known ? addr : NULL, port, pd_http_request_id(req)};
     pd_log_access(&a);
 }
 
