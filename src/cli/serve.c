@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "common.h"
 #include "http/http.h"
+#include "model/model.h"
 #include "obs/log.h"
 #include "obs/looplag.h"
 #include "pool/pool.h"
@@ -181,6 +182,7 @@ int pd_cli_serve(int argc, char **argv)
     pd_log_parse_format(cfg.log_format, &fmt);
     pd_log_set_format(fmt);
     pd__serve_warn_unknown_env(&cfg);
+    pd_model_set_max_parse_bytes((size_t)cfg.max_model_memory);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     serve_t *sv = calloc(1, sizeof *sv);

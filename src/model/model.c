@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "model/json_budget.h"
 #include "model/json_util.h"
 #include "model/model_impl.h"
 
@@ -107,6 +108,39 @@ static int check_depth(pd__jctx_t *c, const char *s, size_t n)
     return 0;
 }
 
+#define MIB ((size_t)1 << 20)
+
+/* The error of a parse over its memory budget: at least `need` bytes, over `budget`. */
+static int parse_too_big(pd__jctx_t *c, size_t need, size_t budget)
+{
+    pd__jfail(c, "$", "model parse would need more than %zu MiB of memory (limit %zu MiB: "
+              "%d times the file's size, at least %zu MiB, at most %zu MiB as "
+              "--max-model-memory says)", need / MIB, budget / MIB,
+              PD_MODEL_PARSE_FACTOR, PD_MODEL_PARSE_FLOOR / MIB, pd_model_max_parse_bytes() / MIB);
+    return PD_ETOOBIG;
+}
+
+/* Parses data with jansson under the file's memory budget (json_budget.h): refused before
+ * parsing when even a lower bound of its cost is over it, or when an allocation of the
+ * parse would pass it. *root is the caller's. */
+static int parse_bounded(pd__jctx_t *c, const char *data, size_t len, json_t **root)
+{
+    size_t budget = pd__jbudget_for(len), least = pd__jbudget_min_bytes(data, len);
+    if (least > budget)
+        return parse_too_big(c, least, budget);
+    pd__jbudget_t jb;
+    json_error_t jerr;
+    pd__jbudget_begin(&jb, budget);
+    *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    pd__jbudget_end(&jb); /* the tree is freed later, outside the budget: not counted */
+    if (*root)
+        return 0;
+    if (jb.exceeded)
+        return parse_too_big(c, budget + 1, budget);
+    return pd__jfail(c, "$", "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                     jerr.text);
+}
+
 int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_model_t **out,
                          char *err, size_t errlen)
 {
@@ -122,11 +156,9 @@ int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_mod
     int rc = check_depth(&c, data, len);
     if (rc)
         return rc;
-    json_error_t jerr;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return pd__jfail(&c, "$", "invalid JSON at line %d, column %d: %s", jerr.line,
-                         jerr.column, jerr.text);
+    json_t *root;
+    if ((rc = parse_bounded(&c, data, len, &root)) != 0)
+        return rc;
     pd_model_t *m = calloc(1, sizeof *m);
     if (!m) {
         json_decref(root);
