@@ -117,7 +117,7 @@ coverage: bootstrap $(COVERAGE)/Makefile
 	gcovr --root . --object-directory $(COVERAGE) --filter 'src/' \
 	  --exclude-directories '$(COVERAGE)/CMakeFiles/[0-9.]+' \
 	  --html-details $(COVERAGE)/report/index.html --txt $(COVERAGE)/report/coverage.txt \
-	  --print-summary | tail -3
+	  --print-summary
 	@echo "report: $(COVERAGE)/report/coverage.txt and $(COVERAGE)/report/index.html"
 
 # A soak of SOAK_SECONDS against the release binary (tests/soak/soak.py says what it sends

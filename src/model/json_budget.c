@@ -1,10 +1,11 @@
 /* json_budget.c - jansson's allocator, counting each thread's live parse bytes against its
- * budget (json_budget.h). The functions are installed once (pthread_once) and stay: they
- * cost one thread-local load per allocation when no budget is open. The process-wide cap
- * (pd_model_set_max_parse_bytes) is set once at start-up, before loader threads exist. */
+ * budget (json_budget.h). The functions are installed before main (a constructor: this
+ * file is linked whenever the loader is), while one thread exists, so no thread ever sees
+ * jansson's function pointers change; they cost one thread-local load per allocation when
+ * no budget is open. The process-wide cap (pd_model_set_max_parse_bytes) is set once at
+ * start-up, before loader threads exist. */
 #include <jansson.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,6 @@
 #include "model/json_budget.h"
 #include "model/model_impl.h"
 
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static _Thread_local pd__jbudget_t *t_budget;
 static size_t g_max_parse = PD_MODEL_DEFAULT_MAX_PARSE_BYTES;
 
@@ -42,14 +42,13 @@ static void budget_free(void *p)
     free(p);
 }
 
-static void install(void)
+__attribute__((constructor)) static void install(void)
 {
     json_set_alloc_funcs(budget_malloc, budget_free);
 }
 
 void pd__jbudget_begin(pd__jbudget_t *b, size_t limit)
 {
-    pthread_once(&g_once, install);
     memset(b, 0, sizeof *b);
     b->limit = limit;
     t_budget = b;

@@ -1,7 +1,7 @@
 /* json_budget.h - a memory budget for parsing a model's JSON with jansson (issue 14,
  * defect 8: a 50 MB file of one unknown 25M-element array took 1 GB to parse).
  *
- * jansson's allocator is replaced, once per process, by functions that count the bytes of
+ * jansson's allocator is replaced, before main, by functions that count the bytes of
  * every live jansson block against the budget of the calling thread, if it has one: the
  * loader opens a budget around json_loadb and the walk of the tree, and an allocation that
  * would pass it fails (jansson then reports out of memory; the loader says that the budget
@@ -23,8 +23,8 @@ typedef struct pd__jbudget_s {
     int exceeded;     /* an allocation was refused */
 } pd__jbudget_t;
 
-/* Installs the counting allocator (first call only) and makes b (zeroed here, limit set)
- * the calling thread's budget until pd__jbudget_end. Budgets do not nest. */
+/* Makes b (zeroed here, limit set) the calling thread's budget until pd__jbudget_end.
+ * Budgets do not nest. */
 void pd__jbudget_begin(pd__jbudget_t *b, size_t limit);
 /* Ends the calling thread's budget. Every block allocated under it must have been freed
  * before (the loader frees its tree first); one freed later is simply not counted. */
