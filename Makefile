@@ -5,7 +5,11 @@
 # (HTTP core vs nginx, kernels vs scikit-learn and libxgboost, predictd vs FastAPI, many
 # rows per request, V2 JSON / binary batches against the kernel, reload storm, features
 # from Redis). `make image` builds the container image and `make test-image` checks it
-# (minutes; not part of `make test`): see docs/deployment.md.
+# (minutes; not part of `make test`): see docs/deployment.md. `make coverage` runs the unit
+# and end-to-end tests on a --coverage build and reports src/'s line coverage (gcovr);
+# `make soak` runs the release binary under SOAK_SECONDS of mixed traffic, reloads and
+# feature-store outages, checking memory, descriptors and counters (neither is part of
+# `make test`).
 PY      := /usr/bin/python3
 JOBS    ?= 2
 RELEASE := build/release
@@ -38,8 +42,14 @@ IMAGE   ?= predictd:latest
 FUZZ    := build/fuzz
 FUZZ_SECONDS ?= 300
 FUZZ_TOTAL   ?= 45
+# `make coverage`: a gcc --coverage build (no sanitizer, -O0) running the unit tests and the
+# end-to-end suite (not the fuzzers, not TSan); gcovr writes build/coverage/report/.
+COVERAGE := build/coverage
+# `make soak`: seconds of traffic (600 = the issue's 10 minutes; SOAK_SECONDS=60 for a
+# quick run).
+SOAK_SECONDS ?= 600
 
-.PHONY: all bootstrap build run test test-unit test-tsan test-e2e fuzz fuzz-quick fuzz-build bench image test-image clean
+.PHONY: all bootstrap build run test test-unit test-tsan test-e2e fuzz fuzz-quick fuzz-build bench image test-image coverage soak clean
 
 all: build
 
@@ -52,6 +62,12 @@ $(ASAN)/Makefile:
 	cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=address,undefined >/dev/null
 $(TSAN)/Makefile:
 	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=Debug -DPD_SANITIZE=thread >/dev/null
+# -fprofile-update=atomic: the loop, the workers and libuv's threads run the same code; plain
+# counter updates race and gcov then reads negative counts.
+COVERAGE_FLAGS := --coverage -fprofile-update=atomic
+$(COVERAGE)/Makefile:
+	cmake -S . -B $(COVERAGE) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="$(COVERAGE_FLAGS)" \
+	  -DCMAKE_EXE_LINKER_FLAGS="--coverage" >/dev/null
 $(FUZZ)/Makefile:
 	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPD_SANITIZE=address,undefined -DPD_FUZZ=ON >/dev/null
@@ -91,7 +107,29 @@ fuzz: fuzz-build
 fuzz-quick: fuzz-build
 	$(PY) tests/fuzz/run_fuzzers.py $(FUZZ) --total $(FUZZ_TOTAL)
 
-# Seven side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Counters are reset first, so the report is this run's; servers the tests stop with
+# SIGTERM exit normally and write theirs. The figure is gcovr's "lines:" line.
+coverage: bootstrap $(COVERAGE)/Makefile
+	cmake -S . -B $(COVERAGE) -DCMAKE_C_FLAGS="$(COVERAGE_FLAGS)" >/dev/null  # new files
+	cmake --build $(COVERAGE) -j$(JOBS)
+	find $(COVERAGE) -name '*.gcda' -delete
+	rm -rf $(COVERAGE)/report && mkdir -p $(COVERAGE)/report
+	cd $(COVERAGE) && ctest --output-on-failure -j$(JOBS)
+	PREDICTD_BIN=$(CURDIR)/$(COVERAGE)/predictd PYTHONPATH=$(CURDIR)/python \
+	  $(PY) -m pytest -q -p no:cacheprovider tests/e2e
+	gcovr --root . --object-directory $(COVERAGE) --filter 'src/' \
+	  --exclude-directories '$(COVERAGE)/CMakeFiles/[0-9.]+' \
+	  --html-details $(COVERAGE)/report/index.html --txt $(COVERAGE)/report/coverage.txt \
+	  --print-summary
+	@echo "report: $(COVERAGE)/report/coverage.txt and $(COVERAGE)/report/index.html"
+
+# A soak of SOAK_SECONDS against the release binary (tests/soak/soak.py says what it sends
+# and what fails it); its figures go to build/soak/.
+soak: build
+	$(PY) tests/soak/soak.py --bin $(RELEASE)/predictd --seconds $(SOAK_SECONDS) \
+	  --out build/soak
+
+# Eight side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results

@@ -38,6 +38,10 @@ typedef struct pd_codec_in_s {
     const char *model_label;         /* (both NULL when unknown, e.g. in tests); they stay
                                         valid until the request is answered, so a codec
                                         may keep them in its state for encode */
+    const char *request_id;          /* the request's X-Request-Id (pd_http_request_id:
+                                        printable ASCII without '"' or '\\', so it needs
+                                        no escape in JSON), or NULL; V2 answers it as its
+                                        "id" when the body gave none */
 } pd_codec_in_t;
 
 typedef struct pd_codec_s {

@@ -529,15 +529,18 @@ static int split(pd__v2dec_t *d, const pd_codec_in_t *in)
 /* Hands what encode needs to rows (one allocation, freed by pd_rows_free). */
 static int make_state(const pd__v2dec_t *d, const pd_codec_in_t *in, pd_rows_t *rows)
 {
-    size_t id_len = d->has_id ? d->id_end - d->id_start : 0;
+    /* the body's own "id", else the request's X-Request-Id (needs no escape) */
+    const char *id = d->has_id ? (const char *)d->c.s.doc + d->id_start : in->request_id;
+    size_t id_len = d->has_id ? d->id_end - d->id_start : id ? strlen(id) : 0;
     pd__v2state_t *st = malloc(sizeof *st + id_len + 1);
     if (st == NULL)
         return PD_ENOMEM;
     st->model_name = in->model_name;
     st->model_label = in->model_label;
-    st->has_id = d->has_id;
+    st->has_id = id != NULL;
     st->id_len = id_len;
-    memcpy(st->id, d->c.s.doc + d->id_start, id_len);
+    if (id_len)
+        memcpy(st->id, id, id_len);
     st->id[id_len] = '\0';
     st->n_out = d->n_out;
     memcpy(st->out_which, d->out_which, sizeof st->out_which);

@@ -110,7 +110,8 @@ typedef struct pd__v2state_s {
     uint8_t out_binary[PD_V2_OUTPUTS];
     int has_id;
     size_t id_len;
-    char id[];                    /* the id's raw JSON string content (escapes kept) */
+    char id[];                    /* the body's "id" as its raw JSON string content
+                                     (escapes kept), else the request's X-Request-Id */
 } pd__v2state_t;
 
 /* Decides where input `in` (name, shape and datatype read) goes - the matrix or one

@@ -407,7 +407,8 @@ static void decode(pd__preq_t *p)
                         .missing_ok = p->v->schema->missing_ok || lookup,
                         .content_type = req->content_type, .query = req->query,
                         .body = req->body, .len = req->body_len, .header = p->header,
-                        .model_name = p->v->owner->name, .model_label = p->v->label};
+                        .model_name = p->v->owner->name, .model_label = p->v->label,
+                        .request_id = pd_http_request_id(req)};
     p->rc = p->route->codec->decode(&in, &p->rows, &p->out);
     if (p->rc == 0 && lookup) /* the keys, where the body is decoded (loop or worker) */
         p->rc = pd_fetch_prepare(p->v->features, req->body, req->body_len, &p->rows, &p->fetch);

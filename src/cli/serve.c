@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "common.h"
 #include "http/http.h"
+#include "model/model.h"
 #include "obs/log.h"
 #include "obs/looplag.h"
 #include "pool/pool.h"
@@ -108,7 +109,7 @@ static void access_after_response(void *ud, const pd_http_request_t *req, int st
     int port = 0;
     int known = pd_http_request_peer(req, addr, sizeof addr, &port) == 0;
     pd_log_access_t a = {req->method, req->path, status, bytes_out, duration_ns / 1000,
-                         known ? addr : NULL, port};
+                         known ? addr : NULL, port, pd_http_request_id(req)};
     pd_log_access(&a);
 }
 
@@ -188,6 +189,7 @@ int pd_cli_serve(int argc, char **argv)
     pd_log_parse_format(cfg.log_format, &fmt);
     pd_log_set_format(fmt);
     pd__serve_warn_unknown_env(&cfg);
+    pd_model_set_max_parse_bytes((size_t)cfg.max_model_memory);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
     serve_t *sv = calloc(1, sizeof *sv);

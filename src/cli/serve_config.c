@@ -40,6 +40,7 @@
 #include "cli/cli.h"
 #include "common.h"
 #include "http/http.h"
+#include "model/model.h"
 #include "obs/log.h"
 #include "obs/looplag.h"
 #include "pool/pool.h"
@@ -136,6 +137,9 @@ static const opt_t k_opts[] = {
      PD_FSOURCE_MAX_CONNECTIONS, "N", "connections per feature source, shared by requests"},
     {"--feature-max-pending", OPT_INT, F(feature_max_pending), 0, 1,
      PD_FSOURCE_MAX_PENDING_LIMIT, "KEYS", "keys in flight per feature source; more -> 503"},
+    {"--max-model-memory", OPT_INT, F(max_model_memory), 0, 1LL << 24, 1LL << 40, "BYTES",
+     "most memory parsing one model file may take (its budget is 12x its size, at least "
+     "64 MiB, at most this); a file that would need more is refused"},
 };
 #undef F
 
@@ -243,6 +247,7 @@ void pd__serve_config_default(pd__serve_config_t *c)
     snprintf(c->model_control, sizeof c->model_control, "none");
     c->poll_ms = ao.poll_ms;
     c->loops = 1;
+    c->max_model_memory = (long long)PD_MODEL_DEFAULT_MAX_PARSE_BYTES;
 }
 
 void pd__serve_config_free(pd__serve_config_t *c)

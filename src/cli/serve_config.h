@@ -52,6 +52,7 @@ typedef struct {
     long long feature_timeout_ms;
     long long feature_connections;
     long long feature_max_pending;
+    long long max_model_memory; /* pd_model_set_max_parse_bytes */
     char docs_dir[PD_DOCS_DIR_MAX];
     const char *models[PD_SERVE_MAX_MODEL_ARGS]; /* positional: files or directories
                                                   * (into argv or models_env) */

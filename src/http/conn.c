@@ -93,6 +93,7 @@ static void dispatch(pd_http_conn_t *c, pd_http_request_t *r)
     pd_http_server_t *srv = c->srv;
     const pd_route_t *rt = NULL;
     pd_route_params_t params; /* written only for a route with {params} */
+    pd__req_assign_id(r); /* before any handler: a worker may read it */
     switch (pd_router_match_params(srv->router, r->method, r->path, &rt, &params, r->allow_buf,
                                    sizeof r->allow_buf)) {
     case PD_ROUTE_FOUND:
@@ -514,6 +515,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
     }
     srv->stats.requests_in_flight--;
     srv->stats.requests_total++;
+    pd__req_assign_id(r); /* the server's own answers (400, 408, ...) get theirs here */
     uint64_t dur = uv_hrtime() - r->recv_ns;
     pd_http_conn_t *c = r->conn;
     if (c == NULL) { /* its connection died: just free it */
@@ -532,7 +534,7 @@ int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
     if (!r->keep_alive)
         r->close_after = 1;
     int rc = pd__response_format(&r->out, status, content_type, extra_headers, body, len,
-                                 r->keep_alive, r->http_minor);
+                                 r->keep_alive, r->http_minor, r->request_id);
     if (rc == 0 && r->method[0] == 'H' && strcmp(r->method, "HEAD") == 0)
         r->out.len -= len; /* HEAD: the headers of a GET, without its body */
     r->state = PD__REQ_ANSWERED;

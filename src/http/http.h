@@ -55,6 +55,8 @@
                                                                connections together */
 #define PD_HTTP_ERROR_BODY_MAX 4096                         /* a body from hooks.error_body */
 #define PD_HTTP_TEXT_PLAIN "text/plain; charset=utf-8"      /* the server's default bodies */
+#define PD_HTTP_REQUEST_ID_MAX 128                          /* longest X-Request-Id kept from
+                                                               a client (request_id.c) */
 
 typedef struct pd_http_server_s pd_http_server_t;
 typedef struct pd_http_conn_s pd_http_conn_t;
@@ -103,6 +105,8 @@ struct pd_http_request_s {
         uint32_t name_len, off;
     } params[PD_ROUTER_MAX_PARAMS];
     int close_after;          /* close the connection after this response */
+    char request_id[PD_HTTP_REQUEST_ID_MAX + 1]; /* see pd_http_request_id; "" until
+                                 assigned (request_id.c) */
     uint32_t nheaders;
     uint32_t hdr_off[PD_HTTP_MAX_HEADERS_LIMIT][2]; /* name/value offsets into raw */
     char allow_buf[PD_ROUTER_ALLOW_MAX]; /* what allow points to for a 405 */
@@ -243,9 +247,10 @@ const pd_http_options_t *pd_http_server_options(const pd_http_server_t *srv);
 void pd_http_server_destroy(pd_http_server_t *srv);
 
 /* Answers `req`: formats status line, Date, Server, Content-Type (omitted when NULL),
- * Content-Length, Connection and `extra_headers` (complete "Name: value\r\n" lines, or
- * NULL), then copies `body` (len bytes). After the call `req` must not be used: it is
- * sent (in order) and recycled by the server, or just freed if its connection is gone.
+ * Content-Length, Connection, X-Request-Id (pd_http_request_id) and `extra_headers`
+ * (complete "Name: value\r\n" lines, or NULL), then copies `body` (len bytes). After the
+ * call `req` must not be used: it is sent (in order) and recycled by the server, or just
+ * freed if its connection is gone.
  * Returns 0, or PD_ENOMEM (the connection is then closed; req is still consumed). */
 int pd_http_respond(pd_http_request_t *req, int status, const char *content_type,
                     const char *extra_headers, const char *body, size_t len);
@@ -269,6 +274,14 @@ const char *pd_http_request_header(const pd_http_request_t *req, const char *nam
  * and *port 0). Asks the kernel each time (getpeername): for the access log, not per-byte
  * work. */
 int pd_http_request_peer(const pd_http_request_t *req, char *addr, size_t addrlen, int *port);
+/* The request's id, echoed as X-Request-Id in its answer and written in its access line:
+ * the client's X-Request-Id when it is 1..PD_HTTP_REQUEST_ID_MAX bytes of printable ASCII
+ * without space, '"' or '\\', else one generated (unique in the process). Such an id needs
+ * no escaping in a header, a JSON string or a log line. Assigned before the route's handler
+ * runs, so a handler (or a worker it hands req to) may read it; for an answer the server
+ * gives itself (400, 408, 413, ...) it is assigned when answered. The string lives as long
+ * as req. */
+const char *pd_http_request_id(const pd_http_request_t *req);
 /* The server that received req (e.g. to read its readiness). */
 pd_http_server_t *pd_http_request_server(const pd_http_request_t *req);
 

@@ -89,6 +89,14 @@ void pd__req_free(pd_http_request_t *req);
  * Returns 0 or PD_ENOMEM. */
 int pd__req_set_params(pd_http_request_t *req, const pd_route_params_t *p);
 
+/* ---- request_id.c ---- */
+/* 1 when s[0, len) is an id kept from a client (see pd_http_request_id), else 0. */
+int pd__request_id_valid(const char *s, size_t len);
+/* Writes a new id (NUL-terminated) into out; returns its length. Any thread. */
+size_t pd__request_id_generate(char out[PD_HTTP_REQUEST_ID_MAX + 1]);
+/* Sets req->request_id from its X-Request-Id header or a new one, unless already set. */
+void pd__req_assign_id(pd_http_request_t *req);
+
 /* ---- response.c ---- */
 /* Length of an IMF-fixdate. */
 #define PD__HTTP_DATE_LEN PD_LIT_LEN("Sun, 06 Nov 1994 08:49:37 GMT")
@@ -99,10 +107,12 @@ const char *pd__status_reason(int status);
  * chars + NUL) into out, formatting at most once per second per thread. */
 void pd__http_date(char out[32]);
 /* Formats a whole response into b (reset first). keep_alive adds nothing for HTTP/1.1 and
- * "Connection: keep-alive" for HTTP/1.0; !keep_alive adds "Connection: close".
- * Returns 0 or PD_ENOMEM/PD_ETOOBIG. */
+ * "Connection: keep-alive" for HTTP/1.0; !keep_alive adds "Connection: close";
+ * request_id (NULL or "": none) adds "X-Request-Id: <id>" (it must hold no CR/LF and be
+ * at most PD_HTTP_REQUEST_ID_MAX bytes). Returns 0 or PD_ENOMEM/PD_ETOOBIG. */
 int pd__response_format(pd_buf_t *b, int status, const char *content_type, const char *extra,
-                        const char *body, size_t len, int keep_alive, int http_minor);
+                        const char *body, size_t len, int keep_alive, int http_minor,
+                        const char *request_id);
 
 /* ---- conn.c / server.c ---- */
 struct pd_http_conn_s {

@@ -86,11 +86,13 @@ static size_t put_uint(char *p, size_t v)
 #define K_CLOSE "Connection: close\r\n"
 #define K_KEEP "Connection: keep-alive\r\n"
 #define K_CRLF "\r\n"
+#define K_ID "X-Request-Id: " /* + id + K_CRLF */
 
 #define PUT(lit) (memcpy(p, PD_LIT(lit)), p += PD_LIT_LEN(lit))
 
 int pd__response_format(pd_buf_t *b, int status, const char *content_type, const char *extra,
-                        const char *body, size_t len, int keep_alive, int http_minor)
+                        const char *body, size_t len, int keep_alive, int http_minor,
+                        const char *request_id)
 {
     if (status < 100 || status > 999)
         return PD_EINVAL;
@@ -98,11 +100,13 @@ int pd__response_format(pd_buf_t *b, int status, const char *content_type, const
     size_t rl = strlen(reason);
     size_t cl = content_type ? strlen(content_type) : 0;
     size_t el = extra ? strlen(extra) : 0;
+    size_t il = request_id ? strnlen(request_id, PD_HTTP_REQUEST_ID_MAX) : 0;
     /* an upper bound of the head: every part that may appear, at its longest */
     size_t head = PD_LIT_LEN(K_STATUS "NNN ") + rl + PD_LIT_LEN(K_DATE) + PD__HTTP_DATE_LEN +
                   PD_LIT_LEN(K_SERVER) + PD_LIT_LEN(K_TYPE K_CRLF) + cl +
                   PD_LIT_LEN(K_LENGTH K_CRLF) + UINT_DIGITS_MAX +
-                  PD_MAX(PD_LIT_LEN(K_CLOSE), PD_LIT_LEN(K_KEEP)) + el + PD_LIT_LEN(K_CRLF);
+                  PD_MAX(PD_LIT_LEN(K_CLOSE), PD_LIT_LEN(K_KEEP)) + PD_LIT_LEN(K_ID K_CRLF) + il +
+                  el + PD_LIT_LEN(K_CRLF);
     pd_buf_reset(b);
     int rc = pd_buf_reserve(b, head + len);
     if (rc < 0)
@@ -133,6 +137,12 @@ int pd__response_format(pd_buf_t *b, int status, const char *content_type, const
         PUT(K_CLOSE);
     else if (http_minor == 0)
         PUT(K_KEEP);
+    if (il) {
+        PUT(K_ID);
+        memcpy(p, request_id, il);
+        p += il;
+        PUT(K_CRLF);
+    }
     if (el) {
         memcpy(p, extra, el);
         p += el;

@@ -15,6 +15,8 @@
 
 #include "common.h"
 #include "model/json_read.h"
+#include "model/json_budget.h"
+#include "model/ubjson.h"
 #include "model/json_util.h"
 #include "model/model_impl.h"
 
@@ -83,6 +85,39 @@ void pd_model_free(pd_model_t *m)
     free(m);
 }
 
+#define MIB ((size_t)1 << 20)
+
+/* The error of a parse over its memory budget: at least `need` bytes, over `budget`. */
+static int parse_too_big(pd__jctx_t *c, size_t need, size_t budget)
+{
+    pd__jfail(c, "$", "model parse would need more than %zu MiB of memory (limit %zu MiB: "
+              "%d times the file's size, at least %zu MiB, at most %zu MiB as "
+              "--max-model-memory says)", need / MIB, budget / MIB,
+              PD_MODEL_PARSE_FACTOR, PD_MODEL_PARSE_FLOOR / MIB, pd_model_max_parse_bytes() / MIB);
+    return PD_ETOOBIG;
+}
+
+/* Parses data (JSON text or UBJSON: json_read.h) under the file's memory budget
+ * (json_budget.h): refused before parsing when even a lower bound of its cost is over it
+ * (JSON text; the bound reads text), or when an allocation of the parse would pass it.
+ * *root is the caller's. */
+static int parse_bounded(pd__jctx_t *c, const char *data, size_t len, json_t **root)
+{
+    size_t budget = pd__jbudget_for(len);
+    if (!pd__ubjson_sniff(data, len)) {
+        size_t least = pd__jbudget_min_bytes(data, len);
+        if (least > budget)
+            return parse_too_big(c, least, budget);
+    }
+    pd__jbudget_t jb;
+    pd__jbudget_begin(&jb, budget);
+    int rc = pd__json_read(c, data, len, root);
+    pd__jbudget_end(&jb); /* the tree is freed later, outside the budget: not counted */
+    if (rc != 0 && jb.exceeded)
+        return parse_too_big(c, budget + 1, budget);
+    return rc;
+}
+
 int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_model_t **out,
                          char *err, size_t errlen)
 {
@@ -96,7 +131,7 @@ int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_mod
         return PD_ETOOBIG;
     }
     json_t *root;
-    int rc = pd__json_read(&c, data, len, &root);
+    int rc = parse_bounded(&c, data, len, &root);
     if (rc)
         return rc;
     pd_model_t *m = calloc(1, sizeof *m);

@@ -119,6 +119,16 @@ int pd_model_load(const char *path, pd_model_t **out, char *err, size_t errlen);
 int pd_model_load_buffer(const char *data, size_t len, const char *label, pd_model_t **out,
                          char *err, size_t errlen);
 
+/* The most memory parsing one model file's JSON may take (jansson's tree, before the
+ * model is built from it): a file whose parse would need more is refused with "model parse
+ * would need more than N MiB". The budget of one file is 12 times its size, at least
+ * 64 MiB, at most this cap (`predictd serve --max-model-memory`). */
+#define PD_MODEL_DEFAULT_MAX_PARSE_BYTES ((size_t)1 << 30)
+/* Sets the cap (0: the default). Call at start-up, before models load on other threads. */
+void pd_model_set_max_parse_bytes(size_t bytes);
+/* The cap in force. */
+size_t pd_model_max_parse_bytes(void);
+
 /* Frees a model. Accepts NULL. No prediction may be running on it. */
 void pd_model_free(pd_model_t *m);
 

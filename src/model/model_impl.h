@@ -35,6 +35,10 @@
 /* Numbers one dense array of a part may hold (support vectors, neighbours' rows,
  * components): 2^27 doubles = 1 GiB, the file limit's order. */
 #define PD_MODEL_MAX_ARRAY ((size_t)1 << 27)
+/* Parsing a file's JSON may hold at most this many times its size in jansson blocks, at
+ * least PD_MODEL_PARSE_FLOOR, at most pd_model_max_parse_bytes() (json_budget.h). */
+#define PD_MODEL_PARSE_FACTOR 12
+#define PD_MODEL_PARSE_FLOOR ((size_t)64 << 20)
 
 struct pd__alloc_s; /* header of one model allocation (model.c) */
 

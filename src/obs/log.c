@@ -18,6 +18,8 @@
 #define MSG_OUT_MAX 8192     /* the message, escaped */
 #define PATH_OUT_MAX 2048    /* an access line's path, escaped (also in its message) */
 #define SHORT_OUT_MAX 64     /* method, client address */
+#define ID_OUT_MAX 160       /* a request id, escaped (the server's are <= 128 bytes that
+                                need no escape) */
 
 static pd_log_level_t g_level = PD_LOG_INFO;
 static pd_log_format_t g_format = PD_LOG_TEXT;
@@ -238,7 +240,7 @@ static void put_client_text(wr_t *w, const pd_log_access_t *a)
     putf(w, ":%d", a->client_port);
 }
 
-/* An access line's text: "GET /health 200 133 41 127.0.0.1:5555". */
+/* An access line's text: "GET /health 200 133 41 127.0.0.1:5555 <request id or ->". */
 static void put_access_text(wr_t *w, const pd_log_access_t *a)
 {
     put_text(w, a->method, SHORT_OUT_MAX);
@@ -247,6 +249,8 @@ static void put_access_text(wr_t *w, const pd_log_access_t *a)
     putf(w, " %d %llu %llu ", a->status, (unsigned long long)a->bytes,
          (unsigned long long)a->duration_us);
     put_client_text(w, a);
+    put(w, " ", 1);
+    put_text(w, a->request_id && a->request_id[0] ? a->request_id : "-", ID_OUT_MAX);
 }
 
 size_t pd_log_format_line(char *buf, size_t size, pd_log_format_t format, pd_log_level_t level,
@@ -281,6 +285,10 @@ size_t pd_log_format_line(char *buf, size_t size, pd_log_format_t format, pd_log
                 puts_(&w, ",\"client_addr\":");
                 put_json_str(&w, a->client_addr, SHORT_OUT_MAX);
                 putf(&w, ",\"client_port\":%d", a->client_port);
+            }
+            if (a->request_id && a->request_id[0]) {
+                puts_(&w, ",\"request_id\":");
+                put_json_str(&w, a->request_id, ID_OUT_MAX);
             }
         }
         w.cap = size - 1;

@@ -4,7 +4,7 @@
  *   json: {"time":"2026-11-25T20:21:50.123Z","level":"warning","message":"message"}
  *
  * An access line (pd_log_access) adds "kind":"access" and its fields in JSON; in text it is
- * "METHOD PATH STATUS BYTES MICROSECONDS CLIENT". Every JSON line is one valid JSON object
+ * "METHOD PATH STATUS BYTES MICROSECONDS CLIENT REQUEST_ID". Every JSON line is one valid JSON object
  * whatever the message holds: quotes, backslashes and control characters are escaped, bytes
  * that are not UTF-8 become U+FFFD, and a long message is cut at a character boundary.
  * Text lines stay one line: control characters are written as \n, \r, \t or \xNN.
@@ -57,11 +57,13 @@ typedef struct {
     uint64_t duration_us;    /* from the request's first byte to its answer */
     const char *client_addr; /* numeric peer address ("127.0.0.1", "::1"), or NULL */
     int client_port;         /* the peer's port, 0 when unknown */
+    const char *request_id;  /* the request's X-Request-Id (as answered), or NULL */
 } pd_log_access_t;
 
 /* Writes the access line of one request at INFO (if enabled). In JSON its fields are
- * method, path, status, bytes, duration_us, client_addr and client_port (the last two
- * only when known), beside time, level, message ("GET /health 200") and kind "access". */
+ * method, path, status, bytes, duration_us, client_addr and client_port (both only when
+ * known) and request_id (when known), beside time, level, message ("GET /health 200") and
+ * kind "access". In text the request id (or "-") is the last field. */
 void pd_log_access(const pd_log_access_t *a);
 
 /* Capture hook (tests, embedding): while set, every enabled line goes to

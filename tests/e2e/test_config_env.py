@@ -277,7 +277,8 @@ def test_text_access_log_has_the_client_and_off_turns_it_off(env_server):
                      env={"PREDICTD_HOST": HOST})
     assert http_get(port, "/nope").status == 404  # bare flag before a path: still a path
     srv.stop()
-    assert re.search(r"INFO  GET /nope 404 \d+ \d+ 127\.0\.0\.1:\d+$", srv.stderr_text(), re.M)
+    assert re.search(r"INFO  GET /nope 404 \d+ \d+ 127\.0\.0\.1:\d+ [0-9a-f]{16}-[0-9a-f]+$",
+                     srv.stderr_text(), re.M)
 
     port = free_port()
     srv = env_server("--port", str(port), "--access-log", "off", IRIS, port=port,

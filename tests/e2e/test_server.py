@@ -1,6 +1,7 @@
 """test_server.py - the HTTP server core end to end: the real binary on a free port,
 spoken to in raw bytes (keep-alive, pipelining, chunked bodies, 100-continue, limits,
 timeouts, connection limit, graceful shutdown, CLI errors)."""
+import re
 import signal
 import socket
 import subprocess
@@ -34,15 +35,24 @@ def test_404_and_405_bodies(server):
 
 
 def _exact(status_line, body, extra=b"", close=False):
-    """The bytes of an answer the server formats itself, with the Date blanked."""
+    """The bytes of an answer the server formats itself, with the Date and the (generated)
+    X-Request-Id blanked."""
     return (b"HTTP/1.1 " + status_line + b"\r\nDate: -\r\nServer: predictd\r\n"
             b"Content-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
-            + (b"Connection: close\r\n" if close else b"") + extra + b"\r\n" + body)
+            + (b"Connection: close\r\n" if close else b"") + b"X-Request-Id: -\r\n"
+            + extra + b"\r\n" + body)
+
+
+_GENERATED_ID = re.compile(rb"X-Request-Id: [0-9a-f]{16}-[0-9a-f]+")
 
 
 def _blank_date(raw):
+    """raw with its Date and its X-Request-Id values replaced by "-": the id must be one
+    the server generated (these requests send none; test_request_id.py checks the ids)."""
     head, sep, body = raw.partition(b"\r\n\r\n")
-    lines = [b"Date: -" if ln.startswith(b"Date: ") else ln for ln in head.split(b"\r\n")]
+    lines = [b"Date: -" if ln.startswith(b"Date: ") else
+             b"X-Request-Id: -" if _GENERATED_ID.fullmatch(ln) else ln
+             for ln in head.split(b"\r\n")]
     return b"\r\n".join(lines) + sep + body
 
 

@@ -29,7 +29,7 @@ static void test_exact_bytes_keepalive(void **state)
 {
     (void)state;
     pd_buf_t b = PD_BUF_INIT;
-    assert_int_equal(pd__response_format(&b, 200, "application/json", NULL, PD_LIT("{\"a\":1}"), 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 200, "application/json", NULL, PD_LIT("{\"a\":1}"), 1, 1, NULL), 0);
     blank_date(b.data);
     assert_string_equal(b.data, "HTTP/1.1 200 OK\r\n"
                                 "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
@@ -45,7 +45,7 @@ static void test_close_extra_and_http10(void **state)
 {
     (void)state;
     pd_buf_t b = PD_BUF_INIT;
-    assert_int_equal(pd__response_format(&b, 503, NULL, "Retry-After: 1\r\n", PD_LIT(""), 0, 1), 0);
+    assert_int_equal(pd__response_format(&b, 503, NULL, "Retry-After: 1\r\n", PD_LIT(""), 0, 1, NULL), 0);
     blank_date(b.data);
     assert_string_equal(b.data, "HTTP/1.1 503 Service Unavailable\r\n"
                                 "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
@@ -53,8 +53,32 @@ static void test_close_extra_and_http10(void **state)
                                 "Content-Length: 0\r\n"
                                 "Connection: close\r\n"
                                 "Retry-After: 1\r\n\r\n");
-    assert_int_equal(pd__response_format(&b, 200, NULL, NULL, PD_LIT("x"), 1, 0), 0);
+    assert_int_equal(pd__response_format(&b, 200, NULL, NULL, PD_LIT("x"), 1, 0, NULL), 0);
     assert_non_null(strstr(b.data, "Connection: keep-alive\r\n"));
+    pd_buf_free(&b);
+}
+
+static void test_request_id_line(void **state)
+{
+    (void)state;
+    pd_buf_t b = PD_BUF_INIT;
+    assert_int_equal(pd__response_format(&b, 404, NULL, "Allow: GET\r\n", PD_LIT(""), 0, 1,
+                                         "abc-123"), 0);
+    blank_date(b.data);
+    assert_string_equal(b.data, "HTTP/1.1 404 Not Found\r\n"
+                                "Date: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                                "Server: predictd\r\n"
+                                "Content-Length: 0\r\n"
+                                "Connection: close\r\n"
+                                "X-Request-Id: abc-123\r\n"
+                                "Allow: GET\r\n\r\n");
+    char longest[PD_HTTP_REQUEST_ID_MAX + 1];
+    memset(longest, 'i', PD_HTTP_REQUEST_ID_MAX);
+    longest[PD_HTTP_REQUEST_ID_MAX] = '\0';
+    assert_int_equal(pd__response_format(&b, 200, NULL, NULL, PD_LIT(""), 1, 1, longest), 0);
+    assert_non_null(strstr(b.data, longest));
+    assert_int_equal(pd__response_format(&b, 200, NULL, NULL, PD_LIT(""), 1, 1, ""), 0);
+    assert_null(strstr(b.data, "X-Request-Id"));
     pd_buf_free(&b);
 }
 
@@ -64,11 +88,11 @@ static void test_large_body_and_reuse(void **state)
     pd_buf_t b = PD_BUF_INIT;
     static char big[300000];
     memset(big, 'z', sizeof big);
-    assert_int_equal(pd__response_format(&b, 200, "text/plain", NULL, big, sizeof big, 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 200, "text/plain", NULL, big, sizeof big, 1, 1, NULL), 0);
     assert_non_null(strstr(b.data, "Content-Length: 300000\r\n"));
     assert_int_equal(b.data[b.len - 1], 'z');
     /* the buffer is reset, not appended to */
-    assert_int_equal(pd__response_format(&b, 404, NULL, NULL, PD_LIT(""), 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 404, NULL, NULL, PD_LIT(""), 1, 1, NULL), 0);
     assert_prefix(b.data, "HTTP/1.1 404 Not Found\r\n");
     pd_buf_free(&b);
 }
@@ -77,9 +101,9 @@ static void test_bad_status_and_unknown_reason(void **state)
 {
     (void)state;
     pd_buf_t b = PD_BUF_INIT;
-    assert_int_equal(pd__response_format(&b, 42, NULL, NULL, PD_LIT(""), 1, 1), PD_EINVAL);
-    assert_int_equal(pd__response_format(&b, 1000, NULL, NULL, PD_LIT(""), 1, 1), PD_EINVAL);
-    assert_int_equal(pd__response_format(&b, 299, NULL, NULL, PD_LIT(""), 1, 1), 0);
+    assert_int_equal(pd__response_format(&b, 42, NULL, NULL, PD_LIT(""), 1, 1, NULL), PD_EINVAL);
+    assert_int_equal(pd__response_format(&b, 1000, NULL, NULL, PD_LIT(""), 1, 1, NULL), PD_EINVAL);
+    assert_int_equal(pd__response_format(&b, 299, NULL, NULL, PD_LIT(""), 1, 1, NULL), 0);
     assert_prefix(b.data, "HTTP/1.1 299 Unknown\r\n");
     assert_string_equal(pd__status_reason(431), "Request Header Fields Too Large");
     pd_buf_free(&b);
@@ -104,6 +128,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_bytes_keepalive),
         cmocka_unit_test(test_close_extra_and_http10),
+        cmocka_unit_test(test_request_id_line),
         cmocka_unit_test(test_large_body_and_reuse),
         cmocka_unit_test(test_bad_status_and_unknown_reason),
         cmocka_unit_test(test_date_format),

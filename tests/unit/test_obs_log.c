@@ -170,7 +170,7 @@ static void test_long_message_is_cut_at_a_character(void **state)
 static void test_access_lines(void **state)
 {
     (void)state;
-    pd_log_access_t a = {"GET", "/v2/health/ready", 200, 133, 41, "10.1.2.3", 5555};
+    pd_log_access_t a = {"GET", "/v2/health/ready", 200, 133, 41, "10.1.2.3", 5555, "r-1"};
     size_t n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_JSON, PD_LOG_INFO, T0, NULL, &a);
     g_line[n] = '\0';
     assert_string_equal(g_line,
@@ -178,29 +178,30 @@ static void test_access_lines(void **state)
                         "\"message\":\"GET /v2/health/ready 200\",\"kind\":\"access\","
                         "\"method\":\"GET\",\"path\":\"/v2/health/ready\",\"status\":200,"
                         "\"bytes\":133,\"duration_us\":41,\"client_addr\":\"10.1.2.3\","
-                        "\"client_port\":5555}\n");
+                        "\"client_port\":5555,\"request_id\":\"r-1\"}\n");
     n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_TEXT, PD_LOG_INFO, T0, NULL, &a);
     g_line[n] = '\0';
     assert_string_equal(g_line,
                         "2025-12-01T00:00:00.123Z INFO  GET /v2/health/ready 200 133 41 "
-                        "10.1.2.3:5555\n");
-    pd_log_access_t v6 = {"POST", "/p\"\xff", 400, 1, 2, "::1", 7};
+                        "10.1.2.3:5555 r-1\n");
+    pd_log_access_t v6 = {"POST", "/p\"\xff", 400, 1, 2, "::1", 7, NULL};
     n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_TEXT, PD_LOG_INFO, T0, NULL, &v6);
     g_line[n] = '\0';
-    assert_string_equal(g_line, "2025-12-01T00:00:00.123Z INFO  POST /p\"\xff 400 1 2 [::1]:7\n");
+    assert_string_equal(g_line, "2025-12-01T00:00:00.123Z INFO  POST /p\"\xff 400 1 2 [::1]:7 -\n");
     n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_JSON, PD_LOG_INFO, T0, NULL, &v6);
     g_line[n] = '\0';
     assert_true(valid_json_line(g_line));
     assert_non_null(strstr(g_line, "\"path\":\"/p\\\"\xef\xbf\xbd\""));
     /* unknown method, path and client (the server's own 400 before a request line) */
-    pd_log_access_t none = {NULL, NULL, 400, 0, 0, NULL, 0};
+    pd_log_access_t none = {NULL, NULL, 400, 0, 0, NULL, 0, NULL};
     n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_JSON, PD_LOG_INFO, T0, NULL, &none);
     g_line[n] = '\0';
     assert_true(valid_json_line(g_line));
     assert_null(strstr(g_line, "client_addr"));
+    assert_null(strstr(g_line, "request_id"));
     n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_TEXT, PD_LOG_INFO, T0, NULL, &none);
     g_line[n] = '\0';
-    assert_string_equal(g_line, "2025-12-01T00:00:00.123Z INFO  - - 400 0 0 -\n");
+    assert_string_equal(g_line, "2025-12-01T00:00:00.123Z INFO  - - 400 0 0 - -\n");
 }
 
 static void test_random_bytes_always_give_valid_json(void **state)
@@ -219,7 +220,7 @@ static void test_random_bytes_always_give_valid_json(void **state)
         size_t plen = len < sizeof path ? len : sizeof path - 1;
         memcpy(path, msg, plen);
         path[plen] = '\0';
-        pd_log_access_t a = {msg, path, 200, 1, 1, msg, 1};
+        pd_log_access_t a = {msg, path, 200, 1, 1, msg, 1, msg};
         size_t n = pd_log_format_line(g_line, sizeof g_line, PD_LOG_JSON, PD_LOG_INFO, T0, NULL,
                                       &a);
         g_line[n] = '\0';
@@ -261,9 +262,9 @@ static void test_sink_gets_the_text_of_an_access_line(void **state)
     (void)state;
     pd_log_set_sink(sink, NULL);
     pd_log_set_format(PD_LOG_JSON);
-    pd_log_access_t a = {"GET", "/x", 404, 10, 3, "127.0.0.1", 9};
+    pd_log_access_t a = {"GET", "/x", 404, 10, 3, "127.0.0.1", 9, NULL};
     pd_log_access(&a);
-    assert_string_equal(CAP.msg, "GET /x 404 10 3 127.0.0.1:9");
+    assert_string_equal(CAP.msg, "GET /x 404 10 3 127.0.0.1:9 -");
     pd_log_set_level(PD_LOG_WARN);
     pd_log_access(&a); /* below the level: nothing */
     assert_int_equal(CAP.n, 1);
