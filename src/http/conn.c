@@ -21,10 +21,8 @@
  *     callbacks of unanswered requests run (cancel-on-disconnect).
  *   A client that close()s right after sending is therefore treated as a half-close until
  *   the first answer is written: its pool jobs run, and the write that fails ends it. */
-#include <linux/sockios.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -33,11 +31,7 @@
 
 #define K_CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
-static void conn_update_timer(pd_http_conn_t *c);
-static pd_http_request_t *queue_first(const pd_http_conn_t *c);
 static void conn_feed(pd_http_conn_t *c, const char *data, size_t len);
-static void conn_read_stop(pd_http_conn_t *c);
-static void conn_resume(pd_http_conn_t *c);
 static void conn_budget_unwait(pd_http_conn_t *c);
 static void conn_read_start(pd_http_conn_t *c);
 static void conn_error(pd_http_conn_t *c, int status);
@@ -57,7 +51,7 @@ static pd_http_request_t *cb_req_new(void *owner)
 }
 
 /* The oldest request of the connection's queue, or NULL. */
-static pd_http_request_t *queue_first(const pd_http_conn_t *c)
+pd_http_request_t *pd__conn_queue_first(const pd_http_conn_t *c)
 {
     return pd_list_empty(&c->queue) ? NULL
                                     : pd_list_entry(pd_list_head(&c->queue), pd_http_request_t, link);
@@ -148,9 +142,9 @@ static const pd__parser_cbs_t g_cbs = {cb_req_new, cb_req_done, cb_expect_contin
 
 /* ---- closing ---- */
 
-static void release_head(pd_http_conn_t *c)
+void pd__conn_release_head(pd_http_conn_t *c)
 {
-    pd_http_request_t *r = queue_first(c);
+    pd_http_request_t *r = pd__conn_queue_first(c);
     pd_list_remove(&r->link);
     c->nqueued--;
     pd__srv_req_put(c->srv, r);
@@ -161,7 +155,7 @@ static void on_close(uv_handle_t *h)
     pd_http_conn_t *c = h->data;
     pd_http_server_t *srv = c->srv;
     while (!pd_list_empty(&c->queue))
-        release_head(c);
+        pd__conn_release_head(c);
     pd_list_remove(&c->dnode); /* never flushed after this (defensive: the check phase */
     pd_list_remove(&c->tnode); /* runs before close callbacks, so both are unlinked) */
     if (c->parser.cur)
@@ -233,7 +227,7 @@ static int conn_budget_gate(pd_http_conn_t *c)
     if (c->budget_exempt && c->exempt_seq == p->nbegun)
         return 0; /* resumed to break a stall: finish this body */
     c->budget_exempt = 0;
-    conn_read_stop(c);
+    pd__conn_read_stop(c);
     c->budget_wait = 1;
     c->wait_charged = p->cur->charged;
     pd_list_insert_tail(&srv->budget_wait, &c->bnode);
@@ -252,9 +246,9 @@ void pd__conn_budget_resume(pd_http_conn_t *c, int exempt)
         c->budget_exempt = 1;
         c->exempt_seq = c->parser.nbegun;
     }
-    conn_resume(c);
+    pd__conn_resume(c);
     if (!c->closed)
-        conn_update_timer(c);
+        pd__conn_update_timer(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -268,7 +262,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 }
 
 /* After the last response: half-close and linger, reading until EOF or linger_ms. */
-static void conn_finish(pd_http_conn_t *c)
+void pd__conn_finish(pd_http_conn_t *c)
 {
     if (c->closing || c->closed)
         return;
@@ -303,7 +297,7 @@ static void conn_peer_eof(pd_http_conn_t *c)
 {
     c->eof = 1;
     c->stop_parsing = 1;
-    conn_read_stop(c);
+    pd__conn_read_stop(c);
     pd_http_request_t *partial = pd__parser_abandon(&c->parser);
     if (partial)
         pd__srv_req_put(c->srv, partial);
@@ -317,7 +311,7 @@ static void conn_peer_eof(pd_http_conn_t *c)
     pd_http_request_t *last = pd_list_entry(pd_list_tail(&c->queue), pd_http_request_t, link);
     if (last->state == PD__REQ_ANSWERED && !c->nwriting)
         pd__srv_mark_dirty(c->srv, c); /* (an answer still to come says Connection: close) */
-    conn_update_timer(c);
+    pd__conn_update_timer(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -336,7 +330,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->parser.now_ns = uv_hrtime();
     conn_feed(c, c->srv->readbuf, (size_t)nread);
     if (!c->closed) {
-        conn_update_timer(c);
+        pd__conn_update_timer(c);
         conn_budget_gate(c);
     }
 }
@@ -349,7 +343,7 @@ static void conn_read_start(pd_http_conn_t *c)
     }
 }
 
-static void conn_read_stop(pd_http_conn_t *c)
+void pd__conn_read_stop(pd_http_conn_t *c)
 {
     if (c->reading) {
         uv_read_stop((uv_stream_t *)&c->tcp);
@@ -366,7 +360,7 @@ static void conn_feed(pd_http_conn_t *c, const char *data, size_t len)
     if (rc == PD__PARSE_PAUSED) {
         if (c->stop_parsing)
             return; /* a last request (Connection: close, drain): the rest is ignored */
-        conn_read_stop(c);
+        pd__conn_read_stop(c);
         if (used < len) {
             c->stash = malloc(len - used);
             if (c->stash == NULL) {
@@ -382,7 +376,7 @@ static void conn_feed(pd_http_conn_t *c, const char *data, size_t len)
 }
 
 /* Resumes parsing after a pipeline pause once the queue has room again. */
-static void conn_resume(pd_http_conn_t *c)
+void pd__conn_resume(pd_http_conn_t *c)
 {
     if (c->closed || c->closing || c->stop_parsing || c->reading || c->budget_wait ||
         c->nqueued >= c->srv->opts.max_pipeline)
@@ -499,180 +493,7 @@ void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit)
         return;
     }
     conn_read_start(c);
-    conn_update_timer(c);
-}
-
-/* ---- answering and writing ---- */
-
-int pd_http_respond(pd_http_request_t *r, int status, const char *content_type,
-                    const char *extra_headers, const char *body, size_t len)
-{
-    pd_http_server_t *srv = r->srv;
-    if (r->state != PD__REQ_HANDLER) {
-        pd_log_error("http: respond called twice or on a request not handed out (%s %s)",
-                     r->method, r->path);
-        return PD_EINVAL;
-    }
-    srv->stats.requests_in_flight--;
-    srv->stats.requests_total++;
-    pd__req_assign_id(r); /* the server's own answers (400, 408, ...) get theirs here */
-    uint64_t dur = uv_hrtime() - r->recv_ns;
-    pd_http_conn_t *c = r->conn;
-    if (c == NULL) { /* its connection died: just free it */
-        pd_list_remove(&r->link); /* from srv->detached */
-        r->state = PD__REQ_ANSWERED;
-        if (srv->hooks.after_response)
-            srv->hooks.after_response(srv->hooks.ud, r, status, 0, dur);
-        pd__srv_req_put(srv, r);
-        pd__srv_check_drained(srv);
-        return 0;
-    }
-    /* The last request of a draining or half-closed connection closes it. */
-    if ((srv->draining || c->eof) && pd_list_next(&r->link) == &c->queue &&
-        !pd__parser_busy(&c->parser))
-        r->keep_alive = 0;
-    if (!r->keep_alive)
-        r->close_after = 1;
-    int rc = pd__response_format(&r->out, status, content_type, extra_headers, body, len,
-                                 r->keep_alive, r->http_minor, r->request_id);
-    if (rc == 0 && r->method[0] == 'H' && strcmp(r->method, "HEAD") == 0)
-        r->out.len -= len; /* HEAD: the headers of a GET, without its body */
-    r->state = PD__REQ_ANSWERED;
-    r->status = status;
-    if (rc < 0) {
-        pd_log_error("http: cannot format a %d response: %s", status, pd_strerror(rc));
-        pd_buf_reset(&r->out);
-        r->close_after = 1;
-    }
-    /* The body is no longer needed (the handler is done with req): give it back now; the
-     * answer is held until written (never refused: see buffer_budget). */
-    srv->stats.buffered_bytes -= r->charged;
-    r->charged = r->out.len;
-    srv->stats.buffered_bytes += r->out.len;
-    if (r->body_buf.cap > PD__REQ_KEEP_BUF) {
-        pd_buf_free(&r->body_buf);
-        r->body = "";
-        r->body_len = 0;
-    }
-    if (!pd_list_empty(&srv->budget_wait))
-        pd__srv_budget_kick(srv);
-    if (srv->hooks.after_response)
-        srv->hooks.after_response(srv->hooks.ud, r, status, r->out.len, dur);
-    if (srv->opts.access_log)
-        pd_log_info("%s %s %d %zu %llu", r->method, r->path, status, r->out.len,
-                    (unsigned long long)(dur / 1000));
-    pd__srv_mark_dirty(srv, c);
-    return rc;
-}
-
-int pd_http_respond_json(pd_http_request_t *req, int status, const char *json, size_t len)
-{
-    return pd_http_respond(req, status, "application/json", NULL, json, len);
-}
-
-/* Releases the first n requests (written) and decides what comes next. */
-static void after_write(pd_http_conn_t *c, uint32_t n, int close_after)
-{
-    for (uint32_t i = 0; i < n; i++)
-        release_head(c);
-    if (close_after) {
-        conn_finish(c);
-        return;
-    }
-    if (c->eof && pd_list_empty(&c->queue)) {
-        pd__conn_close(c); /* half-closed and all answered (each write is complete) */
-        return;
-    }
-    conn_resume(c);
-    if (!c->closed)
-        conn_update_timer(c);
-}
-
-static void on_write(uv_write_t *w, int status)
-{
-    pd_http_conn_t *c = w->data;
-    if (c->closed)
-        return; /* canceled by uv_close; on_close frees the requests */
-    uint32_t n = c->nwriting;
-    int close_after = c->wclose;
-    c->nwriting = 0;
-    if (status < 0) {
-        pd__conn_close(c);
-        return;
-    }
-    after_write(c, n, close_after);
-    pd_http_request_t *first = c->closed ? NULL : queue_first(c);
-    if (first && first->state == PD__REQ_ANSWERED)
-        pd__srv_mark_dirty(c->srv, c);
-}
-
-/* Bytes written and not yet acknowledged by the client: libuv's queue plus the kernel's
- * send queue (which may hold megabytes that a slow reader drains without the socket
- * becoming writable for a long while). It shrinks exactly when the client reads. */
-static size_t conn_unsent(pd_http_conn_t *c)
-{
-    size_t n = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
-    uv_os_fd_t fd;
-    int q = 0;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 && ioctl(fd, SIOCOUTQ, &q) == 0 && q > 0)
-        n += (size_t)q;
-    return n;
-}
-
-void pd__conn_flush(pd_http_conn_t *c)
-{
-    if (c->closed || c->nwriting)
-        return;
-    uv_buf_t bufs[PD__WRITE_BATCH];
-    uint32_t n = 0;
-    size_t total = 0;
-    int close_after = 0;
-    pd_list_t *q;
-    pd_list_foreach(q, &c->queue) {
-        pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
-        if (r->state != PD__REQ_ANSWERED || n >= PD__WRITE_BATCH)
-            break;
-        bufs[n++] = uv_buf_init(r->out.data, (unsigned)r->out.len);
-        total += r->out.len;
-        if (r->close_after) {
-            close_after = 1;
-            break;
-        }
-    }
-    if (n == 0)
-        return;
-    int rc = total ? uv_try_write((uv_stream_t *)&c->tcp, bufs, n) : 0;
-    if (rc < 0 && rc != UV_EAGAIN) {
-        pd__conn_close(c);
-        return;
-    }
-    size_t done = rc > 0 ? (size_t)rc : 0;
-    if (done == total) {
-        after_write(c, n, close_after);
-        return;
-    }
-    /* Partial: hand the rest to uv_write (copies nothing; the requests stay queued). */
-    uint32_t i = 0;
-    while (done >= bufs[i].len) {
-        done -= bufs[i].len;
-        i++;
-    }
-    bufs[i].base += done;
-    bufs[i].len -= done;
-    if (c->wreq == NULL && (c->wreq = malloc(sizeof *c->wreq)) == NULL) {
-        pd__conn_close(c);
-        return;
-    }
-    c->wreq->data = c;
-    if (uv_write(c->wreq, (uv_stream_t *)&c->tcp, bufs + i, n - i, on_write) < 0) {
-        pd__conn_close(c);
-        return;
-    }
-    c->nwriting = n;
-    c->wclose = (uint8_t)close_after;
-    c->wq_mark = conn_unsent(c);
-    conn_read_stop(c); /* backpressure: no new requests while the client does not read */
-    pd__srv_tl_set(c->srv, c, PD__TL_IO);
+    pd__conn_update_timer(c);
 }
 
 /* ---- timers and draining ---- */
@@ -681,7 +502,7 @@ void pd__conn_flush(pd_http_conn_t *c)
  * header_timeout_ms from its first byte (however steadily they drip in), its body must not
  * stall for that long (each read that brings body bytes renews it). A connection busy with
  * one request after another is therefore never cut off: each request gets its own. */
-static void conn_update_timer(pd_http_conn_t *c)
+void pd__conn_update_timer(pd_http_conn_t *c)
 {
     if (c->closed || c->closing || c->nwriting || c->budget_wait)
         return; /* lingering, blocked writes and waits for the budget keep their list */
@@ -713,7 +534,7 @@ void pd__conn_drain(pd_http_conn_t *c)
 {
     if (c->closed || c->closing)
         return; /* lingering after its last answer: bounded by linger_ms */
-    conn_update_timer(c);
+    pd__conn_update_timer(c);
 }
 
 void pd__conn_timeout(pd_http_conn_t *c)
@@ -723,7 +544,7 @@ void pd__conn_timeout(pd_http_conn_t *c)
     if (c->nwriting && !c->closing) {
         /* A blocked write is cut off only when it made no progress for a whole timeout:
          * a slow reader that keeps reading gets its whole answer (issue 14, defect 5). */
-        size_t left = conn_unsent(c);
+        size_t left = pd__conn_unsent(c);
         if (left < c->wq_mark) {
             c->wq_mark = left;
             pd__srv_tl_set(c->srv, c, PD__TL_IO);
@@ -738,7 +559,7 @@ void pd__conn_timeout(pd_http_conn_t *c)
     } else if (pd_list_empty(&c->queue)) {
         c->srv->stats.idle_closed++;
         if (c->srv->draining)
-            conn_finish(c); /* its grace passed without a request: FIN, then linger */
+            pd__conn_finish(c); /* its grace passed without a request: FIN, then linger */
         else
             pd__conn_close(c);
     }

@@ -193,12 +193,32 @@ struct pd_http_server_s {
 void pd__conn_accept_fd(pd_http_server_t *srv, int fd, int over_fd_limit);
 /* Starts closing a connection: aborts unanswered requests, frees the rest. */
 void pd__conn_close(pd_http_conn_t *c);
-/* Writes the answered requests at the head of the queue (from the flush check). */
-void pd__conn_flush(pd_http_conn_t *c);
 /* Called when the server starts draining: closes the connection if it is idle. */
 void pd__conn_drain(pd_http_conn_t *c);
 /* The connection's deadline passed. */
 void pd__conn_timeout(pd_http_conn_t *c);
+/* The oldest request of c's queue, or NULL when it is empty. */
+pd_http_request_t *pd__conn_queue_first(const pd_http_conn_t *c);
+/* Releases the written request at the head of c's queue (back to the server's free list). */
+void pd__conn_release_head(pd_http_conn_t *c);
+/* Ends c after a response that closes it: shuts its write side down, then lingers reading
+ * (and discarding) until EOF or linger_ms, so that the client sees the answer. */
+void pd__conn_finish(pd_http_conn_t *c);
+/* Resumes parsing after a pipeline pause once the queue has room again (what was stashed
+ * first, then reading), unless the connection is closing, reading already or waits for
+ * the budget. */
+void pd__conn_resume(pd_http_conn_t *c);
+/* Stops reading from c (backpressure while a write is pending). */
+void pd__conn_read_stop(pd_http_conn_t *c);
+/* Re-arms c's deadline for its state: idle keep-alive, receiving a request, or writing. */
+void pd__conn_update_timer(pd_http_conn_t *c);
+
+/* conn_write.c */
+/* Bytes written to c and not yet acknowledged by the client (libuv's queue plus the
+ * kernel's send queue): it shrinks exactly when the client reads. */
+size_t pd__conn_unsent(pd_http_conn_t *c);
+/* Writes the answered requests at the head of the queue (from the flush check). */
+void pd__conn_flush(pd_http_conn_t *c);
 
 /* server.c */
 pd_http_request_t *pd__srv_req_get(pd_http_server_t *srv);
