@@ -30,13 +30,6 @@
 #include "api/codec_v2_internal.h"
 #include "common.h"
 
-const char *pd__v2_output_name(const pd_model_schema_t *s, int which)
-{
-    return which == PD__V2_PREDICT ? "predict"
-           : which == PD__V2_PROBA ? "predict_proba"
-                                   : s->outputs[which - PD__V2_NAMED].name;
-}
-
 /* ---- small values ---- */
 
 /* A JSON integer literal v of s as an unsigned 64-bit value into *out: 0, or -1 when v is
@@ -56,23 +49,13 @@ static int u64_of(const pd__jscan_t *s, const pd__jval_t *v, uint64_t *out)
     return 0;
 }
 
-/* Scans the next value into *v; a syntax error becomes the 400 message. */
-static int scan(pd__v2dec_t *d, pd__jval_t *v)
-{
-    return pd__json_value(&d->c.s, v) < 0 ? pd__cj_scan_fail(&d->c) : 0;
-}
-
-static int is_key(const pd__v2dec_t *d, const pd__jval_t *key, const char *name)
-{
-    return pd__json_str_eq(&d->c.s, key, name, strlen(name));
-}
 
 /* ---- request-level keys ---- */
 
 static int id(pd__v2dec_t *d)
 {
     pd__jval_t v;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_STRING)
@@ -88,7 +71,7 @@ static int id(pd__v2dec_t *d)
 static int parameters(pd__v2dec_t *d)
 {
     pd__jval_t v, key;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_OBJECT)
@@ -96,13 +79,13 @@ static int parameters(pd__v2dec_t *d)
                            pd__cj_kind(v.kind));
     int r = pd__json_obj_first(&d->c.s, &key);
     for (; r == 1; r = pd__json_obj_next(&d->c.s, &key)) {
-        int which = is_key(d, &key, "timeout") ? 1 : is_key(d, &key, "binary_data_output") ? 2 : 0;
+        int which = pd__v2_is_key(d, &key, "timeout") ? 1 : pd__v2_is_key(d, &key, "binary_data_output") ? 2 : 0;
         if (which == 0) {
             if ((rc = pd__cj_skip(&d->c)))
                 return rc;
             continue;
         }
-        if ((rc = scan(d, &v)))
+        if ((rc = pd__v2_scan(d, &v)))
             return rc;
         uint64_t us;
         if (which == 1 && u64_of(&d->c.s, &v, &us) < 0)
@@ -119,130 +102,12 @@ static int parameters(pd__v2dec_t *d)
     return r < 0 ? pd__cj_scan_fail(&d->c) : 0;
 }
 
-/* Fails with "<what> (the model's outputs: predict, ...)" for outputs[i]. */
-static int no_such_output(pd__v2dec_t *d, const char *what)
-{
-    pd__cj_fail(&d->c, 400, "%s (the model's outputs: ", what);
-    if (pd__outputs_list(d->c.schema, d->c.msg) < 0 || pd_buf_puts(d->c.msg, ")") < 0)
-        return PD_ENOMEM;
-    return 400;
-}
-
-/* The value of an output's "name" into *which (PD__V2_*): predict, predict_proba or one
- * of the model's named outputs (codec_outputs.h). */
-static int output_name(pd__v2dec_t *d, size_t i, int *which)
-{
-    pd__jval_t v;
-    int rc = scan(d, &v);
-    if (rc)
-        return rc;
-    if (v.kind != PD__JK_STRING)
-        return pd__cj_fail(&d->c, 400, "outputs[%zu]: \"name\" must be a string, got %s", i,
-                           pd__cj_kind(v.kind));
-    char b[PD_CODEC_SHOWN_BUF], what[PD_CODEC_SHOWN_BUF + 80];
-    const char *name;
-    size_t len;
-    long ignored;
-    if ((rc = pd__cj_name(&d->c, &v, &ignored, &name, &len)) < 0)
-        return rc;
-    unsigned bit = pd__outputs_lookup(d->c.schema, name, len); /* one bit, or 0 */
-    if (bit != 0) { /* PD_OUT_NAMED(k) is 4u << k */
-        *which = bit == PD_OUT_LABEL   ? PD__V2_PREDICT
-                 : bit == PD_OUT_PROBA ? PD__V2_PROBA
-                                       : PD__V2_NAMED + __builtin_ctz(bit) - 2;
-        return 0;
-    }
-    if (len == 13 && memcmp(name, "predict_proba", 13) == 0)
-        snprintf(what, sizeof what, "outputs[%zu]: the model computes no probabilities, it "
-                 "has no output 'predict_proba'", i);
-    else
-        snprintf(what, sizeof what, "outputs[%zu]: unknown output '%s'", i,
-                 pd__codec_shown(b, name, len));
-    return no_such_output(d, what);
-}
-
-/* An output's "parameters": binary_data; others ignored. */
-static int output_params(pd__v2dec_t *d, size_t i, int *binary)
-{
-    pd__jval_t v, key;
-    int rc = scan(d, &v);
-    if (rc)
-        return rc;
-    if (v.kind != PD__JK_OBJECT)
-        return pd__cj_fail(&d->c, 400, "outputs[%zu]: \"parameters\" must be an object, got %s",
-                           i, pd__cj_kind(v.kind));
-    int r = pd__json_obj_first(&d->c.s, &key);
-    for (; r == 1; r = pd__json_obj_next(&d->c.s, &key)) {
-        if (!is_key(d, &key, "binary_data")) {
-            if ((rc = pd__cj_skip(&d->c)))
-                return rc;
-            continue;
-        }
-        if ((rc = scan(d, &v)))
-            return rc;
-        if (v.kind != PD__JK_TRUE && v.kind != PD__JK_FALSE)
-            return pd__cj_fail(&d->c, 400, "outputs[%zu]: parameters.binary_data must be true "
-                               "or false, got %s", i, pd__cj_kind(v.kind));
-        *binary = v.kind == PD__JK_TRUE;
-    }
-    return r < 0 ? pd__cj_scan_fail(&d->c) : 0;
-}
-
-static int output(pd__v2dec_t *d, size_t i)
-{
-    pd__jval_t v, key;
-    int rc = scan(d, &v);
-    if (rc)
-        return rc;
-    if (v.kind != PD__JK_OBJECT)
-        return pd__cj_fail(&d->c, 400, "outputs[%zu]: expected an object {\"name\": ...}, got %s",
-                           i, pd__cj_kind(v.kind));
-    int which = -1, binary = -1;
-    int r = pd__json_obj_first(&d->c.s, &key);
-    for (; r == 1; r = pd__json_obj_next(&d->c.s, &key)) {
-        rc = is_key(d, &key, "name")         ? output_name(d, i, &which)
-             : is_key(d, &key, "parameters") ? output_params(d, i, &binary)
-                                             : pd__cj_skip(&d->c);
-        if (rc)
-            return rc;
-    }
-    if (r < 0)
-        return pd__cj_scan_fail(&d->c);
-    if (which < 0)
-        return pd__cj_fail(&d->c, 400, "outputs[%zu] has no \"name\"", i);
-    for (unsigned k = 0; k < d->n_out; k++)
-        if (d->out_which[k] == which)
-            return pd__cj_fail(&d->c, 400, "outputs[%zu]: output '%s' is asked for twice", i,
-                               pd__v2_output_name(d->c.schema, which));
-    d->out_which[d->n_out] = (uint8_t)which;
-    d->out_binary[d->n_out++] = (int8_t)binary;
-    return 0;
-}
-
-static int outputs(pd__v2dec_t *d)
-{
-    pd__jval_t v;
-    int rc = scan(d, &v);
-    if (rc)
-        return rc;
-    if (v.kind != PD__JK_ARRAY)
-        return pd__cj_fail(&d->c, 400, "body: \"outputs\" must be a list, got %s",
-                           pd__cj_kind(v.kind));
-    d->n_out = 0; /* a repeated key: the last one counts */
-    size_t i = 0;
-    int r = pd__json_arr_first(&d->c.s);
-    for (; r == 1; i++, r = pd__json_arr_next(&d->c.s))
-        if ((rc = output(d, i)))
-            return rc;
-    return r < 0 ? pd__cj_scan_fail(&d->c) : 0;
-}
-
 /* ---- one input ---- */
 
 static int input_name(pd__v2dec_t *d, pd__v2in_t *in)
 {
     pd__jval_t v;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_STRING)
@@ -260,7 +125,7 @@ static int input_name(pd__v2dec_t *d, pd__v2in_t *in)
 static int input_shape(pd__v2dec_t *d, pd__v2in_t *in)
 {
     pd__jval_t v;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_ARRAY)
@@ -271,7 +136,7 @@ static int input_shape(pd__v2dec_t *d, pd__v2in_t *in)
         if (in->ndim == PD_V2_MAX_DIMS)
             return pd__cj_fail(&d->c, 400, "%s: \"shape\" has more than %d dimensions", in->who,
                                PD_V2_MAX_DIMS);
-        if ((rc = scan(d, &v)))
+        if ((rc = pd__v2_scan(d, &v)))
             return rc;
         if (u64_of(&d->c.s, &v, &in->dims[in->ndim]) < 0)
             return pd__cj_fail(&d->c, 400, "%s: dimension %zu of \"shape\" must be a "
@@ -285,7 +150,7 @@ static int input_shape(pd__v2dec_t *d, pd__v2in_t *in)
 static int input_type(pd__v2dec_t *d, pd__v2in_t *in)
 {
     pd__jval_t v;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_STRING)
@@ -327,7 +192,7 @@ static int input_data(pd__v2dec_t *d, pd__v2in_t *in)
 static int input_params(pd__v2dec_t *d, pd__v2in_t *in)
 {
     pd__jval_t v, key;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_OBJECT)
@@ -335,12 +200,12 @@ static int input_params(pd__v2dec_t *d, pd__v2in_t *in)
                            pd__cj_kind(v.kind));
     int r = pd__json_obj_first(&d->c.s, &key);
     for (; r == 1; r = pd__json_obj_next(&d->c.s, &key)) {
-        if (!is_key(d, &key, "binary_data_size")) {
+        if (!pd__v2_is_key(d, &key, "binary_data_size")) {
             if ((rc = pd__cj_skip(&d->c)))
                 return rc;
             continue;
         }
-        if ((rc = scan(d, &v)))
+        if ((rc = pd__v2_scan(d, &v)))
             return rc;
         if (u64_of(&d->c.s, &v, &in->bin_size) < 0)
             return pd__cj_fail(&d->c, 400, "%s: parameters.binary_data_size must be a "
@@ -358,7 +223,7 @@ static const char *const k_input_keys[] = {"name", "shape", "datatype", "data", 
 static int input_key(pd__v2dec_t *d, pd__v2in_t *in, const pd__jval_t *key)
 {
     size_t k = 0;
-    while (k < PD_ARRAY_SIZE(k_input_keys) && !is_key(d, key, k_input_keys[k]))
+    while (k < PD_ARRAY_SIZE(k_input_keys) && !pd__v2_is_key(d, key, k_input_keys[k]))
         k++;
     int *seen[] = {&in->has_name, &in->has_shape, &in->has_type, &in->has_data};
     if (k < PD_ARRAY_SIZE(seen) && *seen[k])
@@ -412,7 +277,7 @@ static int input(pd__v2dec_t *d, size_t index)
     in.feature = -1;
     snprintf(in.who, sizeof in.who, "inputs[%zu]", index);
     pd__jval_t v, key;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_OBJECT)
@@ -433,7 +298,7 @@ static int inputs(pd__v2dec_t *d)
         return pd__cj_fail(&d->c, 400, "body: \"inputs\" is given twice");
     d->seen_inputs = 1;
     pd__jval_t v;
-    int rc = scan(d, &v);
+    int rc = pd__v2_scan(d, &v);
     if (rc)
         return rc;
     if (v.kind != PD__JK_ARRAY)
@@ -483,10 +348,10 @@ static int body(pd__v2dec_t *d)
                            pd__cj_kind(top.kind));
     int r = pd__json_obj_first(&d->c.s, &key);
     for (; r == 1; r = pd__json_obj_next(&d->c.s, &key)) {
-        rc = is_key(d, &key, "inputs")       ? inputs(d)
-             : is_key(d, &key, "outputs")    ? outputs(d)
-             : is_key(d, &key, "parameters") ? parameters(d)
-             : is_key(d, &key, "id")         ? id(d)
+        rc = pd__v2_is_key(d, &key, "inputs")       ? inputs(d)
+             : pd__v2_is_key(d, &key, "outputs")    ? pd__v2_outputs(d)
+             : pd__v2_is_key(d, &key, "parameters") ? parameters(d)
+             : pd__v2_is_key(d, &key, "id")         ? id(d)
                                              : pd__cj_skip(&d->c);
         if (rc)
             return rc;

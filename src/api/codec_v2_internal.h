@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "api/codec.h"
 #include "api/codec_json.h"
@@ -158,5 +159,22 @@ const char *pd__v2_predict_datatype(const pd_model_schema_t *s);
 
 /* The answer (see pd_codec_v2's encode). */
 int pd__v2_encode(const pd_model_schema_t *s, const pd_rows_t *rows, pd_buf_t *out);
+
+/* codec_v2_outputs.c: reads the request's "outputs" list (the value after its key) into
+ * d->out_which / out_binary / n_out. Returns 0, or a status with the 400 message in d
+ * (PD_ENOMEM when even that fails). */
+int pd__v2_outputs(pd__v2dec_t *d);
+
+/* Scans the next value of d's body into *v; a syntax error becomes the 400 message. */
+static inline int pd__v2_scan(pd__v2dec_t *d, pd__jval_t *v)
+{
+    return pd__json_value(&d->c.s, v) < 0 ? pd__cj_scan_fail(&d->c) : 0;
+}
+
+/* 1 when the object key `key` of d's body is `name`. */
+static inline int pd__v2_is_key(const pd__v2dec_t *d, const pd__jval_t *key, const char *name)
+{
+    return pd__json_str_eq(&d->c.s, key, name, strlen(name));
+}
 
 #endif
