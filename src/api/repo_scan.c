@@ -7,6 +7,7 @@
  * PD_REPO_SETTINGS_MAX_BYTES. Out of memory and "more than max_entries" are remembered in
  * the context and end the walk (stopped()); every other problem becomes an issue. */
 #include "api/repo_scan.h"
+#include "api/repo_fs.h"
 #include "api/repo_rules.h"
 
 #include <dirent.h>
@@ -23,7 +24,6 @@
 #include "common.h"
 
 #define MSG_MAX 512   /* bytes of one issue message */
-#define ERRSTR_MAX 128 /* bytes of a strerror_r text */
 
 typedef struct scan_ctx_s {
     pd_repo_scan_t *s;
@@ -46,20 +46,6 @@ static int stopped(const scan_ctx_t *c)
     return c->nomem || c->full;
 }
 
-/* Makes room for element n of *arr (capacity *cap, doubling). 0 or PD_ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    void *p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return PD_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path,
@@ -75,7 +61,7 @@ static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (grow((void **)&s->issues, &c->cap_issues, s->n_issues, sizeof *s->issues) < 0) {
+    if (pd__repo_grow((void **)&s->issues, &c->cap_issues, s->n_issues, sizeof *s->issues) < 0) {
         c->nomem = 1;
         return;
     }
@@ -90,139 +76,12 @@ static void issue(scan_ctx_t *c, int is_error, int root_failed, const char *path
     s->n_issues++;
 }
 
-static const char *errstr(int e, char *buf, size_t len)
-{
-    return strerror_r(e, buf, len); /* GNU: returns a string, maybe not buf */
-}
-
-static void identity_of(const struct stat *st, pd_repo_identity_t *id)
-{
-    id->dev = (uint64_t)st->st_dev;
-    id->ino = (uint64_t)st->st_ino;
-    id->size = (uint64_t)st->st_size;
-    id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
-}
-
-/* out = dir "/" name (dir's trailing slashes dropped). PD_ETOOBIG past PATH_MAX. */
-static int join(char out[PATH_MAX], const char *dir, const char *name)
-{
-    size_t dlen = strlen(dir);
-    while (dlen > 1 && dir[dlen - 1] == '/')
-        dlen--;
-    const char *sep = dir[dlen - 1] == '/' ? "" : "/";
-    int n = snprintf(out, PATH_MAX, "%.*s%s%s", (int)dlen, dir, sep, name);
-    return (n < 0 || n >= PATH_MAX) ? PD_ETOOBIG : 0;
-}
-
 /* ---- directories and files ---- */
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
-}
-
-/* qsort, which must not see the NULL base of an empty array. */
-static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-    if (n > 1)
-        qsort(base, n, size, cmp);
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* Reads the names of dir that are not skipped, sorted, at most PD_REPO_MAX_DIR_NAMES.
- * Returns 0 (*names owned by the caller: free_names) or PD_ENOMEM, or PD_EIO / PD_ETOOBIG
- * with the reason in msg. */
-static int list_dir(const char *dir, char ***names, size_t *n, char *msg, size_t msglen)
-{
-    char eb[ERRSTR_MAX];
-    size_t cap = 0;
-    int rc = 0;
-    *names = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        snprintf(msg, msglen, "%s", errstr(errno, eb, sizeof eb));
-        return PD_EIO;
-    }
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (pd_repo_name_skipped(e->d_name))
-            continue;
-        if (*n >= PD_REPO_MAX_DIR_NAMES) {
-            snprintf(msg, msglen, "more than %d names in this folder", PD_REPO_MAX_DIR_NAMES);
-            rc = PD_ETOOBIG;
-        } else if (grow((void **)names, &cap, *n, sizeof **names) < 0 ||
-                   ((*names)[*n] = strdup(e->d_name)) == NULL) {
-            rc = PD_ENOMEM;
-        } else {
-            (*n)++;
-        }
-    }
-    closedir(d);
-    if (rc < 0) {
-        free_names(*names, *n);
-        *names = NULL;
-        *n = 0;
-        return rc;
-    }
-    sort(*names, *n, sizeof **names, cmp_str);
-    return 0;
-}
-
-/* Reads up to cap bytes of the regular file path (opened without blocking, so a FIFO put
- * in its place cannot hang the scan) and its identity. Returns the byte count, or PD_EIO
- * with *eno set (0: not a regular file). */
-static ssize_t read_head(const char *path, char *buf, size_t cap, pd_repo_identity_t *id,
-                         int *eno)
-{
-    struct stat st;
-    size_t n = 0;
-    ssize_t got = 1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    int ok = fd >= 0 && fstat(fd, &st) == 0;
-    if (!ok || !S_ISREG(st.st_mode)) {
-        *eno = ok ? 0 : errno;
-        if (fd >= 0)
-            close(fd);
-        return PD_EIO;
-    }
-    while (n < cap && got != 0) {
-        got = read(fd, buf + n, cap - n);
-        if (got > 0)
-            n += (size_t)got;
-        else if (got < 0 && errno != EINTR)
-            break;
-    }
-    int failed = got < 0 && n < cap;
-    *eno = failed ? errno : 0;
-    close(fd);
-    identity_of(&st, id);
-    return failed ? PD_EIO : (ssize_t)n;
-}
-
-/* 1 when the regular file path is a model by content: the first non-whitespace byte of
- * its first PD_REPO_SNIFF_BYTES is '{' (JSON; UBJSON's object marker is that byte, first);
- * 0 when not; PD_EIO with *eno set when it cannot be read (*eno 0: not a regular file). */
-static int sniff(const char *path, pd_repo_identity_t *id, int *eno)
-{
-    char buf[PD_REPO_SNIFF_BYTES];
-    ssize_t n = read_head(path, buf, sizeof buf, id, eno);
-    for (ssize_t i = 0; i < n; i++)
-        if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r' && buf[i] != '\n')
-            return buf[i] == '{';
-    return n < 0 ? PD_EIO : 0;
 }
 
 /* Finds the model file of a folder (a version folder or an unversioned model folder):
@@ -231,18 +90,18 @@ static int sniff(const char *path, pd_repo_identity_t *id, int *eno)
 static int find_model_file(scan_ctx_t *c, const char *dir, char **names, size_t n,
                            char path[PATH_MAX], pd_repo_identity_t *id)
 {
-    char p[PATH_MAX], eb[ERRSTR_MAX];
+    char p[PATH_MAX], eb[PD_REPO_ERRSTR_MAX];
     size_t found = 0;
     for (size_t i = 0; i < n && !stopped(c); i++) {
         struct stat st;
         pd_repo_identity_t pid;
         int eno = 0;
-        if (pd_repo_name_is_settings(names[i]) || join(p, dir, names[i]) < 0 ||
+        if (pd_repo_name_is_settings(names[i]) || pd__repo_join(p, dir, names[i]) < 0 ||
             stat(p, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
-        int rc = sniff(p, &pid, &eno);
+        int rc = pd__repo_sniff(p, &pid, &eno);
         if (rc < 0 && eno != 0 && eno != ENOENT)
-            issue(c, 0, 0, p, "cannot read: %s", errstr(eno, eb, sizeof eb));
+            issue(c, 0, 0, p, "cannot read: %s", pd__repo_errstr(eno, eb, sizeof eb));
         if (rc == 1 && found++ == 0) {
             memcpy(path, p, sizeof p);
             *id = pid;
@@ -257,15 +116,15 @@ static int find_model_file(scan_ctx_t *c, const char *dir, char **names, size_t 
  * after recording an error issue naming the file (or setting nomem); p is then ALL. */
 static int read_settings(scan_ctx_t *c, const char *path, pd_repo_policy_t *p)
 {
-    char msg[MSG_MAX] = "", eb[ERRSTR_MAX];
+    char msg[MSG_MAX] = "", eb[PD_REPO_ERRSTR_MAX];
     pd_repo_identity_t id;
     int eno = 0, rc = PD_EFORMAT;
     char *buf = malloc(PD_REPO_SETTINGS_MAX_BYTES + 1);
-    ssize_t n = buf ? read_head(path, buf, PD_REPO_SETTINGS_MAX_BYTES + 1, &id, &eno) : 0;
+    ssize_t n = buf ? pd__repo_read_head(path, buf, PD_REPO_SETTINGS_MAX_BYTES + 1, &id, &eno) : 0;
     if (buf == NULL)
         rc = PD_ENOMEM;
     else if (n < 0)
-        snprintf(msg, sizeof msg, "%s", eno ? errstr(eno, eb, sizeof eb) : "not a regular file");
+        snprintf(msg, sizeof msg, "%s", eno ? pd__repo_errstr(eno, eb, sizeof eb) : "not a regular file");
     else if (n > PD_REPO_SETTINGS_MAX_BYTES)
         snprintf(msg, sizeof msg, "over %d bytes", PD_REPO_SETTINGS_MAX_BYTES);
     else
@@ -290,7 +149,7 @@ static int push_entry(scan_ctx_t *c, const char *name, uint64_t version, const c
         c->full = 1;
         return PD_ETOOBIG;
     }
-    if (grow((void **)&s->entries, &c->cap_entries, s->n_entries, sizeof *s->entries) < 0) {
+    if (pd__repo_grow((void **)&s->entries, &c->cap_entries, s->n_entries, sizeof *s->entries) < 0) {
         c->nomem = 1;
         return PD_ENOMEM;
     }
@@ -339,7 +198,7 @@ static void apply_policy(scan_ctx_t *c, pd_repo_model_t *m, const found_t *f, si
 static void add_found(scan_ctx_t *c, found_t **f, size_t *nf, size_t *cap, uint64_t version,
                       const char *path, const pd_repo_identity_t *id)
 {
-    if (grow((void **)f, cap, *nf, sizeof **f) < 0 || ((*f)[*nf].path = strdup(path)) == NULL) {
+    if (pd__repo_grow((void **)f, cap, *nf, sizeof **f) < 0 || ((*f)[*nf].path = strdup(path)) == NULL) {
         c->nomem = 1;
         return;
     }
@@ -360,7 +219,7 @@ static void collect(scan_ctx_t *c, pd_repo_model_t *m, char **names, size_t n, f
     for (size_t i = 0; i < n && !stopped(c) && !m->failed; i++) {
         struct stat st;
         uint64_t v;
-        if (join(p, m->dir, names[i]) < 0 || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+        if (pd__repo_join(p, m->dir, names[i]) < 0 || stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
             continue;
         if (pd_repo_version_parse(names[i], &v) < 0) {
             issue(c, 0, 0, p, "ignored: a version folder is named 1..%lld without leading "
@@ -368,7 +227,7 @@ static void collect(scan_ctx_t *c, pd_repo_model_t *m, char **names, size_t n, f
             continue;
         }
         m->versioned = 1;
-        int rc = list_dir(p, &vnames, &vn, msg, sizeof msg);
+        int rc = pd__repo_list_dir(p, &vnames, &vn, msg, sizeof msg);
         c->nomem |= rc == PD_ENOMEM;
         m->failed = rc < 0;
         if (rc < 0 && rc != PD_ENOMEM)
@@ -377,7 +236,7 @@ static void collect(scan_ctx_t *c, pd_repo_model_t *m, char **names, size_t n, f
             add_found(c, f, nf, &cap, v, file, &id);
         else if (rc == 0)
             issue(c, 0, 0, p, "no model file (version skipped)");
-        free_names(vnames, vn);
+        pd__repo_free_names(vnames, vn);
     }
     if (m->failed || stopped(c))
         return;
@@ -397,7 +256,7 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
     char **names;
     size_t n, nf = 0;
     found_t *f = NULL;
-    if (grow((void **)&s->models, &c->cap_models, s->n_models, sizeof *s->models) < 0) {
+    if (pd__repo_grow((void **)&s->models, &c->cap_models, s->n_models, sizeof *s->models) < 0) {
         c->nomem = 1;
         return;
     }
@@ -407,7 +266,7 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
         c->nomem = 1;
         return;
     }
-    int rc = list_dir(dir, &names, &n, msg, sizeof msg);
+    int rc = pd__repo_list_dir(dir, &names, &n, msg, sizeof msg);
     c->nomem |= rc == PD_ENOMEM;
     m->failed = rc < 0;
     if (rc < 0) {
@@ -415,13 +274,13 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
             issue(c, 1, 0, dir, "%s", msg);
         return;
     }
-    if (n > 0 && bsearch(&key, names, n, sizeof *names, cmp_str) != NULL &&
-        (join(p, dir, key) < 0 || read_settings(c, p, &m->policy) < 0))
+    if (n > 0 && bsearch(&key, names, n, sizeof *names, pd__repo_cmp_str) != NULL &&
+        (pd__repo_join(p, dir, key) < 0 || read_settings(c, p, &m->policy) < 0))
         m->failed = 1;
     if (!m->failed)
         collect(c, m, names, n, &f, &nf);
     if (!m->failed && !stopped(c)) {
-        sort(f, nf, sizeof *f, cmp_found);
+        pd__repo_sort(f, nf, sizeof *f, cmp_found);
         m->n_found = nf;
         apply_policy(c, m, f, nf);
     }
@@ -430,20 +289,20 @@ static void scan_model(scan_ctx_t *c, const char *dir, const char *name)
     for (size_t i = 0; i < nf; i++)
         free(f[i].path);
     free(f);
-    free_names(names, n);
+    pd__repo_free_names(names, n);
 }
 
 /* A child of a repository: a model folder (valid, not yet taken name), a loose model file
  * (by content), or nothing. */
 static void scan_child(scan_ctx_t *c, const char *path, const char *name)
 {
-    char eb[ERRSTR_MAX];
+    char eb[PD_REPO_ERRSTR_MAX];
     struct stat st;
     pd_repo_identity_t id;
     int eno = 0;
     if (stat(path, &st) != 0) {
         if (errno != ENOENT) /* else removed since readdir, or a dangling link */
-            issue(c, 0, 0, path, "%s", errstr(errno, eb, sizeof eb));
+            issue(c, 0, 0, path, "%s", pd__repo_errstr(errno, eb, sizeof eb));
     } else if (S_ISDIR(st.st_mode)) {
         for (size_t i = 0; i < c->s->n_models; i++) {
             if (strcmp(c->s->models[i].name, name) == 0) {
@@ -457,11 +316,11 @@ static void scan_child(scan_ctx_t *c, const char *path, const char *name)
             issue(c, 1, 0, path, "not a valid model name (1..%d characters of "
                   "[A-Za-z0-9_.-])", PD_REPO_NAME_MAX);
     } else if (S_ISREG(st.st_mode)) {
-        int rc = sniff(path, &id, &eno);
+        int rc = pd__repo_sniff(path, &id, &eno);
         if (rc == 1)
             push_entry(c, "", 0, path, &id);
         else if (rc < 0 && eno != 0 && eno != ENOENT)
-            issue(c, 0, 0, path, "cannot read: %s", errstr(eno, eb, sizeof eb));
+            issue(c, 0, 0, path, "cannot read: %s", pd__repo_errstr(eno, eb, sizeof eb));
         else if (rc == 0 && (pd__repo_name_has_suffix(name, ".json") ||
                              pd__repo_name_has_suffix(name, ".ubj")))
             issue(c, 0, 0, path, "ignored: not a model file (its content does not start "
@@ -472,17 +331,17 @@ static void scan_child(scan_ctx_t *c, const char *path, const char *name)
 /* One PATH of the command line: a model file, or a repository. */
 static void scan_root(scan_ctx_t *c, const char *path)
 {
-    char eb[ERRSTR_MAX], msg[MSG_MAX], p[PATH_MAX];
+    char eb[PD_REPO_ERRSTR_MAX], msg[MSG_MAX], p[PATH_MAX];
     struct stat st;
     pd_repo_identity_t id;
     char **names;
     size_t n;
     if (stat(path, &st) != 0) {
-        issue(c, 1, 1, path, "%s", errstr(errno, eb, sizeof eb));
+        issue(c, 1, 1, path, "%s", pd__repo_errstr(errno, eb, sizeof eb));
         return;
     }
     if (S_ISREG(st.st_mode)) {
-        identity_of(&st, &id);
+        pd__repo_identity_of(&st, &id);
         push_entry(c, "", 0, path, &id);
         return;
     }
@@ -490,19 +349,19 @@ static void scan_root(scan_ctx_t *c, const char *path)
         issue(c, 1, 1, path, "not a regular file or a directory");
         return;
     }
-    int rc = list_dir(path, &names, &n, msg, sizeof msg);
+    int rc = pd__repo_list_dir(path, &names, &n, msg, sizeof msg);
     c->nomem |= rc == PD_ENOMEM;
     if (rc < 0 && rc != PD_ENOMEM)
         issue(c, 1, 1, path, "%s", msg);
     for (size_t i = 0; rc == 0 && i < n && !stopped(c); i++) {
         if (pd_repo_name_is_settings(names[i]))
             continue;
-        if (join(p, path, names[i]) == 0)
+        if (pd__repo_join(p, path, names[i]) == 0)
             scan_child(c, p, names[i]);
         else
             issue(c, 0, 0, path, "ignored %.64s...: path too long", names[i]);
     }
-    free_names(names, n);
+    pd__repo_free_names(names, n);
 }
 
 /* ---- results ---- */
@@ -590,7 +449,7 @@ static void settings_identities(pd_repo_scan_t *s)
     for (size_t i = 0; i < s->n_entries; i++)
         if (pd_repo_settings_path(&s->entries[i], p, sizeof p) == 0 && stat(p, &st) == 0 &&
             S_ISREG(st.st_mode))
-            identity_of(&st, &s->entries[i].settings_id);
+            pd__repo_identity_of(&st, &s->entries[i].settings_id);
 }
 
 int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
@@ -623,8 +482,8 @@ int pd_repo_scan(const char *const *paths, size_t n_paths, size_t max_entries,
         return PD_ENOMEM;
     }
     pd_repo_scan_t *s = c.s;
-    sort(s->models, s->n_models, sizeof *s->models, cmp_model);
-    sort(s->entries, s->n_entries, sizeof *s->entries, cmp_entry);
+    pd__repo_sort(s->models, s->n_models, sizeof *s->models, cmp_model);
+    pd__repo_sort(s->entries, s->n_entries, sizeof *s->entries, cmp_entry);
     for (size_t i = 0; i < s->n_entries; i++)
         if (s->entries[i].name[0] != '\0')
             s->entries[i].model = pd_repo_scan_model(s, s->entries[i].name);
