@@ -165,6 +165,30 @@ def onehot_hgb():
         ("hgb", HistGradientBoostingRegressor(max_iter=40, random_state=0))])
 
 
+def numeric_mix_lr():
+    """The numeric transformers inside ColumnTransformer entries beside string columns:
+    PowerTransformer, QuantileTransformer (normal), PolynomialFeatures, KBinsDiscretizer
+    (one-hot) each after an imputer, then a Normalizer over the joined columns."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (KBinsDiscretizer, Normalizer, PolynomialFeatures,
+                                       PowerTransformer, QuantileTransformer)
+
+    def imp(t):
+        return Pipeline([("imp", SimpleImputer(strategy="median")), ("t", t)])
+    return Pipeline([("ct", ColumnTransformer([
+        ("pow", imp(PowerTransformer()), ["charges"]),
+        ("qt", imp(QuantileTransformer(n_quantiles=50, output_distribution="normal")),
+         ["tenure"]),
+        ("poly", imp(PolynomialFeatures(degree=2)), ["calls", "tenure"]),
+        ("bins", imp(KBinsDiscretizer(n_bins=4, encode="onehot-dense")), ["charges"]),
+        ("cat", _cat(handle_unknown="ignore"), STRINGS)])),
+        ("norm", Normalizer()),
+        ("lr", LogisticRegression(max_iter=1000))])
+
+
 class Case:
     def __init__(self, id, make, classifier, nan_ok=True, unknown_ok=True):
         self.id, self.make, self.classifier = id, make, classifier
@@ -179,6 +203,7 @@ CASES = [
     Case("strict_ridge", strict_ridge, False, nan_ok=False, unknown_ok=False),
     Case("imputer_only", imputer_only, False),
     Case("onehot_hgb", onehot_hgb, False),
+    Case("numeric_mix_lr", numeric_mix_lr, True),
 ]
 CASES_BY_ID = {c.id: c for c in CASES}
 
