@@ -91,12 +91,13 @@ fuzz: fuzz-build
 fuzz-quick: fuzz-build
 	$(PY) tests/fuzz/run_fuzzers.py $(FUZZ) --total $(FUZZ_TOTAL)
 
-# Seven side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Eight side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
 	$(PY) bench/server_core.py --bin $(RELEASE)/predictd | tee bench/results/server_core.txt
 	$(PY) bench/kernels/run.py --build-dir $(RELEASE) | tee bench/results/kernels.txt
+	$(PY) bench/predict_cli.py --bin $(RELEASE)/predictd | tee bench/results/predict_cli.txt
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/v2.py
