@@ -16,8 +16,9 @@ HOST    ?= 127.0.0.1
 # workers, big bodies decoded on workers (V2 binary answers encoded there too), model
 # swaps under load, and feature lookups (keys extracted on workers, replies on the loop,
 # Redis stopped under load), and `predictd predict`'s blocks on N threads. Debian's
-# libuv is not instrumented: its read()/close() of a socket are invisible to TSan, which then takes the fd number's reuse by our threadpool
-# code (opendir, fopen) for a race; the option below keeps TSan to what it can see.
+# libuv is not instrumented: its read()/close() of a socket are invisible to TSan, which
+# then takes the fd number's reuse by our threadpool code (opendir, fopen) for a race;
+# the option below keeps TSan to what it can see.
 TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_and_split_into_chunks \
             tests/e2e/test_rows_api.py::test_health_is_served_while_big_bodies_are_posted \
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \

@@ -119,7 +119,8 @@ static int fill(pipe_t *p, block_t *b, int *last)
     b->in_len = 0;
     if (reserve(&b->in, &b->in_cap, PD_MAX(p->carry_len, p->want) + 1))
         return PD_ENOMEM;
-    memcpy(b->in, p->carry, p->carry_len);
+    if (p->carry_len)
+        memcpy(b->in, p->carry, p->carry_len);
     b->in_len = p->carry_len, p->carry_len = 0;
     size_t cut, lines;
     for (;;) {
@@ -153,7 +154,8 @@ static int fill(pipe_t *p, block_t *b, int *last)
     size_t rest = b->in_len - cut;
     if (reserve(&p->carry, &p->carry_cap, rest + 1))
         return PD_ENOMEM;
-    memcpy(p->carry, b->in + cut, rest);
+    if (rest)
+        memcpy(p->carry, b->in + cut, rest);
     p->carry_len = p->ioerr ? 0 : rest;
     b->in_len = cut, b->lines = lines, b->first_line = p->next_line;
     b->read_err = p->ioerr;
