@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -158,9 +159,15 @@ static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *
 }
 
 /* Opens a temporary file beside path (its name in tmp), so that a run that fails part
- * way leaves no half-written output: close_output renames it over path on success. */
+ * way leaves no half-written output: close_output renames it over path on success. A
+ * path that exists and is not a regular file (/dev/null, a FIFO) is opened as is (tmp
+ * empty): renaming over it would replace the device. */
 static FILE *open_output(const char *path, char *tmp, size_t tmplen)
 {
+    struct stat st;
+    tmp[0] = '\0';
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) /* /dev/null, a pipe: written as is */
+        return fopen(path, "wb");
     if ((size_t)snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path) >= tmplen) {
         errno = ENAMETOOLONG;
         return NULL;
@@ -184,6 +191,8 @@ static int close_output(FILE *f, const char *tmp, const char *path, int rc)
         fprintf(stderr, "predictd predict: %s: write failed: %s\n", path, strerror(errno));
         rc = 1;
     }
+    if (!tmp[0]) /* not a regular file: nothing to rename or remove */
+        return rc;
     if (rc == 0 && rename(tmp, path) != 0) {
         fprintf(stderr, "predictd predict: %s: %s\n", path, strerror(errno));
         rc = 1;

@@ -212,3 +212,23 @@ def test_a_row_the_model_refuses_is_named_by_its_row(tmp_path):
         assert "%s: row 7000: feature 'b': 99 is not one of its categories" % csv \
             in r.stderr.decode(), (t, r.stderr)
         assert not (tmp_path / "y.csv").exists()
+
+
+def test_output_to_a_fifo_is_written_in_place_not_replaced(xgb_model, tmp_path):
+    """--output naming something that is not a regular file (a FIFO here; /dev/null in
+    practice) is written as is: renaming a temporary file over it would replace it."""
+    import stat
+    import threading
+    _, model, names = xgb_model
+    csv = str(tmp_path / "x.csv")
+    awkward_csv(csv, names, rows_x(300))
+    fifo = str(tmp_path / "out.fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    r = run(model, csv, fifo, 2)
+    reader.join(timeout=pu.RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and got[0] == run(model, csv, None, 2).stdout
