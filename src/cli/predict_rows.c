@@ -90,13 +90,6 @@ static int reserve(char **buf, size_t *cap, size_t need)
     return 0;
 }
 
-/* ---- number formatting ---- */
-
-size_t pd_predict_fmt_g17(char *p, double v)
-{
-    return (size_t)snprintf(p, ROW_NUM_MAX, "%.17g", v);
-}
-
 /* ---- reading: blocks of whole lines (caller's thread) ---- */
 
 /* Counts up to PD_PREDICT_CHUNK_ROWS line ends in b->in; returns the bytes through the
