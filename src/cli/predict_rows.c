@@ -19,6 +19,7 @@
  * whatever block it falls in. */
 #include "cli/predict_rows.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ typedef struct {
     size_t parsed;      /* rows parsed (>= rows: a row pd_model_check refused is parsed) */
     int rc;             /* 0 or the block's first error */
     int row_err;        /* rc is pd_model_check's: row `rows` of the block, why in err */
-    size_t err_line;    /* a parse error's file line */
+    size_t err_line;    /* a parse error's file line (0: none) */
     char err[ERRLEN];
     uint32_t row_line[PD_PREDICT_CHUNK_ROWS]; /* each parsed row's line, from first_line */
     int state;
@@ -187,7 +188,8 @@ static void work(const pipe_t *p, worker_t *w, block_t *b)
 {
     const pd_model_t *m = p->r->m;
     pd_csv_span_t sp;
-    b->out_len = b->rows = b->parsed = 0, b->rc = b->row_err = 0, b->err[0] = '\0';
+    b->out_len = b->rows = b->parsed = b->err_line = 0, b->rc = b->row_err = 0;
+    b->err[0] = '\0';
     int rc = pd_csv_parse_lines(p->r->csv, b->in, b->in_len, b->first_line, w->x,
                                 PD_PREDICT_CHUNK_ROWS, w->cells, b->row_line, &sp, b->err,
                                 ERRLEN);
@@ -226,14 +228,16 @@ static int write_block(pipe_t *p, block_t *b, char *err, size_t errlen)
     const char *label = p->r->label;
     size_t lim = PD_CSV_MAX_ROWS - p->row_base; /* the block's first row over the limit */
     size_t bad = b->row_err ? b->rows : b->parsed; /* its first bad row (or none) */
-    if (lim < bad || (lim == bad && b->rc)) { /* the limit is met first */
+    if (lim < bad || (lim == bad && (b->err_line || b->row_err))) { /* limit first */
         size_t line = lim < b->parsed ? b->first_line + b->row_line[lim] : b->err_line;
         snprintf(err, errlen, "%s: line %zu: more than %zu rows", label, line,
                  PD_CSV_MAX_ROWS); /* (the block's rows before it are not written) */
         return PD_ETOOBIG;
     }
-    if (b->out_len && fwrite(b->out, 1, b->out_len, p->r->out) != b->out_len)
-        b->rc = b->rc ? b->rc : PD_EIO; /* the caller's ferror check names it */
+    if (b->out_len && fwrite(b->out, 1, b->out_len, p->r->out) != b->out_len) {
+        snprintf(err, errlen, "write failed: %s", strerror(errno));
+        return PD_EIO;
+    }
     size_t base = p->row_base;
     p->row_base += b->rows;
     if (b->rc == 0 && b->read_err) {
