@@ -19,9 +19,10 @@ HOST    ?= 127.0.0.1
 # End-to-end tests that also run against the TSan binary: the pipeline's chunks on several
 # workers, big bodies decoded on workers (V2 binary answers encoded there too), model
 # swaps under load, and feature lookups (keys extracted on workers, replies on the loop,
-# Redis stopped under load). Debian's libuv is not instrumented: its read()/close() of a
-# socket are invisible to TSan, which then takes the fd number's reuse by our threadpool
-# code (opendir, fopen) for a race; the option below keeps TSan to what it can see.
+# Redis stopped under load), and `predictd predict`'s blocks on N threads. Debian's
+# libuv is not instrumented: its read()/close() of a socket are invisible to TSan, which
+# then takes the fd number's reuse by our threadpool code (opendir, fopen) for a race;
+# the option below keeps TSan to what it can see.
 TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_and_split_into_chunks \
             tests/e2e/test_rows_api.py::test_health_is_served_while_big_bodies_are_posted \
             tests/e2e/test_reload.py::test_poll_reload_under_load_fails_no_request \
@@ -33,7 +34,8 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \
             tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted \
             tests/e2e/test_features.py::test_lookups_on_every_loop \
-            tests/e2e/test_loops.py
+            tests/e2e/test_loops.py \
+            tests/e2e/test_predict_threads.py
 PORT    ?= 8000
 IMAGE   ?= predictd:latest
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang + ASan/UBSan in $(FUZZ) and run by
@@ -129,12 +131,13 @@ soak: build
 	$(PY) tests/soak/soak.py --bin $(RELEASE)/predictd --seconds $(SOAK_SECONDS) \
 	  --out build/soak
 
-# Eight side-by-side benchmarks; each prints its ratios, all land in bench/results/.
+# Nine side-by-side benchmarks; each prints its ratios, all land in bench/results/.
 bench: build
 	cmake --build $(RELEASE) -j$(JOBS) --target bench_kernels
 	mkdir -p bench/results
 	$(PY) bench/server_core.py --bin $(RELEASE)/predictd | tee bench/results/server_core.txt
 	$(PY) bench/kernels/run.py --build-dir $(RELEASE) | tee bench/results/kernels.txt
+	$(PY) bench/predict_cli.py --bin $(RELEASE)/predictd | tee bench/results/predict_cli.txt
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/run.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/batch.py
 	PREDICTD_BIN=$(CURDIR)/$(RELEASE)/predictd PYTHONPATH=$(CURDIR)/python $(PY) bench/v2.py

@@ -1,9 +1,10 @@
 /* predict.c - `predictd predict MODEL --input X.csv [--output Y.csv] [--proba]
  * [--threads N]`: batch prediction from a CSV file to a CSV file (or stdout).
  *
- * Streams the input in chunks of PD_PREDICT_CHUNK_ROWS rows, so memory stays bounded
- * whatever the file size; each chunk is split among N threads, each with its own scratch
- * (the model is shared read-only). Output: header `prediction` (then `proba_<class>` with
+ * Streams the input in blocks of whole lines (predict_rows.c), so memory stays bounded
+ * whatever the file size; with --threads N, N threads each parse, predict and format
+ * whole blocks (the model is shared read-only) while this thread reads and writes them in
+ * order, so the output is the same bytes for every N. Output: header `prediction` (then `proba_<class>` with
  * --proba), numbers printed with %.17g so they read back exactly, class labels as labels.
  * --output is written to a temporary file beside it and renamed over it only when every
  * row was predicted, so a bad row (the error names its line) leaves no partial file; on
@@ -11,19 +12,18 @@
  * Exit codes: 0 ok, 1 runtime error, 2 usage error; one line on stderr for either. */
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/predict_rows.h"
 #include "common.h"
 #include "model/csv.h"
 #include "model/model.h"
 
-#define PD_PREDICT_CHUNK_ROWS 4096
-#define PD_PREDICT_MAX_THREADS 64
 #define PD_PREDICT_ERRLEN 1024
 
 typedef struct {
@@ -53,7 +53,8 @@ static int help(void)
           "  --output Y.csv    where to write the predictions (default: stdout)\n"
           "  --proba           classifiers: also write the probability of every class\n"
           "                    (a regressor writes its values and a note on stderr)\n"
-          "  --threads N       split each chunk of rows among N threads (1..64, default 1)\n"
+          "  --threads N       parse, predict and format on N threads (1..64, default 1);\n"
+          "                    the output is the same for every N\n"
           "  -h, --help        show this help\n",
           stdout);
     return -1;
@@ -117,14 +118,6 @@ static void put_cell(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void put_label(FILE *f, const pd_model_schema_t *s, size_t k)
-{
-    if (s->labels_are_strings)
-        put_cell(f, s->class_labels_str[k]);
-    else
-        fprintf(f, "%lld", (long long)s->class_labels_int[k]);
-}
-
 static void write_header(FILE *f, const pd_model_schema_t *s, int proba)
 {
     fputs("prediction", f);
@@ -145,135 +138,36 @@ static void write_header(FILE *f, const pd_model_schema_t *s, int proba)
     fputc('\n', f);
 }
 
-typedef struct {
-    const pd_model_t *m;
-    const double *x;
-    size_t n;
-    void *scratch;
-    pd_predict_out_t out;
-    int rc;
-} job_t;
-
-static void *run_job(void *p)
-{
-    job_t *j = p;
-    j->rc = pd_model_predict(j->m, j->x, j->n, j->scratch, &j->out);
-    return NULL;
-}
-
-typedef struct {
-    double *x, *value, *proba;
-    int32_t *cls;
-    void *scratch[PD_PREDICT_MAX_THREADS];
-    job_t jobs[PD_PREDICT_MAX_THREADS];
-} work_t;
-
-/* Predicts n rows with up to `threads` threads. */
-static int predict_chunk(const pd_model_t *m, work_t *w, size_t n, long threads)
-{
-    const pd_model_schema_t *s = pd_model_schema(m);
-    size_t per = (n + (size_t)threads - 1) / (size_t)threads;
-    pthread_t tid[PD_PREDICT_MAX_THREADS];
-    int started[PD_PREDICT_MAX_THREADS] = {0};
-    long nj = 0;
-    for (size_t r0 = 0; r0 < n; r0 += per, nj++) {
-        job_t *j = &w->jobs[nj];
-        size_t k = PD_MIN(per, n - r0);
-        *j = (job_t){m, w->x + r0 * s->n_features, k, w->scratch[nj],
-                     {w->cls + r0, w->value + r0, w->proba + r0 * s->n_classes}, 0};
-        if (nj > 0 && pthread_create(&tid[nj], NULL, run_job, j) == 0)
-            started[nj] = 1;
-        else
-            run_job(j);
-    }
-    int rc = 0;
-    for (long i = 0; i < nj; i++) {
-        if (started[i])
-            pthread_join(tid[i], NULL);
-        if (w->jobs[i].rc)
-            rc = w->jobs[i].rc;
-    }
-    return rc;
-}
-
-static void write_rows(FILE *f, const pd_model_schema_t *s, const work_t *w, size_t n,
-                       int proba)
-{
-    for (size_t r = 0; r < n; r++) {
-        if (s->task == PD_TASK_REGRESSION) {
-            fprintf(f, "%.17g\n", w->value[r]);
-            continue;
-        }
-        put_label(f, s, (size_t)w->cls[r]);
-        for (size_t k = 0; proba && k < s->n_classes; k++)
-            fprintf(f, ",%.17g", w->proba[r * s->n_classes + k]);
-        fputc('\n', f);
-    }
-}
-
-static void work_free(work_t *w)
-{
-    free(w->x), free(w->value), free(w->proba), free(w->cls);
-    for (int i = 0; i < PD_PREDICT_MAX_THREADS; i++)
-        free(w->scratch[i]);
-}
-
-static int work_alloc(work_t *w, const pd_model_t *m, long threads)
-{
-    const pd_model_schema_t *s = pd_model_schema(m);
-    size_t n = PD_PREDICT_CHUNK_ROWS, nc = s->n_classes ? s->n_classes : 1;
-    memset(w, 0, sizeof *w);
-    w->x = malloc(n * s->n_features * sizeof(double));
-    w->value = malloc(n * sizeof(double));
-    w->proba = malloc(n * nc * sizeof(double));
-    w->cls = malloc(n * sizeof(int32_t));
-    if (!w->x || !w->value || !w->proba || !w->cls)
-        return PD_ENOMEM;
-    size_t ss = pd_model_scratch_size(m, n);
-    for (long i = 0; i < threads; i++)
-        if (!(w->scratch[i] = malloc(ss ? ss : 8)))
-            return PD_ENOMEM;
-    return 0;
-}
-
-/* Streams the CSV through the model. */
+/* Streams the CSV through the model (predict_rows.c). */
 static int run(const args_t *a, const pd_model_t *m, FILE *in, FILE *out, char *err)
 {
     const pd_model_schema_t *s = pd_model_schema(m);
     pd_csv_t *csv = NULL;
-    work_t w;
-    int rc = work_alloc(&w, m, a->threads);
-    if (rc == 0)
-        rc = pd_csv_open(in, a->input, &csv, err, PD_PREDICT_ERRLEN);
+    int rc = pd_csv_open(in, a->input, &csv, err, PD_PREDICT_ERRLEN);
     if (rc == 0)
         rc = pd_csv_map(csv, s->feature_names, s->n_features, err, PD_PREDICT_ERRLEN);
-    if (rc == 0)
+    if (rc == 0) {
         pd_csv_set_inputs(csv, s->inputs);
-    if (rc == 0)
         write_header(out, s, a->proba);
-    size_t got = 0;
-    for (size_t done = 0; rc == 0; done += got) {
-        size_t bad;
-        char why[PD_MODEL_CHECK_MSG];
-        rc = pd_csv_read(csv, w.x, PD_PREDICT_CHUNK_ROWS, &got, err, PD_PREDICT_ERRLEN);
-        if (rc || got == 0)
-            break;
-        if ((rc = pd_model_check(m, w.x, got, &bad, why, sizeof why)) < 0) /* as the server */
-            snprintf(err, PD_PREDICT_ERRLEN, "%s: row %zu: %s", a->input, done + bad, why);
-        else if ((rc = predict_chunk(m, &w, got, a->threads)) == 0)
-            write_rows(out, s, &w, got, a->proba);
+        pd_predict_rows_t r = {m, csv, a->input, out, a->proba, a->threads};
+        rc = pd_predict_rows(&r, err, PD_PREDICT_ERRLEN);
     }
     if (rc == PD_ENOMEM && !err[0])
         snprintf(err, PD_PREDICT_ERRLEN, "out of memory");
     pd_csv_close(csv);
-    work_free(&w);
     return rc;
 }
 
 /* Opens a temporary file beside path (its name in tmp), so that a run that fails part
- * way leaves no half-written output: close_output renames it over path on success. */
+ * way leaves no half-written output: close_output renames it over path on success. A
+ * path that exists and is not a regular file (/dev/null, a FIFO) is opened as is (tmp
+ * empty): renaming over it would replace the device. */
 static FILE *open_output(const char *path, char *tmp, size_t tmplen)
 {
+    struct stat st;
+    tmp[0] = '\0';
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) /* /dev/null, a pipe: written as is */
+        return fopen(path, "wb");
     if ((size_t)snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path) >= tmplen) {
         errno = ENAMETOOLONG;
         return NULL;
@@ -297,6 +191,8 @@ static int close_output(FILE *f, const char *tmp, const char *path, int rc)
         fprintf(stderr, "predictd predict: %s: write failed: %s\n", path, strerror(errno));
         rc = 1;
     }
+    if (!tmp[0]) /* not a regular file: nothing to rename or remove */
+        return rc;
     if (rc == 0 && rename(tmp, path) != 0) {
         fprintf(stderr, "predictd predict: %s: %s\n", path, strerror(errno));
         rc = 1;

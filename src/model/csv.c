@@ -26,12 +26,14 @@ struct pd_csv_s {
     const pd_model_input_t *inputs; /* nfeat input types (pd_csv_set_inputs), or NULL */
 };
 
-static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt, ...)
+/* Writes "LABEL: line N: reason" into err; returns code. */
+static int failn(const pd_csv_t *c, size_t lineno, char *err, size_t errlen, int code,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int failn(const pd_csv_t *c, size_t lineno, char *err, size_t errlen, int code,
+                 const char *fmt, ...)
 {
     if (err && errlen) {
-        int k = snprintf(err, errlen, "%s: line %zu: ", c->label, c->lineno);
+        int k = snprintf(err, errlen, "%s: line %zu: ", c->label, lineno);
         if (k >= 0 && (size_t)k < errlen) {
             va_list ap;
             va_start(ap, fmt);
@@ -41,6 +43,9 @@ static int fail(pd_csv_t *c, char *err, size_t errlen, int code, const char *fmt
     }
     return code;
 }
+
+/* failn at the reader's current line (pd_csv_open, pd_csv_read). */
+#define fail(c, err, errlen, ...) failn((c), (c)->lineno, (err), (errlen), __VA_ARGS__)
 
 /* Reads one line into c->line. Returns 1 if a line was read, 0 at EOF, or an error. */
 static int read_line(pd_csv_t *c, size_t *len, char *err, size_t errlen)
@@ -72,19 +77,19 @@ static int read_line(pd_csv_t *c, size_t *len, char *err, size_t errlen)
 }
 
 /* Splits c->line into cells (in place, unquoting). Returns the count or an error. */
-static long split(pd_csv_t *c, size_t len, char **cells, size_t maxc, char *err, size_t errlen)
+static long split(const pd_csv_t *c, size_t lineno, char *s, size_t len, char **cells,
+                  size_t maxc, char *err, size_t errlen)
 {
     size_t nc = 0, i = 0;
-    char *s = c->line;
     for (;;) {
         if (nc >= maxc)
-            return fail(c, err, errlen, PD_ETOOBIG, "more than %zu columns", maxc);
+            return failn(c, lineno, err, errlen, PD_ETOOBIG, "more than %zu columns", maxc);
         char *out = s + i, *start = out;
         if (i < len && s[i] == '"') {
             i++;
             for (;;) {
                 if (i >= len)
-                    return fail(c, err, errlen, PD_EFORMAT, "unterminated quoted cell");
+                    return failn(c, lineno, err, errlen, PD_EFORMAT, "unterminated quoted cell");
                 if (s[i] == '"') {
                     if (i + 1 < len && s[i + 1] == '"') {
                         *out++ = '"';
@@ -97,7 +102,7 @@ static long split(pd_csv_t *c, size_t len, char **cells, size_t maxc, char *err,
                 *out++ = s[i++];
             }
             if (i < len && s[i] != ',')
-                return fail(c, err, errlen, PD_EFORMAT, "text after a closing quote");
+                return failn(c, lineno, err, errlen, PD_EFORMAT, "text after a closing quote");
         } else {
             while (i < len && s[i] != ',')
                 i++;
@@ -149,7 +154,7 @@ int pd_csv_open(FILE *f, const char *label, pd_csv_t **out, char *err, size_t er
         memmove(c->line, c->line + 3, len - 3 + 1);
         len -= 3;
     }
-    long nc = split(c, len, c->cells, PD_CSV_MAX_COLS, err, errlen);
+    long nc = split(c, c->lineno, c->line, len, c->cells, PD_CSV_MAX_COLS, err, errlen);
     if (nc < 0) {
         rc = (int)nc;
         goto fail;
@@ -196,8 +201,8 @@ int pd_csv_map(pd_csv_t *c, const char *const *names, size_t n, char *err, size_
 
 /* A string feature's cell: empty is missing (NaN), any other text is a category, mapped
  * to its code; an unknown one is an error when the model's encoder refuses it. */
-static int string_cell(pd_csv_t *c, const pd_model_input_t *in, const char *s, size_t col,
-                       double *out, char *err, size_t errlen)
+static int string_cell(const pd_csv_t *c, size_t lineno, const pd_model_input_t *in,
+                       const char *s, size_t col, double *out, char *err, size_t errlen)
 {
     if (*s == '\0') {
         *out = NAN;
@@ -205,19 +210,19 @@ static int string_cell(pd_csv_t *c, const pd_model_input_t *in, const char *s, s
     }
     long code = pd_model_input_code(in, s, strlen(s));
     if (in->unknown_error && (code < 0 || (size_t)code >= in->n_known))
-        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': unknown category '%.200s' "
+        return failn(c, lineno, err, errlen, PD_EFORMAT, "column '%.200s': unknown category '%.200s' "
                     "(the model's encoder was fitted with handle_unknown='error')",
                     c->names[col], s);
     *out = code < 0 ? PD_MODEL_CODE_UNKNOWN : (double)code;
     return 0;
 }
 
-static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char *err,
-                      size_t errlen)
+static int parse_cell(const pd_csv_t *c, size_t lineno, const char *s, size_t col,
+                      double *out, char *err, size_t errlen)
 {
     const pd_model_input_t *in = c->inputs ? &c->inputs[c->col_feat[col]] : NULL;
     if (in && in->type == PD_INPUT_STRING)
-        return string_cell(c, in, s, col, out, err, errlen);
+        return string_cell(c, lineno, in, s, col, out, err, errlen);
     while (*s == ' ')
         s++;
     if (*s == '\0' || strcasecmp(s, "nan") == 0) {
@@ -229,10 +234,10 @@ static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char 
     while (*end == ' ')
         end++;
     if (end == s || *end != '\0' || isnan(d))
-        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': not a number: '%.40s'",
+        return failn(c, lineno, err, errlen, PD_EFORMAT, "column '%.200s': not a number: '%.40s'",
                     c->names[col], s);
     if (in && !pd_model_input_known(in, d))
-        return fail(c, err, errlen, PD_EFORMAT, "column '%.200s': unknown category %.17g "
+        return failn(c, lineno, err, errlen, PD_EFORMAT, "column '%.200s': unknown category %.17g "
                     "(the model's encoder was fitted with handle_unknown='error')",
                     c->names[col], d);
     *out = d;
@@ -242,6 +247,27 @@ static int parse_cell(pd_csv_t *c, const char *s, size_t col, double *out, char 
 void pd_csv_set_inputs(pd_csv_t *c, const pd_model_input_t *inputs)
 {
     c->inputs = inputs;
+}
+
+/* Parses one non-empty line s (len bytes, NUL-terminated, no line break) of file line
+ * lineno into row (nfeat doubles), splitting into cells (ncols + 1 pointers). */
+static int parse_row(const pd_csv_t *c, size_t lineno, char *s, size_t len, char **cells,
+                     double *row, char *err, size_t errlen)
+{
+    long nc = split(c, lineno, s, len, cells, c->ncols + 1, err, errlen);
+    if (nc < 0)
+        return (int)nc;
+    if ((size_t)nc != c->ncols)
+        return failn(c, lineno, err, errlen, PD_EFORMAT, "%ld columns, the header has %zu",
+                     nc, c->ncols);
+    for (size_t i = 0; i < c->ncols; i++) {
+        if (c->col_feat[i] < 0)
+            continue;
+        int rc = parse_cell(c, lineno, cells[i], i, &row[c->col_feat[i]], err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int pd_csv_read(pd_csv_t *c, double *rows, size_t max_rows, size_t *got, char *err,
@@ -257,21 +283,61 @@ int pd_csv_read(pd_csv_t *c, double *rows, size_t max_rows, size_t *got, char *e
             continue; /* blank lines (e.g. a trailing one) are skipped */
         if (c->rows >= PD_CSV_MAX_ROWS)
             return fail(c, err, errlen, PD_ETOOBIG, "more than %zu rows", PD_CSV_MAX_ROWS);
-        long nc = split(c, len, c->cells, c->ncols + 1, err, errlen);
-        if (nc < 0)
-            return (int)nc;
-        if ((size_t)nc != c->ncols)
-            return fail(c, err, errlen, PD_EFORMAT, "%ld columns, the header has %zu", nc,
-                        c->ncols);
-        double *row = rows + *got * c->nfeat;
-        for (size_t i = 0; i < c->ncols; i++) {
-            if (c->col_feat[i] < 0)
-                continue;
-            if ((rc = parse_cell(c, c->cells[i], i, &row[c->col_feat[i]], err, errlen)))
-                return rc;
-        }
+        rc = parse_row(c, c->lineno, c->line, len, c->cells, rows + *got * c->nfeat, err,
+                       errlen);
+        if (rc)
+            return rc;
         c->rows++;
         (*got)++;
+    }
+    return 0;
+}
+
+FILE *pd_csv_file(const pd_csv_t *c)
+{
+    return c->f;
+}
+
+size_t pd_csv_lines(const pd_csv_t *c)
+{
+    return c->lineno;
+}
+
+size_t pd_csv_ncols(const pd_csv_t *c)
+{
+    return c->ncols;
+}
+
+int pd_csv_parse_lines(const pd_csv_t *c, char *buf, size_t len, size_t first_line,
+                       double *rows, size_t max_rows, char **cells, uint32_t *row_line,
+                       pd_csv_span_t *sp, char *err, size_t errlen)
+{
+    size_t pos = 0;
+    sp->used = sp->lines = sp->rows = 0;
+    while (pos < len && sp->rows < max_rows) {
+        char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos, lineno = first_line + sp->lines;
+        /* as read_line: a NUL within the first PD_CSV_MAX_LINE + 1 bytes, then length */
+        sp->lines++; /* counts the bad line on error */
+        if (memchr(s, '\0', PD_MIN(n, PD_CSV_MAX_LINE + 1)))
+            return failn(c, lineno, err, errlen, PD_EFORMAT, "a NUL byte in the line");
+        if (n > PD_CSV_MAX_LINE)
+            return failn(c, lineno, err, errlen, PD_ETOOBIG, "line longer than %zu bytes",
+                         PD_CSV_MAX_LINE);
+        pos += n + (nl != NULL);
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        s[n] = '\0'; /* the '\n' or '\r' (or, at the end, buf[len]: see csv.h) */
+        if (n > 0) {
+            int rc = parse_row(c, lineno, s, n, cells, rows + sp->rows * c->nfeat, err,
+                               errlen);
+            if (rc)
+                return rc;
+            if (row_line)
+                row_line[sp->rows] = (uint32_t)(sp->lines - 1);
+            sp->rows++;
+        }
+        sp->used = pos;
     }
     return 0;
 }

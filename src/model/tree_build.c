@@ -39,8 +39,89 @@ int pd__trees_alloc(pd_model_t *m, pd__trees_t *t, size_t n_trees, size_t total_
     return 0;
 }
 
+/* Tree ti's node i, as the leaf ordinal it holds (leaf) and whether it is a leaf. */
+static int leaf_at(const pd__trees_t *t, size_t node, int32_t i, uint64_t *leaf)
+{
+    if (t->input_f64) {
+        const pd__node64_t *d = &t->nodes64[node];
+        *leaf = d->leaf;
+        return d->left == i;
+    }
+    const pd__node32_t *d = &t->nodes32[node];
+    *leaf = d->leaf;
+    return d->left == i;
+}
+
+static void set_leaf(pd__trees_t *t, size_t node, uint64_t leaf)
+{
+    if (t->input_f64)
+        t->nodes64[node].leaf = leaf;
+    else
+        t->nodes32[node].leaf = (uint32_t)leaf;
+}
+
+static uint64_t hash_vec(const double *v, size_t w)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u, b;
+    for (size_t k = 0; k < w; k++) {
+        memcpy(&b, &v[k], sizeof b);
+        h = (h ^ b) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+/* Leaf values shared: every leaf vector (compared bit for bit) is stored once and every
+ * leaf's ordinal becomes its index in the shared array, with value_off all 0. Kernels
+ * read values[value_off[tree] + leaf * width] as before, so each row gets the same bits.
+ * Forests are the gain: many leaves hold the same class fractions (a pure leaf's 1 and 0).
+ * Only when every tree has the same width; in place (a leaf's new slot never passes the
+ * one being read, as leaves are visited in the order their values were appended). */
+static void share_leaf_values(pd__trees_t *t)
+{
+    if (!t->values || t->f32acc || t->n_values == 0 || t->n_trees == 0)
+        return;
+    size_t w = t->trees[0].output >= 0 ? 1 : t->n_outputs;
+    for (size_t i = 0; i < t->n_trees; i++)
+        if ((t->trees[i].output >= 0 ? 1 : t->n_outputs) != w || w == 0)
+            return;
+    size_t nleaf = t->n_values / w, cap = 16;
+    while (cap < 2 * nleaf)
+        cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot); /* 0: empty, else 1 + shared index */
+    if (!slot || nleaf >= UINT32_MAX) {
+        free(slot);
+        return;
+    }
+    memset(slot, 0, cap * sizeof *slot);
+    size_t nu = 0;
+    for (size_t ti = 0; ti < t->n_trees; ti++) {
+        size_t off = t->trees[ti].node_off;
+        size_t end = ti + 1 < t->n_trees ? t->trees[ti + 1].node_off : t->n_nodes;
+        for (size_t nd = off; nd < end; nd++) {
+            uint64_t leaf;
+            if (!leaf_at(t, nd, (int32_t)(nd - off), &leaf))
+                continue;
+            const double *v = t->values + t->value_off[ti] + leaf * w;
+            size_t h = (size_t)hash_vec(v, w) & (cap - 1);
+            while (slot[h] && memcmp(t->values + (size_t)(slot[h] - 1) * w, v, w * sizeof *v))
+                h = (h + 1) & (cap - 1);
+            if (!slot[h]) {
+                memmove(t->values + nu * w, v, w * sizeof *v);
+                slot[h] = (uint32_t)++nu;
+            }
+            set_leaf(t, nd, slot[h] - 1);
+        }
+    }
+    free(slot);
+    for (size_t ti = 0; ti < t->n_trees; ti++)
+        t->value_off[ti] = 0;
+    t->n_values = nu * w;
+}
+
 void pd__trees_finish(pd_model_t *m, pd__trees_t *t)
 {
+    share_leaf_values(t);
     if (t->values && t->n_values != t->cap_values && t->n_values != 0) {
         double *v = pd__model_realloc(m, t->values, t->n_values, sizeof *v);
         if (v) {
