@@ -204,13 +204,7 @@ __attribute__((target("avx2"))) static void walk_avx2(const pd__cnode_t *nd,
     const float *thp = &nd->thr;
     __m256i idx[PD_MODEL_BLOCK_ROWS / 8], roff[PD_MODEL_BLOCK_ROWS / 8];
     size_t nv = (n + 7) / 8;
-    for (size_t v = 0; v < nv; v++) {
-        __m256i r = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-                                     _mm256_set1_epi32((int)(8 * v)));
-        r = _mm256_min_epi32(r, _mm256_set1_epi32((int)n - 1)); /* tail lanes redo a row */
-        roff[v] = _mm256_mullo_epi32(r, _mm256_set1_epi32((int)nf));
-        idx[v] = _mm256_setzero_si256();
-    }
+    lanes256_init(n, nf, roff, idx);
     for (int d = 0; d < D; d++)
         for (size_t v = 0; v < nv; v++) {
             __m256i fm = _mm256_i32gather_epi32(fmp, idx[v], 8);
@@ -259,14 +253,7 @@ __attribute__((target("avx512f"))) static void walk_avx512(const pd__cnode_t *nd
     const __m512i sign = _mm512_set1_epi32((int)PD__FM_MISSING_LEFT);
     __m512i idx[PD_MODEL_BLOCK_ROWS / 16], roff[PD_MODEL_BLOCK_ROWS / 16];
     size_t nv = (n + 15) / 16;
-    for (size_t v = 0; v < nv; v++) {
-        __m512i r = _mm512_add_epi32(
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int)(16 * v)));
-        r = _mm512_min_epi32(r, _mm512_set1_epi32((int)n - 1)); /* tail lanes redo a row */
-        roff[v] = _mm512_mullo_epi32(r, _mm512_set1_epi32((int)nf));
-        idx[v] = _mm512_setzero_si512();
-    }
+    lanes512_init(n, nf, roff, idx);
     for (int d = 0; d < D; d++)
         for (size_t v = 0; v < nv; v++) {
             __m512 th;
