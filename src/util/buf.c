@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "util/dtoa.h"
 
 #define PD_BUF_DEFAULT_LIMIT ((size_t)64 << 20)
 
@@ -156,12 +157,9 @@ int pd_buf_json_str(pd_buf_t *b, const char *s, size_t n)
     return rc < 0 ? rc : pd_buf_append(b, "\"", 1);
 }
 
-int pd_buf_json_double(pd_buf_t *b, double v)
+/* Python's repr(float) by printf and strtod (buf.h): the slow path. */
+int pd__buf_json_double_printf(pd_buf_t *b, double v)
 {
-    if (isnan(v))
-        return pd_buf_puts(b, "NaN");
-    if (isinf(v))
-        return pd_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
     /* Python's repr(float): the shortest digit string that round-trips, printed in fixed
      * notation when the decimal exponent is in [-4, 16), else as d.ddde+XX. Every decimal
      * of up to 15 significant digits survives a round trip through a double, so the
@@ -207,4 +205,33 @@ char *pd_buf_steal(pd_buf_t *b, size_t *len)
     b->len = 0;
     b->cap = 0;
     return p;
+}
+
+int pd_buf_json_double(pd_buf_t *b, double v)
+{
+    if (isnan(v))
+        return pd_buf_puts(b, "NaN");
+    if (isinf(v))
+        return pd_buf_puts(b, v > 0 ? "Infinity" : "-Infinity");
+    /* Python's repr(float): the shortest digit string that round-trips, in fixed notation
+     * when the decimal exponent is in [-4, 16), else as d.ddde+XX. Every decimal of up to
+     * 15 significant digits survives a round trip through a double, so the shortest form
+     * has 15 or fewer digits exactly when the 15-digit rounding round-trips (its trailing
+     * zeros are then not significant); else it has 16 or 17. */
+    char dig[PD_DTOA_MAX_DIGITS], sci[PD_DTOA_MAX_DIGITS + 8], out[PD_DTOA_MAX_DIGITS + 32];
+    double a = fabs(v);
+    int x = 0, prec;
+    for (prec = 15; prec <= PD_DTOA_MAX_DIGITS; prec++) {
+        if (pd_dtoa_digits(a, prec, dig, &x) < 0)
+            return pd__buf_json_double_printf(b, v);
+        size_t n = pd_dtoa_write(sci, dig, prec, x, 0, -4, 0); /* always d.ddde+XX */
+        sci[n] = '\0';
+        if (prec == PD_DTOA_MAX_DIGITS || strtod(sci, NULL) == a)
+            break;
+    }
+    int nd = prec;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    size_t n = pd_dtoa_write(out, dig, nd, x, v < 0, 16, 1);
+    return pd_buf_append(b, out, n);
 }

@@ -44,6 +44,12 @@ int pd_buf_json_str(pd_buf_t *b, const char *s, size_t n);
 /* Appends a double as JSON the way Python's repr(float) prints it (shortest round-trip:
  * 0.1, 1e-07, 1.0, 1e+16). Non-finite values are written as NaN/Infinity/-Infinity. */
 int pd_buf_json_double(pd_buf_t *b, double v);
+
+/* The same bytes by printf and strtod, several times slower: what pd_buf_json_double
+ * uses outside pd_dtoa_digits' range (0, subnormals, below 1e-6, 1e38 and above), and
+ * the reference its unit test compares with. Internal. */
+int pd__buf_json_double_printf(pd_buf_t *b, double v);
+
 /* Detaches the storage: returns data (caller frees with free()) and leaves b empty. */
 char *pd_buf_steal(pd_buf_t *b, size_t *len);
 

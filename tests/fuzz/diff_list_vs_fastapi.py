@@ -55,7 +55,7 @@ SRCS = ["src/api/codec_fastapi.c", "src/api/features.c", "src/api/features_value
         "src/api/features_list.c", "src/api/features_errors.c", "src/api/json_scan.c",
         "src/api/json_pyfloat.c", "src/api/json_encoding.c", "src/api/json_pairs.c",
         "src/api/rows.c", "src/api/codec_outputs.c", "src/api/codec_names.c",
-        "src/util/buf.c", "src/util/error.c", "tests/fuzz/codec_shim.c",
+        "src/util/buf.c", "src/util/dtoa.c", "src/util/error.c", "tests/fuzz/codec_shim.c",
         "src/api/features_string.c", "src/model/inputs_lookup.c"]
 X_CAP = 1 << 16  # doubles copied back per decode
 

@@ -26,7 +26,8 @@ def build_lib(out_dir):
     srcs = ["src/api/features.c", "src/api/features_value.c", "src/api/features_list.c",
             "src/api/features_errors.c", "src/api/json_scan.c", "src/api/json_pyfloat.c",
             "src/api/json_encoding.c", "src/api/json_pairs.c", "src/api/rows.c", "src/util/buf.c",
-            "src/util/error.c", "src/api/features_string.c", "src/model/inputs_lookup.c"]
+            "src/util/dtoa.c", "src/util/error.c", "src/api/features_string.c",
+            "src/model/inputs_lookup.c"]
     so = os.path.join(out_dir, "libfeatures.so")
     subprocess.run(["cc", "-O1", "-g", "-shared", "-fPIC", "-std=c17", "-D_GNU_SOURCE",
                     "-I" + os.path.join(ROOT, "src"), "-o", so] +

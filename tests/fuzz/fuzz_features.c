@@ -14,7 +14,8 @@
  * from the repository root:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
  *     tests/fuzz/fuzz_features.c src/api/features*.c src/api/json_*.c \
- *     src/api/codec_fastapi.c src/api/rows.c src/util/buf.c src/util/error.c \
+ *     src/api/codec_fastapi.c src/api/rows.c src/util/buf.c src/util/dtoa.c \
+ *     src/util/error.c \
  *     -ljansson -lm -o build/fuzz_features
  *   /usr/bin/python3 tests/fuzz/seed_corpus.py build/fuzz_corpus
  *   build/fuzz_features -max_total_time=60 -max_len=4096 build/fuzz_corpus */

@@ -86,6 +86,63 @@ static void test_json_double_matches_python_repr(void **state)
     pd_buf_free(&b);
 }
 
+/* One value: the fast path (util/dtoa.h digits) writes what the printf reference writes. */
+static void same_as_printf(double v)
+{
+    pd_buf_t fast = PD_BUF_INIT, ref = PD_BUF_INIT;
+    assert_int_equal(pd_buf_json_double(&fast, v), 0);
+    assert_int_equal(pd__buf_json_double_printf(&ref, v), 0);
+    if (strcmp(fast.data, ref.data) != 0)
+        fail_msg("%a: fast %s, printf %s", v, fast.data, ref.data);
+    pd_buf_free(&fast);
+    pd_buf_free(&ref);
+}
+
+static uint64_t rnd(uint64_t *s) /* xorshift64*: a fixed sequence */
+{
+    *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+/* The fast path against the printf one: random bit patterns over every exponent it
+ * takes (and past its range on both sides), probabilities, short decimals, integers
+ * around 2^53, neighbours of powers of ten and of the notation switches (1e-4/1e-5,
+ * 1e16), halfway-looking values. */
+static void test_json_double_fast_path_matches_printf(void **state)
+{
+    (void)state;
+    uint64_t s = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 300000; i++) {
+        uint64_t bits = rnd(&s);
+        /* exponents of 1e-8 .. 1e40 mostly, so most draws are in the fast range */
+        uint64_t ex = 1023 - 27 + rnd(&s) % 160;
+        bits = (bits & 0x800fffffffffffffull) | (ex << 52);
+        double v;
+        memcpy(&v, &bits, sizeof v);
+        same_as_printf(v);
+        same_as_printf((double)(rnd(&s) >> 11) / 9007199254740992.0); /* [0, 1) */
+    }
+    for (int n = 0; n <= 17; n++)
+        for (int k = 0; k < 2000; k++)
+            same_as_printf((double)(rnd(&s) % 100000000) / pow(10, n));
+    for (int k = -2000; k <= 2000; k++) {
+        same_as_printf(9007199254740992.0 + 2.0 * k);
+        same_as_printf((double)k * 1e15);
+    }
+    for (int p = -8; p <= 39; p++) {
+        double t = pow(10, p);
+        double v = t;
+        for (int k = 0; k < 40; k++, v = nextafter(v, 0))
+            same_as_printf(v);
+        v = t;
+        for (int k = 0; k < 40; k++, v = nextafter(v, INFINITY))
+            same_as_printf(v);
+        same_as_printf(-t);
+        same_as_printf(5 * t / 10); /* 0.5, 5, 50, ...: halfway digits */
+        same_as_printf(t * 0.125);
+    }
+}
+
 /* A known final length: growth by doubling, but the last step stops at the length. */
 static void test_reserve_hint(void **state)
 {
@@ -115,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_json_str),
         cmocka_unit_test(test_reserve_hint),
         cmocka_unit_test(test_json_double_matches_python_repr),
+        cmocka_unit_test(test_json_double_fast_path_matches_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
