@@ -34,6 +34,7 @@ TSAN_E2E := tests/e2e/test_rows_api.py::test_big_request_is_decoded_on_a_worker_
             tests/e2e/test_features.py::test_client_gone_while_its_lookup_is_in_flight \
             tests/e2e/test_features.py::test_redis_stopped_mid_load_then_restarted \
             tests/e2e/test_features.py::test_lookups_on_every_loop \
+            tests/e2e/test_features.py::test_clients_gone_mid_lookup_on_every_loop \
             tests/e2e/test_loops.py \
             tests/e2e/test_predict_threads.py
 PORT    ?= 8000

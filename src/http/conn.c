@@ -193,8 +193,16 @@ void pd__conn_close(pd_http_conn_t *c)
         pd_http_request_t *r = pd_list_entry(q, pd_http_request_t, link);
         pd_list_remove(q);
         pd_list_insert_head(&c->srv->detached, q);
-        if (r->abort_cb)
-            r->abort_cb(r, r->abort_arg);
+        if (r->abort_cb == NULL)
+            continue;
+        /* application code, like a handler: inside the same hooks (the app lock of
+         * several loops, the loop monitor's context) */
+        pd_http_server_t *srv = c->srv;
+        if (srv->hooks.before_handler)
+            srv->hooks.before_handler(srv->hooks.ud, r);
+        r->abort_cb(r, r->abort_arg); /* may answer r, which frees it */
+        if (srv->hooks.after_handler)
+            srv->hooks.after_handler(srv->hooks.ud);
     }
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }

@@ -120,11 +120,12 @@ struct pd_http_request_s {
  * The request passed is valid only during the call. */
 typedef struct {
     void *ud;
-    /* Right before a route's handler runs (e.g. set the loop monitor's context); not
-     * around the router's fallback, which answers 404/405. */
+    /* Right before a route's handler runs (e.g. set the loop monitor's context), and
+     * before a request's abort callback (pd_http_request_on_abort) runs; not around the
+     * router's fallback, which answers 404/405. */
     void (*before_handler)(void *ud, const pd_http_request_t *req);
-    /* Right after the handler returned (it may have answered and so recycled the request,
-     * which is why the request is not passed). */
+    /* Right after the handler (or the abort callback) returned (it may have answered and
+     * so recycled the request, which is why the request is not passed). */
     void (*after_handler)(void *ud);
     /* When a response was formatted (also for 400/408/413/431/500/501/503 the server answers
      * itself; then method/path are "-" when unknown). duration_ns is from recv_ns. */

@@ -512,3 +512,64 @@ def test_lookups_on_every_loop(data, redis_srv, tmp_path):
         assert s.stop() == 0
         err = s.stderr_text()
         assert "Sanitizer" not in err and "runtime error:" not in err, err
+
+
+def test_clients_gone_mid_lookup_on_every_loop(data, redis_srv, tmp_path):
+    """serve --loops 2: clients reset their connections while their lookups wait on a
+    sleeping Redis, on both loops, while other clients predict the same model on both
+    loops. The abort of a lookup releases the model version and records statistics: that
+    runs under the app lock like a handler (TSan, in the TSan e2e list, reports a race
+    otherwise; ASan a freed version), and every other request is answered."""
+    write_repo(tmp_path, data, redis_srv.url)
+    load_features(redis_srv, data)
+    s = PredictdServer(("--loops", "2", "--workers", "2", "--default-model", "lr",
+                        "--feature-timeout-ms", str(SLOW_OK_MS), str(tmp_path))).start()
+    try:
+        wait_source(s.port, "up")
+        est, _, X = data["hgb"]
+        want = labels(est.predict(X))
+        stop, errors = threading.Event(), []
+
+        def predictor(c):
+            i = c
+            while not stop.is_set() and i < 20 * N_USERS:
+                try:
+                    st, body, _ = post(s.port, "/models/hgb/predict",
+                                       {"user_id": i % N_USERS})
+                    if st != 200 or body != {"prediction": want[i % N_USERS]}:
+                        errors.append((i, st, body))
+                except Exception as e:  # noqa: BLE001 - reported with its client
+                    errors.append((c, repr(e)))
+                i += 4
+
+        threads = [threading.Thread(target=predictor, args=(c,)) for c in range(4)]
+        for t in threads:
+            t.start()
+        body = json.dumps([{"user_id": i} for i in range(50)]).encode()
+        for _ in range(4):
+            sleeper = threading.Thread(target=lambda: redis_srv.client(
+                timeout=10).execute_command("DEBUG", "SLEEP", "0.2"))
+            sleeper.start()
+            time.sleep(0.05)
+            socks = []
+            for _ in range(16):  # spread over both loops by the kernel
+                c = connect(s.port)
+                c.sendall(b"POST /models/hgb/predict HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                          b"application/json\r\nContent-Length: %d\r\n\r\n%s"
+                          % (len(body), body))
+                socks.append(c)
+            time.sleep(0.02)
+            for c in socks:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                c.close()
+            sleeper.join(10)
+        stop.set()
+        for t in threads:
+            t.join(BOUND)
+        assert not errors, errors[:5]
+        assert http_get(s.port, "/health").status == 200
+    finally:
+        assert s.stop() == 0
+        err = s.stderr_text()
+        assert "Sanitizer" not in err and "runtime error:" not in err, err
