@@ -5,6 +5,7 @@
  * cached on each queue; depth and job counts are copied from pd_pool_queue_stats at scrape
  * time by collect callbacks, which pd__pool_metrics_free detaches before the pool dies. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common.h"
 #include "pool/pool_internal.h"
@@ -39,13 +40,37 @@ void pd__pool_metrics_on_done(pd_pool_t *pool, pd_job_t *job)
     }
 }
 
-/* Snapshot of the queues' counters under the pool lock, one queue at a time. */
+/* The counters of queue i summed with every later queue of the same name (with several
+ * event loops, each loop's pipeline has its own codec queue under one name, and a series
+ * must show their total, not the last one's), into *out; 0 when an earlier queue has the
+ * name (its series is already written). Each queue's snapshot is taken under its lock. */
+static int named_stats(const pd_pool_t *pool, size_t i, pd_pool_queue_stats_t *out)
+{
+    const char *name = pool->queues[i]->name;
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(pool->queues[j]->name, name) == 0)
+            return 0;
+    pd_pool_queue_stats(pool->queues[i], out);
+    for (size_t j = i + 1; j < pool->n_queues; j++) {
+        if (strcmp(pool->queues[j]->name, name) != 0)
+            continue;
+        pd_pool_queue_stats_t s;
+        pd_pool_queue_stats(pool->queues[j], &s);
+        out->depth += s.depth, out->rows += s.rows, out->submitted += s.submitted;
+        out->completed += s.completed, out->canceled_dropped += s.canceled_dropped;
+        out->expired += s.expired, out->rejected_full += s.rejected_full;
+        out->batches += s.batches;
+    }
+    return 1;
+}
+
 static void collect_depth(pd_metrics_family_t *f, void *ud)
 {
     pd_pool_t *pool = ud;
+    pd_pool_queue_stats_t s;
     for (size_t i = 0; i < pool->n_queues; i++) {
-        pd_pool_queue_stats_t s;
-        pd_pool_queue_stats(pool->queues[i], &s);
+        if (!named_stats(pool, i, &s))
+            continue;
         const char *v[] = {pool->queues[i]->name};
         pd_metrics_set(pd_metrics_series(f, v), (double)s.depth);
     }
@@ -54,9 +79,10 @@ static void collect_depth(pd_metrics_family_t *f, void *ud)
 static void collect_jobs(pd_metrics_family_t *f, void *ud)
 {
     pd_pool_t *pool = ud;
+    pd_pool_queue_stats_t s;
     for (size_t i = 0; i < pool->n_queues; i++) {
-        pd_pool_queue_stats_t s;
-        pd_pool_queue_stats(pool->queues[i], &s);
+        if (!named_stats(pool, i, &s))
+            continue;
         const char *name = pool->queues[i]->name;
         const struct {
             const char *outcome;
@@ -75,9 +101,10 @@ static void collect_jobs(pd_metrics_family_t *f, void *ud)
 static void collect_submitted(pd_metrics_family_t *f, void *ud)
 {
     pd_pool_t *pool = ud;
+    pd_pool_queue_stats_t s;
     for (size_t i = 0; i < pool->n_queues; i++) {
-        pd_pool_queue_stats_t s;
-        pd_pool_queue_stats(pool->queues[i], &s);
+        if (!named_stats(pool, i, &s))
+            continue;
         const char *v[] = {pool->queues[i]->name};
         pd_metrics_set(pd_metrics_series(f, v), (double)s.submitted);
     }

@@ -161,6 +161,27 @@ def test_metrics_sum_every_loop_and_models_are_process_wide(spawn_server):
     assert "seed" in [m["name"] for m in json.loads(bodies.pop())["models"]]
 
 
+def test_codec_queue_metrics_sum_every_loop(spawn_server):
+    """Each loop's pipeline has its own codec queue, all named codec:decode-encode: its
+    series are their sum (the last loop's alone was shown before), so every big body
+    (decoded on a worker) sent over 16 connections spread on both loops is counted."""
+    srv = spawn_server("--loops", "2", "--workers", "2", "--default-model", "seed",
+                       "--decode-on-worker-above", "1024")
+    body = json.dumps([{"feature1": 1.0 + i, "feature2": 2.0} for i in range(200)]).encode()
+    assert len(body) > 1024
+    results = run_clients(srv.port, lambda i: [post("/predict", body)], n_conn=16)
+    assert all(st == 200 for conn in results for st, _, _ in conn)
+    text = http_get(srv.port, "/metrics").body.decode()
+    submitted = metric(text, "predictd_pool_jobs_submitted_total", model="codec:decode-encode")
+    completed = metric(text, "predictd_pool_jobs_total", model="codec:decode-encode",
+                       outcome="completed")
+    assert submitted >= 16, text  # one decode task per request at least, on both loops
+    assert completed == submitted
+    spread = [metric(text, "predictd_http_loop_connections_total", loop=str(k))
+              for k in range(2)]
+    assert sum(spread) >= 16
+
+
 def linear_doc(value):
     return {"format": "predictd-model", "version": 1, "name": "m", "model_version": "1",
             "task": "regression", "features": ["feature1", "feature2"],
