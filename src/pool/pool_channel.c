@@ -192,6 +192,7 @@ void pd_pool_channel_destroy(pd_pool_channel_t *ch)
     pd_pool_channel_flush(ch); /* jobs submitted in this iteration must reach a worker */
     for (;;) {
         pd__pool_channel_drain(ch);
+        pd_pool_channel_flush(ch); /* a done() above may have submitted more */
         pthread_mutex_lock(&ch->cmu);
         while (ch->inflight > 0 && pd_list_empty(&ch->done))
             pthread_cond_wait(&ch->ccv, &ch->cmu);
