@@ -207,11 +207,13 @@ static void work(const pipe_t *p, worker_t *w, block_t *b)
         return;
     pd_predict_out_t out = {w->cls, w->value, w->proba};
     if ((rc = pd_model_predict(m, w->x, n, w->scratch, &out))) {
-        b->rc = rc, b->row_err = 0, b->err[0] = '\0';
+        b->rc = rc, b->row_err = 0;
+        snprintf(b->err, ERRLEN, "prediction failed: %s", pd_strerror(rc));
         return;
     }
     if (reserve(&b->out, &b->out_cap, n * p->row_max)) {
-        b->rc = PD_ENOMEM, b->row_err = 0, b->err[0] = '\0';
+        b->rc = PD_ENOMEM, b->row_err = 0;
+        snprintf(b->err, ERRLEN, "%s", pd_strerror(PD_ENOMEM));
         return;
     }
     format_rows(p, w, n, b);
