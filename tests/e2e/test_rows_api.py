@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 
+import models_util as mu
 import parity_util as pu
 from conftest import connect, forget, http_get, read_response, request
 from test_predict_pool import metrics_samples, sample
@@ -419,14 +420,20 @@ def test_a_request_bigger_than_the_queue_gets_bigger_chunks(zoo, spawn_server):
     assert sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk") == 4
 
 
-def test_small_requests_do_not_wait_behind_a_big_one(zoo, spawn_server):
+def test_small_requests_do_not_wait_behind_a_big_one(spawn_server, tmp_path):
     """A big request's chunks go to the model's bulk queue, which the pool serves in turn
     with the queue of one-chunk requests: one-row requests sent while a 10,000-row request
-    is queued are answered before it (one worker, so order is the only thing measured)."""
-    models, d = zoo
-    s = spawn_server("--workers", "1", "--max-batch", "16", "--default-model", "iris", d)
-    X, body = big_body(10000, seed=4)
-    row = json.dumps(dict(zip(models["iris"][1], map(float, X[0])))).encode()
+    is queued are answered before it (one worker, so order is the only thing measured).
+    The model costs ~30 us a row here, so the big request's 250 chunks take far longer
+    than the few ms between the small answer and the metrics read (with the cheap iris
+    model a loaded machine ran half of them in that gap)."""
+    mu.write_heavy_mlp(tmp_path, name="wide", width=128, hidden_layers=2)
+    s = spawn_server("--workers", "1", "--max-batch", "16", "--default-model", "wide",
+                     str(tmp_path))
+    rng = np.random.default_rng(4)
+    rows = [dict(zip(mu.HEAVY_FEATURES, map(float, r)))
+            for r in np.round(rng.uniform(-3, 3, size=(10000, 2)), 3)]
+    body, row = json.dumps(rows).encode(), json.dumps(rows[0]).encode()
     big = connect(s.port, timeout=BOUND)
     head = (b"POST /predict_non_blocking HTTP/1.1\r\nHost: x\r\nContent-Type: "
             b"application/json\r\nContent-Length: %d\r\n\r\n" % len(body))
@@ -435,14 +442,14 @@ def test_small_requests_do_not_wait_behind_a_big_one(zoo, spawn_server):
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline:
         m = metrics_samples(s.port)
-        if sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk") > 0:
+        if sample(m, "predictd_pool_jobs_submitted_total", model="wide:bulk") > 0:
             break
         time.sleep(0.01)
     small = post(s.port, "/predict_non_blocking", row)
     assert small.status == 200
     m = metrics_samples(s.port)
-    done_bulk = sample(m, "predictd_pool_jobs_total", model="iris:bulk", outcome="completed")
-    queued_bulk = sample(m, "predictd_pool_jobs_submitted_total", model="iris:bulk")
+    done_bulk = sample(m, "predictd_pool_jobs_total", model="wide:bulk", outcome="completed")
+    queued_bulk = sample(m, "predictd_pool_jobs_submitted_total", model="wide:bulk")
     assert queued_bulk == 250  # 10,000 rows in PD_PREDICT_MAX_CHUNKS chunks of 40
     assert done_bulk < queued_bulk / 2, done_bulk  # answered while the big one still waited
     r = read_response(big)
